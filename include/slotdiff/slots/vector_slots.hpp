@@ -1,0 +1,46 @@
+// slotdiff/slots/vector_slots.hpp: a slot sequence on two std::vector columns.
+#pragma once
+
+#include <vector>
+
+#include "slotdiff/concepts/slot_layout.hpp"
+#include "slotdiff/detail/batch.hpp"
+#include "slotdiff/detail/contiguous_slots.hpp"
+#include "slotdiff/slots/layout.hpp"
+
+namespace slotdiff {
+
+namespace detail {
+template <class T>
+using std_vector = std::vector<T>;
+}
+
+/// The plain baseline: tokens and births in std::vector, one in-place merge pass per step from the
+/// back, so everything right of the first insertion moves once.
+///
+/// apply Complexity: O(n - g + k) for k insertions whose leftmost gap is g (O(k log k) more when the
+/// batch is not sorted by slot). Throws: slot_error (sequence unchanged); std::bad_alloc (unchanged).
+template <slot_layout Layout = side_slots>
+class vector_slots : public detail::contiguous_slots<Layout, detail::std_vector> {
+  using base = detail::contiguous_slots<Layout, detail::std_vector>;
+
+public:
+  using base::base;
+
+  void apply(insertion_batch batch) {
+    const std::size_t n = this->size();
+    auto sorted = detail::checked_batch<Layout>(batch, n, this->vocab_, this->scratch_);
+    const std::size_t k = sorted.size();
+    if (k != 0) {
+      this->tokens_.reserve(n + k);  // both reservations first: a bad_alloc leaves the sequence intact
+      this->births_.reserve(n + k);
+      this->tokens_.resize(n + k);
+      this->births_.resize(n + k);
+      detail::merge_backward(this->cells(), n, sorted, [n](const insertion& i) { return Layout::gap_of(i.slot, n); },
+                             this->step_ + 1);
+    }
+    ++this->step_;
+  }
+};
+
+}  // namespace slotdiff
