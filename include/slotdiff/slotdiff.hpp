@@ -2,6 +2,8 @@
 #pragma once
 
 #include "slotdiff/concepts/slot_layout.hpp"
+#include "slotdiff/concepts/distance_metric.hpp"
+#include "slotdiff/concepts/embedder.hpp"
 #include "slotdiff/concepts/slot_sequence.hpp"
 #include "slotdiff/config.hpp"
 #include "slotdiff/error.hpp"
