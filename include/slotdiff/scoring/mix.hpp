@@ -1,0 +1,88 @@
+// slotdiff/scoring/mix.hpp: weighted sums of importance scorers.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <numeric>
+#include <span>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "slotdiff/concepts/importance_scorer.hpp"
+#include "slotdiff/config.hpp"
+
+namespace slotdiff {
+
+/// One term of a weighted_mix.
+template <importance_scorer S>
+struct weighted {
+  float weight = 1.0f;
+  S scorer;
+};
+template <class S>
+weighted(float, S) -> weighted<S>;
+
+/// How a weighted_mix puts its parts on one scale before adding them.
+enum class mix_normalize : std::uint8_t {
+  none,  ///< add the raw scores (the caller knows their scales agree)
+  rank,  ///< each part's scores become their rank in the sentence, divided by n - 1, in [0, 1]
+};
+
+/// sum_j weight_j * score_j, per token. A token that any part scores +infinity stays +infinity
+/// (protected). Dynamic if any part is.
+///
+///     weighted_mix mix(mix_normalize::rank, weighted{0.8f, idf}, weighted{0.2f, random_scorer{7}});
+///
+/// Complexity: the parts' costs, plus O(n log n) per part with rank normalisation.
+template <importance_scorer... S>
+class weighted_mix {
+public:
+  static_assert(sizeof...(S) > 0, "a weighted_mix needs at least one scorer");
+  static constexpr bool dynamic = (is_dynamic_scorer_v<S> || ...);
+
+  explicit weighted_mix(mix_normalize normalize, weighted<S>... parts)
+      : normalize_(normalize), weights_{parts.weight...}, parts_(std::move(parts.scorer)...) {}
+
+  void score(std::span<const token_id> tokens, std::span<float> out) const {
+    const std::size_t n = tokens.size();
+    thread_local std::vector<float> part;
+    thread_local std::vector<std::size_t> order;
+    part.resize(n);
+    std::fill(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n), 0.0f);
+    std::size_t j = 0;
+    std::apply(
+        [&](const auto&... scorer) {
+          ((scorer.score(tokens, std::span<float>(part)), add(part, out, weights_[j++], order)), ...);
+        },
+        parts_);
+  }
+
+private:
+  void add(std::vector<float>& part, std::span<float> out, float w, std::vector<std::size_t>& order) const {
+    const std::size_t n = part.size();
+    constexpr float inf = std::numeric_limits<float>::infinity();
+    if (normalize_ == mix_normalize::rank && n > 1) {
+      order.resize(n);
+      std::iota(order.begin(), order.end(), std::size_t{0});
+      std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return part[a] < part[b]; });
+      std::vector<float>& ranked = part;  // rewrite in place through a copy of the finite values' ranks
+      thread_local std::vector<float> r;
+      r.resize(n);
+      for (std::size_t k = 0; k < n; ++k)
+        r[order[k]] = part[order[k]] == inf ? inf : static_cast<float>(k) / static_cast<float>(n - 1);
+      ranked.assign(r.begin(), r.end());
+    }
+    for (std::size_t i = 0; i < n; ++i) out[i] = (out[i] == inf || part[i] == inf) ? inf : out[i] + w * part[i];
+  }
+
+  mix_normalize normalize_;
+  std::array<float, sizeof...(S)> weights_;
+  std::tuple<S...> parts_;
+};
+
+}  // namespace slotdiff
