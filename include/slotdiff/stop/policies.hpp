@@ -1,0 +1,104 @@
+// slotdiff/stop/policies.hpp: the stop policies and their combinators.
+//
+// Each policy is a small value type whose call operator reads a step_report, so they compose
+// statically: stop::any_of(stop::max_steps{64}, stop::probability_below{0.3f}).
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <string>
+#include <tuple>
+#include <utility>
+
+#include "slotdiff/concepts/stop_policy.hpp"
+#include "slotdiff/error.hpp"
+#include "slotdiff/stop/step_report.hpp"
+
+namespace slotdiff::stop {
+
+namespace detail {
+inline float measured(float v, const char* policy, const char* field) {
+  if (std::isnan(v)) {
+    throw slotdiff::error(std::string("slotdiff: stop::") + policy + " needs " + field +
+                          ", which this generation does not measure (give denoise a semantic measure)");
+  }
+  return v;
+}
+}  // namespace detail
+
+/// Done after `limit` steps.
+struct max_steps {
+  std::size_t limit;
+  bool operator()(const step_report& r) const noexcept { return r.steps >= limit; }
+};
+
+/// Done once the sequence has `limit` tokens or more.
+struct max_length {
+  std::size_t limit;
+  bool operator()(const step_report& r) const noexcept { return r.length >= limit; }
+};
+
+/// Done when no slot's most likely real token (not "none") has probability above tau: the model no
+/// longer wants to insert anything (the notes' probability threshold).
+struct probability_below {
+  float tau;
+  bool operator()(const step_report& r) const noexcept { return r.best_insertion <= tau; }
+};
+
+/// Done when the last step changed the meaning by less than epsilon (the notes' semantic threshold).
+/// Before the first step nothing has changed yet, so it does not fire.
+struct change_below {
+  float epsilon;
+  bool operator()(const step_report& r) const {
+    if (r.steps == 0) return false;
+    return detail::measured(r.change_last, "change_below", "the semantic change of a step") < epsilon;
+  }
+};
+
+/// Done when the text is at least theta similar to a target embedding.
+struct similarity_above {
+  float theta;
+  bool operator()(const step_report& r) const {
+    return detail::measured(r.target_similarity, "similarity_above", "a target embedding") >= theta;
+  }
+};
+
+/// Done when the last step inserted nothing.
+struct no_change {
+  bool operator()(const step_report& r) const noexcept { return r.steps > 0 && r.inserted_last == 0; }
+};
+
+/// Never done (the loop's own step cap still applies).
+struct never {
+  bool operator()(const step_report&) const noexcept { return false; }
+};
+
+template <stop_policy... P>
+struct any_of_t {
+  std::tuple<P...> parts;
+  bool operator()(const step_report& r) const {
+    return std::apply([&](const auto&... p) { return (static_cast<bool>(p(r)) || ...); }, parts);
+  }
+};
+
+template <stop_policy... P>
+struct all_of_t {
+  std::tuple<P...> parts;
+  bool operator()(const step_report& r) const {
+    return std::apply([&](const auto&... p) { return (static_cast<bool>(p(r)) && ...); }, parts);
+  }
+};
+
+/// Done when any of the policies says so.
+template <stop_policy... P>
+any_of_t<P...> any_of(P... p) {
+  return {std::tuple<P...>(std::move(p)...)};
+}
+
+/// Done when all of the policies say so.
+template <stop_policy... P>
+all_of_t<P...> all_of(P... p) {
+  return {std::tuple<P...>(std::move(p)...)};
+}
+
+}  // namespace slotdiff::stop
