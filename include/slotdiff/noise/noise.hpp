@@ -1,0 +1,128 @@
+// slotdiff/noise/noise.hpp: the noiser. Removes the least important tokens step by step, each step a
+// feasible removal set of the layout, until the schedule stops it; returns the trajectory.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "slotdiff/concepts/importance_scorer.hpp"
+#include "slotdiff/concepts/slot_layout.hpp"
+#include "slotdiff/config.hpp"
+#include "slotdiff/error.hpp"
+#include "slotdiff/noise/schedule.hpp"
+#include "slotdiff/noise/trajectory.hpp"
+#include "slotdiff/scoring/random.hpp"
+#include "slotdiff/selection/select.hpp"
+#include "slotdiff/slots/layout.hpp"
+
+namespace slotdiff {
+
+/// Everything noise() takes besides the tokens and the scorer; the layout is a template parameter.
+///
+///     noise<gap_slots>(ids, scorer, {.schedule = noise_schedule::per_step(2), .keep_keywords = 3});
+struct noise_options {
+  noise_schedule schedule = noise_schedule::fraction(0.5f);
+  selection_method selection = selection_method::exact;
+  std::size_t keep_keywords = 0;  ///< m: stop when m tokens remain (never remove below m)
+  std::uint64_t seed = 0;         ///< breaks ties between equal scores; same seed, same trajectory
+  std::size_t max_steps = 0;      ///< stop after this many steps (0: no limit)
+};
+
+namespace detail {
+
+/// The loop every noiser shares: `choose(current tokens, k, step, removed mask) -> count` picks a
+/// step's removal set; this keeps the bookkeeping (which x_0 position goes at which step) in one place.
+template <class Layout, class Budget, class Choose>
+trajectory<Layout> noise_loop(std::span<const token_id> tokens, const noise_options& opts, Budget&& budget,
+                              Choose&& choose) {
+  opts.schedule.validate();
+  const std::size_t n0 = tokens.size();
+  constexpr auto kept = std::numeric_limits<step_index>::max();
+  std::vector<step_index> removed_at(n0, kept);
+  std::vector<std::uint32_t> alive(n0);  // x_0 positions of x_t
+  for (std::size_t i = 0; i < n0; ++i) alive[i] = static_cast<std::uint32_t>(i);
+  std::vector<token_id> current(tokens.begin(), tokens.end());
+  std::vector<std::uint8_t> mask;
+  step_index t = 0;
+  while (current.size() > opts.keep_keywords && (opts.max_steps == 0 || static_cast<std::size_t>(t) < opts.max_steps)) {
+    const std::size_t n = current.size();
+    // budget(current, alive, step) -> how many the layout allows, given the removable tokens
+    const std::size_t feasible = budget(std::span<const token_id>(current), std::span<const std::uint32_t>(alive), t);
+    const std::size_t k = std::min(opts.schedule.removals(n, feasible), n - opts.keep_keywords);
+    if (k == 0) break;
+    const std::size_t got = choose(std::span<const token_id>(current), std::span<const std::uint32_t>(alive), k, t, mask);
+    if (got == 0) break;
+    ++t;
+    std::size_t w = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (mask[i]) {
+        removed_at[alive[i]] = t;
+      } else {
+        alive[w] = alive[i];
+        current[w] = current[i];
+        ++w;
+      }
+    }
+    alive.resize(w);
+    current.resize(w);
+  }
+  for (auto& r : removed_at)
+    if (r == kept) r = t + 1;
+  return trajectory<Layout>(std::vector<token_id>(tokens.begin(), tokens.end()), std::move(removed_at), t);
+}
+
+}  // namespace detail
+
+/// Noises `tokens` under `Layout` with an importance scorer: at each step, the schedule's number of
+/// tokens, chosen among the removable ones (score below the threshold, never +infinity) by greedy or
+/// exact selection. A static scorer is scored once on x_0; a dynamic one is rescored on every x_t.
+///
+/// Requires: token ids >= 0.
+/// Complexity: steps x (scoring + selection); with the exact selection and a fraction schedule,
+///   O(n^2) in the worst case per sentence, O(n log n) for greedy.
+/// Throws: error on a NaN score (naming step and position) or a bad schedule; trajectory's errors
+///   never (every step is feasible by construction).
+template <slot_layout Layout = side_slots, importance_scorer S>
+trajectory<Layout> noise(std::span<const token_id> tokens, const S& scorer, const noise_options& opts = {}) {
+  std::vector<float> x0_scores;
+  if constexpr (!is_dynamic_scorer_v<S>) {
+    x0_scores.resize(tokens.size());
+    scorer.score(tokens, std::span<float>(x0_scores));
+  }
+  std::vector<float> scores;
+  const float below = opts.schedule.removable_below();
+  auto current_scores = [&](std::span<const token_id> current, std::span<const std::uint32_t> alive) {
+    scores.resize(current.size());
+    if constexpr (is_dynamic_scorer_v<S>) {
+      scorer.score(current, std::span<float>(scores));
+    } else {
+      for (std::size_t i = 0; i < alive.size(); ++i) scores[i] = x0_scores[alive[i]];
+    }
+  };
+  auto budget = [&](std::span<const token_id> current, std::span<const std::uint32_t> alive, step_index t) {
+    current_scores(current, alive);
+    for (std::size_t i = 0; i < scores.size(); ++i)
+      if (std::isnan(scores[i]))
+        throw error("noise: step " + std::to_string(t + 1) + ": score of position " + std::to_string(i) + " (x_0 position " +
+                    std::to_string(alive[i]) + ", token " + std::to_string(current[i]) + ") is NaN");
+    return max_feasible_removals<Layout>(std::span<const float>(scores), below);
+  };
+  auto choose = [&](std::span<const token_id>, std::span<const std::uint32_t>, std::size_t k, step_index t,
+                    std::vector<std::uint8_t>& mask) -> std::size_t {
+    const selection_options sel{.below = below, .seed = detail::splitmix64(opts.seed + static_cast<std::uint64_t>(t))};
+    try {
+      return select_removals<Layout>(opts.selection, std::span<const float>(scores), k, mask, sel);
+    } catch (const error& e) {
+      throw error("noise: step " + std::to_string(t + 1) + ": " + e.what());
+    }
+  };
+  return detail::noise_loop<Layout>(tokens, opts, budget, choose);
+}
+
+}  // namespace slotdiff

@@ -1,0 +1,154 @@
+// slotdiff/noise/trajectory.hpp: a noising trajectory x_0 -> x_1 -> ... -> x_T and the per-slot
+// targets a denoiser must produce to walk it back.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "slotdiff/concepts/slot_layout.hpp"
+#include "slotdiff/config.hpp"
+#include "slotdiff/error.hpp"
+#include "slotdiff/slots/layout.hpp"
+#include "slotdiff/text/tokenizer.hpp"
+
+namespace slotdiff {
+
+/// x_0 and, for every token of x_0, the step at which noising removed it: removed_at(i) in [1, T]
+/// for a token removed at step t (present in x_0 .. x_{t-1}, gone from x_t), and T + 1 for a token that
+/// is still there in x_T (a keyword). So x_t is exactly the tokens with removed_at > t, in order.
+///
+/// Invariants (checked by the constructor): every step removes at least one token and removes a set
+/// that Layout can undo in one denoising step (is_feasible_removal).
+///
+///     trajectory<side_slots> tr = noise(ids, idf_scorer(model), {});
+///     tr.state(tr.steps());     // the keywords
+///     tr.targets(t);            // for each slot of x_{t+1}: the token to insert, or tokenizer::none
+template <slot_layout Layout = side_slots>
+class trajectory {
+public:
+  using layout_type = Layout;
+  /// The id a target slot holds when nothing is to be inserted there.
+  static constexpr token_id none = tokenizer::none;
+
+  trajectory() = default;
+
+  /// Throws: feasibility_error naming the step if a step removes nothing or a set Layout cannot
+  /// undo; error if the lengths differ, a token id is negative, or a removal step lies outside [1, T+1].
+  /// Complexity: O(n T).
+  trajectory(std::vector<token_id> x0, std::vector<step_index> removed_at, step_index steps)
+      : tokens_(std::move(x0)), removed_at_(std::move(removed_at)), steps_(steps) {
+    if (tokens_.size() != removed_at_.size())
+      throw error("trajectory: " + std::to_string(tokens_.size()) + " tokens but " +
+                  std::to_string(removed_at_.size()) + " removal steps");
+    if (steps_ < 0) throw error("trajectory: negative step count " + std::to_string(steps_));
+    for (std::size_t i = 0; i < tokens_.size(); ++i) {
+      if (tokens_[i] < 0)
+        throw error("trajectory: negative token id " + std::to_string(tokens_[i]) + " at position " + std::to_string(i));
+      if (removed_at_[i] < 1 || removed_at_[i] > steps_ + 1)
+        throw error("trajectory: token " + std::to_string(i) + " removed at step " + std::to_string(removed_at_[i]) +
+                    ", outside [1, " + std::to_string(steps_ + 1) + "]");
+    }
+    std::vector<bool> mask;
+    for (step_index t = 0; t < steps_; ++t) {
+      mask.clear();
+      std::size_t removed = 0;
+      for (std::size_t i = 0; i < tokens_.size(); ++i) {
+        if (removed_at_[i] <= t) continue;  // already gone from x_t
+        mask.push_back(removed_at_[i] == t + 1);
+        removed += removed_at_[i] == t + 1;
+      }
+      if (removed == 0) throw feasibility_error("trajectory: step " + std::to_string(t + 1) + " removes nothing");
+      if (!is_feasible_removal<Layout>(mask))
+        throw feasibility_error("trajectory: step " + std::to_string(t + 1) + " removes " + std::to_string(removed) +
+                                " of " + std::to_string(mask.size()) + " tokens in runs that " +
+                                std::string(Layout::name) + " cannot refill in one step");
+    }
+  }
+
+  /// T, the number of noising steps.
+  step_index steps() const noexcept { return steps_; }
+  /// |x_0|.
+  std::size_t size() const noexcept { return tokens_.size(); }
+  /// x_0.
+  std::span<const token_id> tokens() const noexcept { return tokens_; }
+  /// One entry per token of x_0, see the class comment.
+  std::span<const step_index> removed_at() const noexcept { return removed_at_; }
+
+  /// |x_t|. Requires: 0 <= t <= steps(). Complexity: O(n).
+  std::size_t length(step_index t) const {
+    check_step(t, steps_, "length");
+    return static_cast<std::size_t>(std::count_if(removed_at_.begin(), removed_at_.end(), [t](step_index r) { return r > t; }));
+  }
+
+  /// Appends x_t to `out`. Throws: error if t is outside [0, steps()]. Complexity: O(n).
+  void state_into(step_index t, std::vector<token_id>& out) const {
+    check_step(t, steps_, "state");
+    for (std::size_t i = 0; i < tokens_.size(); ++i)
+      if (removed_at_[i] > t) out.push_back(tokens_[i]);
+  }
+  std::vector<token_id> state(step_index t) const {
+    std::vector<token_id> out;
+    state_into(t, out);
+    return out;
+  }
+
+  /// Appends, for each of the Layout::slot_count(|x_{t+1}|) slots of x_{t+1}, the token that slot must
+  /// receive to rebuild x_t, or `none`. The tokens removed from one gap go into that gap's slots in
+  /// order, filling the first slots of the gap (for side_slots, a lone token between two kept tokens
+  /// goes into the right slot of the left one).
+  /// Throws: error if t is outside [0, steps() - 1]. Complexity: O(n).
+  void targets_into(step_index t, std::vector<token_id>& out) const {
+    check_step(t, steps_ - 1, "targets");
+    const std::size_t base = out.size();
+    const std::size_t next_len = length(t + 1);
+    const std::size_t slots = Layout::slot_count(next_len);
+    out.resize(base + slots, none);
+    // Walk x_t: `gap` counts the kept tokens seen so far (the gap of x_{t+1} we are in); `slot` is
+    // the next free slot of that gap.
+    std::size_t gap = 0, slot = first_slot_of_gap(0, next_len, 0);
+    for (std::size_t i = 0; i < tokens_.size(); ++i) {
+      const step_index r = removed_at_[i];
+      if (r <= t) continue;
+      if (r == t + 1) {
+        // Feasibility (checked at construction) guarantees the gap has a free slot.
+        out[base + slot] = tokens_[i];
+        ++slot;
+      } else {
+        ++gap;
+        slot = first_slot_of_gap(gap, next_len, slot);
+      }
+    }
+  }
+  std::vector<token_id> targets(step_index t) const {
+    std::vector<token_id> out;
+    targets_into(t, out);
+    return out;
+  }
+
+  friend bool operator==(const trajectory&, const trajectory&) = default;
+
+private:
+  static void check_step(step_index t, step_index last, const char* what) {
+    if (t < 0 || t > last)
+      throw error(std::string("trajectory::") + what + ": step " + std::to_string(t) + " outside [0, " +
+                  std::to_string(last) + "]");
+  }
+
+  // The first slot whose gap is `gap`, searching from `from` (slots are numbered with non-decreasing
+  // gaps, so the scan over the whole trajectory is O(slots)).
+  static std::size_t first_slot_of_gap(std::size_t gap, std::size_t n, std::size_t from) {
+    const std::size_t slots = Layout::slot_count(n);
+    while (from < slots && Layout::gap_of(from, n) < gap) ++from;
+    return from;
+  }
+
+  std::vector<token_id> tokens_;
+  std::vector<step_index> removed_at_;
+  step_index steps_ = 0;
+};
+
+}  // namespace slotdiff
