@@ -8,9 +8,11 @@
 #include <exception>
 #include <mutex>
 #include <span>
+#include <string>
 #include <thread>
 #include <vector>
 
+#include "slotdiff/error.hpp"
 #include "slotdiff/noise/noise.hpp"
 #include "slotdiff/scoring/random.hpp"
 
@@ -20,6 +22,9 @@ struct corpus_options {
   std::size_t threads = 0;                      ///< 0: std::thread::hardware_concurrency()
   std::size_t chunk = 64;                       ///< sentences a thread takes at a time
   std::atomic<std::size_t>* progress = nullptr; ///< if set, incremented once per finished sentence
+  /// If not empty, sentence i's seed index is indices[i] instead of first_index + i: a sentence keeps
+  /// its trajectory when a corpus is filtered or split into shards (size must match the sentences).
+  std::span<const std::uint64_t> indices = {};
 };
 
 /// The seed noise() gets for sentence `index` of a corpus: a hash of the corpus seed and the index,
@@ -37,6 +42,8 @@ template <class Trajectory, class Sentences, class NoiseOne>
 std::vector<Trajectory> noise_corpus(const Sentences& sentences, NoiseOne&& noise_one, const noise_options& opts,
                                      const corpus_options& copts = {}, std::uint64_t first_index = 0) {
   const std::size_t n = std::size(sentences);
+  if (!copts.indices.empty() && copts.indices.size() != n)
+    throw error("noise_corpus: " + std::to_string(copts.indices.size()) + " indices for " + std::to_string(n) + " sentences");
   std::vector<Trajectory> out(n);
   std::size_t threads = copts.threads ? copts.threads : std::max<std::size_t>(1, std::thread::hardware_concurrency());
   const std::size_t chunk = std::max<std::size_t>(1, copts.chunk);
@@ -52,7 +59,7 @@ std::vector<Trajectory> noise_corpus(const Sentences& sentences, NoiseOne&& nois
       if (begin >= n) return;
       const std::size_t end = std::min(n, begin + chunk);
       for (std::size_t i = begin; i < end; ++i) {
-        local.seed = sentence_seed(opts.seed, first_index + i);
+        local.seed = sentence_seed(opts.seed, copts.indices.empty() ? first_index + i : copts.indices[i]);
         try {
           out[i] = noise_one(std::span<const token_id>(std::data(sentences[i]), std::size(sentences[i])), local);
         } catch (...) {

@@ -1,0 +1,21 @@
+// tools/cli/commands.hpp: the subcommands of the `slotdiff` program. Each lives in its own file and
+// is listed once in main.cpp's table.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace slotdiff::cli {
+
+/// A subcommand: its arguments after the subcommand name. Returns the process exit code.
+using command_fn = int (*)(std::span<const std::string_view> args);
+
+int noise_command(std::span<const std::string_view> args);
+int vocab_command(std::span<const std::string_view> args);
+
+/// Reads all lines of a file, or of stdin for "-". Throws slotdiff::error naming the path.
+std::vector<std::string> read_lines(std::string_view path);
+
+}  // namespace slotdiff::cli
