@@ -43,6 +43,8 @@ struct command {
 constexpr command commands[] = {
     {"noise", noise_command, "noise text lines into trajectories (JSONL or .npy training shards)"},
     {"vocab", vocab_command, "build a word vocabulary file from text"},
+    {"generate", generate_command, "grow sentences from keywords (or from nothing) with a model"},
+    {"ngram", ngram_command, "train the n-gram insertion model and measure it on held-out text"},
 };
 
 int usage(std::ostream& out) {

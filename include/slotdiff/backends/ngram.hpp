@@ -88,7 +88,7 @@ public:
   /// Counts every step of a trajectory.
   template <replayable_trajectory Trajectory>
   void observe(const Trajectory& tr) {
-    for (std::size_t t = 0; t < tr.steps(); ++t) {
+    for (std::size_t t = 0; t < static_cast<std::size_t>(tr.steps()); ++t) {
       const auto& s = tr.state(t + 1);
       const auto& g = tr.targets(t);
       const std::vector<token_id> state(std::ranges::begin(s), std::ranges::end(s));
@@ -148,7 +148,7 @@ public:
     double sum = 0.0;
     std::size_t count = 0;
     for (const auto& tr : trajectories) {
-      for (std::size_t t = 0; t < tr.steps(); ++t) {
+      for (std::size_t t = 0; t < static_cast<std::size_t>(tr.steps()); ++t) {
         const auto& s = tr.state(t + 1);
         const auto& g = tr.targets(t);
         const std::vector<token_id> state(std::ranges::begin(s), std::ranges::end(s));

@@ -45,7 +45,7 @@ public:
   template <replayable_trajectory Trajectory>
   void add(const Trajectory& tr) {
     entry e;
-    const std::size_t steps = tr.steps();
+    const auto steps = static_cast<std::size_t>(tr.steps());
     for (std::size_t t = 0; t <= steps; ++t) {
       const auto& s = tr.state(t);
       e.states.emplace_back(std::ranges::begin(s), std::ranges::end(s));

@@ -74,7 +74,7 @@ void apply_to(std::span<const token_id> tokens, std::span<const insertion> sorte
 }
 
 inline std::uint64_t sequence_seed(std::uint64_t seed, std::size_t i) {
-  splitmix64 mix(seed ^ (0xD1B54A32D192ED03ull * (static_cast<std::uint64_t>(i) + 1)));
+  slotdiff::splitmix64 mix(seed ^ (0xD1B54A32D192ED03ull * (static_cast<std::uint64_t>(i) + 1)));
   return mix.next();
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -81,13 +82,11 @@ slot_choice sample_slot(std::span<const token_id> ids, std::span<const float> lo
   }
   // Candidates kept by top_k, then by top_p (over the penalised, renormalised distribution).
   constexpr std::size_t stack_max = 256;
-  float w_stack[stack_max];
-  std::size_t order_stack[stack_max];
+  std::array<float, stack_max> w{};
+  std::array<std::size_t, stack_max> order{};
   const std::size_t kk = std::min({k, opt.top_k == 0 ? k : opt.top_k, stack_max});
-  float* w = w_stack;
-  std::size_t* order = order_stack;
   for (std::size_t j = 0; j < kk; ++j) w[j] = adjusted(j), order[j] = j;
-  std::sort(order, order + kk, [&](std::size_t a, std::size_t b) { return w[a] > w[b]; });
+  std::sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(kk), [&](std::size_t a, std::size_t b) { return w[a] > w[b]; });
   const float top = w[order[0]];
   double total = 0.0;
   for (std::size_t j = 0; j < kk; ++j) total += std::exp(static_cast<double>(w[j] - top));

@@ -1,0 +1,178 @@
+// tools/cli/generate.cpp: `slotdiff generate`, grow sentences from keywords (or from nothing).
+#include <charconv>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "corpus_ngram.hpp"
+#include "slotdiff/backends/ngram.hpp"
+#include "slotdiff/backends/ngram_text.hpp"
+#include "slotdiff/denoise/denoise.hpp"
+#include "slotdiff/text/tokenizer.hpp"
+
+namespace slotdiff::cli {
+namespace {
+
+constexpr const char* generate_help = R"(usage: slotdiff generate [options]
+
+Grows sentences by inserting words into the slots next to existing words, step by step, until the
+model no longer wants to insert anything.
+
+  --keywords "WORDS"       start words, kept in order; repeat for several starts (none: from nothing)
+  --count N                generations per start, each with its own seed                  (1)
+  --backend ngram          the model: the n-gram insertion model                          (ngram)
+  --model PATH             n-gram model file (default: trained from the bundled corpus on first
+                           use, a few seconds, then cached under ~/.cache/slotdiff)
+  --vocab PATH             vocabulary file                                (the bundled one)
+  --layout side|gap        slot layout                                                    (side)
+  --temperature T          0 is greedy                                                    (0.7)
+  --top-k K                sample among the K best candidates (0: all 32)                 (0)
+  --top-p P                nucleus sampling mass                                          (0.95)
+  --repetition-penalty R   divide the probability of words already present by R           (1.5)
+  --min-confidence C       insert only words drawn with probability >= C                  (0)
+  --max-insertions M       at most M insertions per step                                  (no limit)
+  --stop-prob TAU          stop when no slot offers a word above probability TAU          (0.02)
+  --max-steps S            (6)      --max-length L  (30)
+  --seed S                 (0)
+  --trace                  print every step: the notes' underscores diagram and the insertions
+  --json                   one JSON object per generation (with the trace)
+)";
+
+std::size_t parse_size(std::string_view flag, std::string_view v) {
+  std::size_t x = 0;
+  const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
+  if (ec != std::errc{} || p != v.data() + v.size()) throw error(std::string(flag) + ": expected a count, got \"" + std::string(v) + "\"");
+  return x;
+}
+float parse_float(std::string_view flag, std::string_view v) {
+  try {
+    std::size_t used = 0;
+    const float x = std::stof(std::string(v), &used);
+    if (used != v.size()) throw std::invalid_argument("trailing");
+    return x;
+  } catch (const std::exception&) {
+    throw error(std::string(flag) + ": expected a number, got \"" + std::string(v) + "\"");
+  }
+}
+
+struct settings {
+  std::vector<std::string> keywords;
+  std::size_t count = 1, max_steps = 6, max_length = 30;
+  std::string model, vocab = SLOTDIFF_DEFAULT_VOCAB, layout = "side", backend = "ngram";
+  denoise_options opts{.sampling = {.temperature = 0.7f, .top_p = 0.95f, .repetition_penalty = 1.5f},
+                       .fill = {.min_confidence = 0.0f},
+                       .candidates = 32};
+  float stop_prob = 0.02f;
+  bool trace = false, json = false;
+};
+
+template <class Layout>
+int run(const settings& s) {
+  const tokenizer vocab = tokenizer::load(s.vocab);
+  ngram_backend<Layout> model = [&] {
+    if (!s.model.empty()) return ngram_backend<Layout>::load(s.model);
+    const auto corpus = bundled_corpus();
+    const auto cache = default_model_cache(Layout::name, corpus, s.vocab);
+    if (std::filesystem::exists(cache)) {
+      try {
+        return ngram_backend<Layout>::load(cache);
+      } catch (const error& e) {
+        std::cerr << "slotdiff generate: ignoring the damaged cache (" << e.what() << ")\n";
+      }
+    }
+    std::cerr << "slotdiff generate: training the n-gram model on the bundled corpus (once; cached at " << cache.string()
+              << ")\n";
+    ngram_text_report report;
+    auto m = train_ngram_on_text<Layout>(read_all(corpus), vocab, {.evaluate = false}, &report);
+    std::cerr << "  " << report.train_sentences << " sentences noised in " << report.noise_seconds << " s, model trained in "
+              << report.train_seconds << " s\n";
+    std::filesystem::create_directories(cache.parent_path());
+    m.save(cache);
+    return m;
+  }();
+  if (model.vocabulary_size() != vocab.size())
+    throw error("the model has a vocabulary of " + std::to_string(model.vocabulary_size()) + " ids, the vocabulary file " +
+                s.vocab + " has " + std::to_string(vocab.size()));
+
+  std::vector<std::vector<token_id>> starts;
+  std::vector<std::string> labels;
+  const std::vector<std::string> given = s.keywords.empty() ? std::vector<std::string>{""} : s.keywords;
+  for (const auto& k : given) {
+    std::vector<token_id> ids = vocab.encode(k);
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      if (ids[i] == tokenizer::unk)
+        throw error("keyword " + std::to_string(i + 1) + " of \"" + k + "\" is not in the vocabulary (" + s.vocab + ")");
+    }
+    for (std::size_t c = 0; c < s.count; ++c) starts.push_back(ids), labels.push_back(k);
+  }
+  const auto stop = stop::any_of(stop::max_steps{s.max_steps}, stop::max_length{s.max_length},
+                                 stop::probability_below{s.stop_prob}, stop::no_change{});
+  const auto gens = denoise(model, std::span<const std::vector<token_id>>(starts), stop, s.opts);
+  auto word = [&](token_id t) { return vocab.word(t); };
+  for (std::size_t i = 0; i < gens.size(); ++i) {
+    const generation& g = gens[i];
+    if (s.json) {
+      std::cout << to_json(g, word) << '\n';
+      continue;
+    }
+    if (s.trace) {
+      std::cout << "keywords: \"" << labels[i] << "\"\n" << underscores_diagram(g, word);
+      for (std::size_t t = 0; t < g.trace.size(); ++t) {
+        std::cout << "  step " << t + 1 << ":";
+        for (std::size_t j = 0; j < g.trace[t].inserted.size(); ++j) {
+          char p[16];
+          std::snprintf(p, sizeof p, "%.2f", static_cast<double>(g.trace[t].probability[j]));
+          std::cout << " +" << vocab.word(g.trace[t].inserted[j].token) << "@" << g.trace[t].inserted[j].slot << " (" << p << ")";
+        }
+        std::cout << '\n';
+      }
+    }
+    std::cout << vocab.decode(g.tokens) << '\n';
+    if (s.trace) std::cout << '\n';
+  }
+  return 0;
+}
+
+}  // namespace
+
+int generate_command(std::span<const std::string_view> args) {
+  settings s;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view a = args[i];
+    auto value = [&]() -> std::string_view {
+      if (i + 1 >= args.size()) throw error(std::string(a) + " needs a value");
+      return args[++i];
+    };
+    if (a == "--keywords") s.keywords.emplace_back(value());
+    else if (a == "--count") s.count = parse_size(a, value());
+    else if (a == "--backend") s.backend = value();
+    else if (a == "--model") s.model = value();
+    else if (a == "--vocab") s.vocab = value();
+    else if (a == "--layout") s.layout = value();
+    else if (a == "--temperature") s.opts.sampling.temperature = parse_float(a, value());
+    else if (a == "--top-k") s.opts.sampling.top_k = parse_size(a, value());
+    else if (a == "--top-p") s.opts.sampling.top_p = parse_float(a, value());
+    else if (a == "--repetition-penalty") s.opts.sampling.repetition_penalty = parse_float(a, value());
+    else if (a == "--min-confidence") s.opts.fill.min_confidence = parse_float(a, value());
+    else if (a == "--max-insertions") s.opts.fill.max_insertions = parse_size(a, value());
+    else if (a == "--stop-prob") s.stop_prob = parse_float(a, value());
+    else if (a == "--max-steps") s.max_steps = parse_size(a, value());
+    else if (a == "--max-length") s.max_length = parse_size(a, value());
+    else if (a == "--seed") s.opts.seed = parse_size(a, value());
+    else if (a == "--trace") s.trace = true;
+    else if (a == "--json") s.json = true;
+    else if (a == "-h" || a == "--help") {
+      std::cout << generate_help;
+      return 0;
+    } else throw error("unknown option \"" + std::string(a) + "\" (see slotdiff generate --help)");
+  }
+  if (s.backend != "ngram") throw error("--backend: only \"ngram\" exists so far, got \"" + s.backend + "\"");
+  if (s.count == 0) throw error("--count must be at least 1");
+  if (s.layout == "side") return run<side_slots>(s);
+  if (s.layout == "gap") return run<gap_slots>(s);
+  throw error("--layout: expected side or gap, got \"" + s.layout + "\"");
+}
+
+}  // namespace slotdiff::cli
