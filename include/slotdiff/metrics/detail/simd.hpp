@@ -89,12 +89,17 @@ typedef std::int64_t vl __attribute__((vector_size(SLOTDIFF_VBYTES)));
 [[gnu::always_inline]] inline vf max(vf a, vf b) noexcept { return a > b ? a : b; }
 [[gnu::always_inline]] inline vd max(vd a, vd b) noexcept { return a > b ? a : b; }
 
-/// sqrt per lane: the builtin maps to the ISA's vector square root.
+/// sqrt per lane: the ISA's vector square root (a lane loop of __builtin_sqrtf is not vectorised
+/// unless -fno-math-errno). Requires lanes >= 0 (the callers validate).
 [[gnu::always_inline]] inline vf sqrt(vf x) noexcept {
 #if defined(__clang__)
   return __builtin_elementwise_sqrt(x);
+#elif defined(__AVX__)
+  return std::bit_cast<vf>(__builtin_ia32_sqrtps256(std::bit_cast<__attribute__((vector_size(32))) float>(x)));
+#elif defined(__SSE2__)
+  return std::bit_cast<vf>(__builtin_ia32_sqrtps(std::bit_cast<__attribute__((vector_size(16))) float>(x)));
 #else
-  vf r;
+  vf r = x;
   for (std::size_t i = 0; i < FL; ++i) r[i] = __builtin_sqrtf(x[i]);
   return r;
 #endif
