@@ -10,6 +10,8 @@
 #include "slotdiff/backends/ngram.hpp"
 #include "slotdiff/backends/ngram_text.hpp"
 #include "slotdiff/denoise/denoise.hpp"
+#include "slotdiff/denoise/predictive_change.hpp"
+#include "slotdiff/metrics/probability.hpp"
 #include "slotdiff/text/tokenizer.hpp"
 
 namespace slotdiff::cli {
@@ -33,6 +35,9 @@ model no longer wants to insert anything.
   --repetition-penalty R   divide the probability of words already present by R           (1.5)
   --min-confidence C       insert only words drawn with probability >= C                  (0)
   --max-insertions M       at most M insertions per step                                  (no limit)
+  --budget B               semantic budget per step: insertions are accepted, most confident
+                           first, while the Jensen-Shannon distance between the model's
+                           slot-averaged predictive distributions before and after stays <= B
   --stop-prob TAU          stop when no slot offers a word above probability TAU          (0.02)
   --max-steps S            (6)      --max-length L  (30)
   --seed S                 (0)
@@ -65,6 +70,7 @@ struct settings {
                        .fill = {.min_confidence = 0.0f},
                        .candidates = 32};
   float stop_prob = 0.02f;
+  float budget = 0.0f;  // 0: no semantic budget
   bool trace = false, json = false;
 };
 
@@ -109,7 +115,18 @@ int run(const settings& s) {
   }
   const auto stop = stop::any_of(stop::max_steps{s.max_steps}, stop::max_length{s.max_length},
                                  stop::probability_below{s.stop_prob}, stop::no_change{});
-  const auto gens = denoise(model, std::span<const std::vector<token_id>>(starts), stop, s.opts);
+  // The semantic budget measures a step by how much it moves the model's own predictive
+  // distribution (Jensen-Shannon distance between the slot-averaged distributions before and after).
+  const auto gens = s.budget > 0
+                        ? denoise(model, std::span<const std::vector<token_id>>(starts), stop,
+                                  denoise_options{.sampling = s.opts.sampling,
+                                                  .fill = {.min_confidence = s.opts.fill.min_confidence,
+                                                           .max_insertions = s.opts.fill.max_insertions,
+                                                           .budget = s.budget},
+                                                  .candidates = s.opts.candidates,
+                                                  .seed = s.opts.seed},
+                                  predictive_change<ngram_backend<Layout>, jensen_shannon_distance>(model, {}))
+                        : denoise(model, std::span<const std::vector<token_id>>(starts), stop, s.opts);
   auto word = [&](token_id t) { return vocab.word(t); };
   for (std::size_t i = 0; i < gens.size(); ++i) {
     const generation& g = gens[i];
@@ -158,6 +175,10 @@ int generate_command(std::span<const std::string_view> args) {
     else if (a == "--min-confidence") s.opts.fill.min_confidence = parse_float(a, value());
     else if (a == "--max-insertions") s.opts.fill.max_insertions = parse_size(a, value());
     else if (a == "--stop-prob") s.stop_prob = parse_float(a, value());
+    else if (a == "--budget") {
+      s.budget = parse_float(a, value());
+      if (!(s.budget > 0)) throw error("--budget must be > 0, got " + std::to_string(s.budget));
+    }
     else if (a == "--max-steps") s.max_steps = parse_size(a, value());
     else if (a == "--max-length") s.max_length = parse_size(a, value());
     else if (a == "--seed") s.opts.seed = parse_size(a, value());
