@@ -1,0 +1,106 @@
+// slotdiff/backends/reference/thread_pool.hpp: the small fixed pool the reference forward pass
+// splits its matrix products and attention heads over.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace slotdiff::detail {
+
+/// `threads - 1` workers plus the calling thread. run(n, f) calls f(0..n-1), each index once, spread
+/// over all of them, and returns when every call has returned (rethrowing the first exception).
+/// One run at a time: a pool is owned by one model object, which is not used concurrently.
+class thread_pool {
+public:
+  explicit thread_pool(std::size_t threads) {
+    if (threads == 0) threads = 1;
+    workers_.reserve(threads - 1);
+    for (std::size_t i = 1; i < threads; ++i) workers_.emplace_back([this] { loop(); });
+  }
+  thread_pool(const thread_pool&) = delete;
+  thread_pool& operator=(const thread_pool&) = delete;
+  ~thread_pool() {
+    {
+      std::lock_guard lk(m_);
+      stop_ = true;
+      ++generation_;
+    }
+    wake_.notify_all();
+    for (auto& w : workers_) w.join();
+  }
+
+  std::size_t size() const noexcept { return workers_.size() + 1; }
+
+  template <class F>
+  void run(std::size_t n, F&& f) {
+    if (n == 0) return;
+    if (workers_.empty() || n == 1) {
+      for (std::size_t i = 0; i < n; ++i) f(i);
+      return;
+    }
+    auto call = [](void* ctx, std::size_t i) { (*static_cast<std::remove_reference_t<F>*>(ctx))(i); };
+    {
+      std::lock_guard lk(m_);
+      job_ = call;
+      ctx_ = static_cast<void*>(&f);
+      tasks_ = n;
+      next_.store(0, std::memory_order_relaxed);
+      pending_ = workers_.size();
+      error_ = nullptr;
+      ++generation_;
+    }
+    wake_.notify_all();
+    work();
+    std::unique_lock lk(m_);
+    done_.wait(lk, [&] { return pending_ == 0; });
+    if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
+  }
+
+private:
+  void work() {
+    for (;;) {
+      const std::size_t i = next_.fetch_add(1, std::memory_order_relaxed);
+      if (i >= tasks_) return;
+      try {
+        job_(ctx_, i);
+      } catch (...) {
+        std::lock_guard lk(m_);
+        if (!error_) error_ = std::current_exception();
+      }
+    }
+  }
+  void loop() {
+    std::size_t seen = 0;
+    std::unique_lock lk(m_);
+    for (;;) {
+      wake_.wait(lk, [&] { return generation_ != seen; });
+      seen = generation_;
+      if (stop_) return;
+      lk.unlock();
+      work();
+      lk.lock();
+      if (--pending_ == 0) done_.notify_one();
+    }
+  }
+
+  std::vector<std::thread> workers_;
+  std::mutex m_;
+  std::condition_variable wake_, done_;
+  void (*job_)(void*, std::size_t) = nullptr;
+  void* ctx_ = nullptr;
+  std::size_t tasks_ = 0;
+  std::atomic<std::size_t> next_{0};
+  std::size_t pending_ = 0;
+  std::size_t generation_ = 0;
+  bool stop_ = false;
+  std::exception_ptr error_;
+};
+
+}  // namespace slotdiff::detail

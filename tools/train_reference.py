@@ -1,0 +1,539 @@
+#!/usr/bin/python3
+"""Train the slotdiff reference denoiser (docs/reference-model.md) from .npy training shards.
+
+Reads the shards of `slotdiff noise --format npy` (docs/formats.md), trains the architecture of
+DESIGN.md "The reference denoiser" with cross-entropy over slots, reports held-out nats per slot,
+and writes:
+  OUT/reference.safetensors   fp32 weights; metadata = the whole configuration + vocabulary hash
+  OUT/reference-golden.safetensors  logits of the trained model for fixed ragged inputs (parity test)
+  OUT/train-log.txt           the training log (also on stdout)
+
+Runs on the CPU with Debian's torch 1.13 (install libopenblas0-pthread first) and on CUDA with
+torch 2.x (bf16 autocast). `--minutes` is a wall-clock budget: the learning-rate schedule follows
+elapsed time, so a short run still ends with a decayed learning rate.
+
+Examples:
+  /usr/bin/python3 tools/train_reference.py --shards /tmp/shards --out models --minutes 20
+  /usr/bin/python3 tools/train_reference.py --init-only --vocab tests/reference/data/tiny_vocab.txt \
+      --d-model 32 --layers 1 --heads 2 --mlp 64 --out tests/reference/data --name tiny
+"""
+import argparse
+import json
+import math
+import os
+import pathlib
+import struct
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+PAD, UNK, ROOT, NONE = 0, 1, 2, 3
+NEVER_INSERT = (PAD, UNK, ROOT)
+IGNORE = -100
+FORMAT = "slotdiff-reference 1"
+
+
+# ---- vocabulary --------------------------------------------------------------------------------------
+def fnv1a64(data: bytes) -> str:
+    h = 0xCBF29CE484222325
+    for b in data:
+        h ^= b
+        h = (h * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return f"{h:016x}"
+
+
+def vocabulary_info(path):
+    data = pathlib.Path(path).read_bytes()
+    lines = data.decode("utf-8").split("\n")
+    if not lines or lines[0] != "slotdiff-vocabulary 1":
+        raise SystemExit(f"{path}: not a slotdiff vocabulary file (first line {lines[0]!r})")
+    size = sum(1 for l in lines[1:] if l)
+    return size, fnv1a64(data)
+
+
+# ---- the model ---------------------------------------------------------------------------------------
+class RMSNorm(nn.Module):
+    def __init__(self, d, eps):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(d))
+
+    def forward(self, x):
+        xf = x.float()
+        y = xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + self.eps)
+        return (y * self.weight.float()).to(x.dtype)
+
+
+def rope_tables(n, head_dim, base, device):
+    # Angles in float64, then cast: the C++ side does the same, so positions far from 0 still agree.
+    half = head_dim // 2
+    inv = base ** (-torch.arange(0, half, dtype=torch.float64) * 2.0 / head_dim)
+    ang = torch.arange(n, dtype=torch.float64)[:, None] * inv[None, :]
+    return torch.cos(ang).float().to(device), torch.sin(ang).float().to(device)
+
+
+def apply_rope(x, cos, sin):
+    # x: (B, H, L, hd); rotate-half convention: pairs (j, j + hd/2).
+    half = x.shape[-1] // 2
+    x1, x2 = x[..., :half], x[..., half:]
+    c, s = cos[None, None].to(x.dtype), sin[None, None].to(x.dtype)
+    return torch.cat([x1 * c - x2 * s, x2 * c + x1 * s], dim=-1)
+
+
+class Block(nn.Module):
+    def __init__(self, d, heads, mlp, eps):
+        super().__init__()
+        self.heads = heads
+        self.attn_norm = RMSNorm(d, eps)
+        self.wq = nn.Linear(d, d, bias=False)
+        self.wk = nn.Linear(d, d, bias=False)
+        self.wv = nn.Linear(d, d, bias=False)
+        self.wo = nn.Linear(d, d, bias=False)
+        self.mlp_norm = RMSNorm(d, eps)
+        self.w1 = nn.Linear(d, mlp, bias=False)
+        self.w2 = nn.Linear(mlp, d, bias=False)
+
+    def forward(self, x, mask, cos, sin):
+        B, L, d = x.shape
+        H, hd = self.heads, d // self.heads
+        h = self.attn_norm(x)
+        q = self.wq(h).view(B, L, H, hd).transpose(1, 2)
+        k = self.wk(h).view(B, L, H, hd).transpose(1, 2)
+        v = self.wv(h).view(B, L, H, hd).transpose(1, 2)
+        q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
+        # Written out (torch 1.13 has no scaled_dot_product_attention): bidirectional, padding masked.
+        s = torch.matmul(q, k.transpose(-1, -2)) * (1.0 / math.sqrt(hd))
+        s = s.float().masked_fill(~mask[:, None, None, :], float("-inf"))
+        p = torch.softmax(s, dim=-1).to(v.dtype)
+        a = torch.matmul(p, v).transpose(1, 2).reshape(B, L, d)
+        x = x + self.wo(a)
+        x = x + self.w2(F.gelu(self.w1(self.mlp_norm(x)), approximate="tanh"))
+        return x
+
+
+class ReferenceDenoiser(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.cfg = cfg
+        d = cfg["d_model"]
+        self.tok_embeddings = nn.Embedding(cfg["vocabulary_size"], d)
+        self.layers = nn.ModuleList(Block(d, cfg["heads"], cfg["mlp"], cfg["norm_eps"]) for _ in range(cfg["layers"]))
+        self.final_norm = RMSNorm(d, cfg["norm_eps"])
+        self.head_left = nn.Linear(d, d, bias=False)
+        self.head_right = nn.Linear(d, d, bias=False)
+        mask = torch.zeros(cfg["vocabulary_size"], dtype=torch.bool)
+        mask[list(cfg["never_insert"])] = True
+        self.register_buffer("never", mask, persistent=False)
+        allowed = torch.nonzero(~mask).flatten()
+        class_of = torch.full((cfg["vocabulary_size"],), -1, dtype=torch.long)
+        class_of[allowed] = torch.arange(len(allowed))
+        self.register_buffer("allowed_ids", allowed, persistent=False)
+        self.register_buffer("class_of", class_of, persistent=False)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        std = 0.02
+        nn.init.normal_(self.tok_embeddings.weight, std=std)
+        for m in self.modules():
+            if isinstance(m, nn.Linear):
+                nn.init.normal_(m.weight, std=std)
+        for b in self.layers:  # scaled residual projections (GPT-2 style)
+            nn.init.normal_(b.wo.weight, std=std / math.sqrt(2 * len(self.layers)))
+            nn.init.normal_(b.w2.weight, std=std / math.sqrt(2 * len(self.layers)))
+        nn.init.normal_(self.head_left.weight, std=1.0 / math.sqrt(self.cfg["d_model"]))
+        nn.init.normal_(self.head_right.weight, std=1.0 / math.sqrt(self.cfg["d_model"]))
+
+    def hidden(self, tokens, mask):
+        L = tokens.shape[1]
+        cos, sin = rope_tables(L, self.cfg["d_model"] // self.cfg["heads"], self.cfg["rope_base"], tokens.device)
+        x = self.tok_embeddings(tokens)
+        for b in self.layers:
+            x = b(x, mask, cos, sin)
+        return self.final_norm(x)
+
+    def slot_queries(self, tokens, mask):
+        """(B, L, 2, d): the vectors whose dot products with the embeddings are the slot logits."""
+        h = self.hidden(tokens, mask)
+        return torch.stack([self.head_left(h), self.head_right(h)], dim=2)
+
+    def forward(self, tokens, mask):
+        """Raw slot logits (B, L, 2, V): [..., 0, :] the left slot of each token, [..., 1, :] the right."""
+        u = self.slot_queries(tokens, mask)
+        return torch.matmul(u, self.tok_embeddings.weight.to(u.dtype).t())
+
+    def masked_log_probs(self, logits):
+        return torch.log_softmax(logits.float().masked_fill(self.never, float("-inf")), dim=-1)
+
+
+# ---- safetensors (written here: Debian has no python3-safetensors) -----------------------------------
+DTYPES = {np.dtype("float32"): "F32", np.dtype("int32"): "I32", np.dtype("int64"): "I64"}
+
+
+def write_safetensors(path, tensors, metadata):
+    header, blobs, offset = {"__metadata__": metadata}, [], 0
+    for name in sorted(tensors):
+        a = np.ascontiguousarray(tensors[name])
+        if a.dtype not in DTYPES:
+            raise ValueError(f"{name}: dtype {a.dtype} not supported")
+        b = a.astype(a.dtype.newbyteorder("<"), copy=False).tobytes()
+        header[name] = {"dtype": DTYPES[a.dtype], "shape": list(a.shape), "data_offsets": [offset, offset + len(b)]}
+        blobs.append(b)
+        offset += len(b)
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)  # keeps the data 8-byte aligned
+    tmp = pathlib.Path(str(path) + ".tmp")
+    with open(tmp, "wb") as f:
+        f.write(struct.pack("<Q", len(h)))
+        f.write(h)
+        for b in blobs:
+            f.write(b)
+    os.replace(tmp, path)
+
+
+def config_metadata(cfg):
+    return {
+        "format": FORMAT,
+        "layout": "side_slots",
+        "vocabulary_size": str(cfg["vocabulary_size"]),
+        "vocabulary_fnv1a64": cfg["vocabulary_fnv1a64"],
+        "d_model": str(cfg["d_model"]),
+        "layers": str(cfg["layers"]),
+        "heads": str(cfg["heads"]),
+        "mlp": str(cfg["mlp"]),
+        "norm_eps": repr(cfg["norm_eps"]),
+        "rope_base": repr(cfg["rope_base"]),
+        "activation": "gelu_tanh",
+        "heads_tied_to_embedding": "true",
+        "pad_id": str(PAD), "unk_id": str(UNK), "root_id": str(ROOT), "none_id": str(NONE),
+        "never_insert": ",".join(str(i) for i in cfg["never_insert"]),
+    }
+
+
+def save_weights(model, path, extra):
+    sd = {k: v.detach().float().cpu().numpy() for k, v in model.state_dict().items()}
+    meta = config_metadata(model.cfg)
+    meta.update({k: str(v) for k, v in extra.items()})
+    write_safetensors(path, sd, meta)
+
+
+# ---- the golden file ---------------------------------------------------------------------------------
+GOLDEN_LENGTHS = (0, 1, 5, 2, 13, 0, 32, 7)
+
+
+def golden_inputs(vocab, seed=20261127):
+    rng = np.random.default_rng(seed)
+    seqs = []
+    for n in GOLDEN_LENGTHS:
+        s = rng.integers(4, vocab, size=n).astype(np.int32)
+        if n >= 5:
+            s[1] = UNK  # an <unk> inside a sentence, as real input has
+        seqs.append(s)
+    return seqs
+
+
+def batch_from_sequences(seqs, device):
+    """Pads a list of sequences; an empty one is fed as the single token ROOT."""
+    L = max(max(len(s), 1) for s in seqs)
+    tokens = torch.zeros(len(seqs), L, dtype=torch.long)
+    mask = torch.zeros(len(seqs), L, dtype=torch.bool)
+    for r, s in enumerate(seqs):
+        if len(s) == 0:
+            tokens[r, 0], mask[r, 0] = ROOT, True
+        else:
+            tokens[r, :len(s)] = torch.as_tensor(s, dtype=torch.long)
+            mask[r, :len(s)] = True
+    return tokens.to(device), mask.to(device)
+
+
+def slot_rows(out, seqs):
+    """(B, L, 2, X) -> (total slots, X) in the layout's order: slot 2i left of token i, 2i+1 right of
+    it; an empty sequence's one root slot is ROOT's right slot."""
+    rows = []
+    for r, s in enumerate(seqs):
+        if len(s) == 0:
+            rows.append(out[r, 0, 1:2])
+        else:
+            rows.append(out[r, :len(s)].reshape(2 * len(s), -1))
+    return torch.cat(rows, 0)
+
+
+@torch.no_grad()
+def write_golden(model, path):
+    m = model.float().cpu().eval()
+    seqs = golden_inputs(m.cfg["vocabulary_size"])
+    tokens, mask = batch_from_sequences(seqs, "cpu")
+    logits = m(tokens, mask)
+    hidden = m.hidden(tokens, mask)
+    lp = m.masked_log_probs(logits)
+    emb = torch.stack([hidden[r, :max(len(s), 1)].mean(0) for r, s in enumerate(seqs)])
+    offsets = np.cumsum([0] + [len(s) for s in seqs]).astype(np.int64)
+    lpr = slot_rows(lp, seqs).numpy()
+    lpr[np.isneginf(lpr)] = -1e30  # finite in the file; the test reads it as "masked"
+    write_safetensors(path, {
+        "tokens": np.concatenate(seqs).astype(np.int32),
+        "offsets": offsets,
+        "logits": slot_rows(logits, seqs).numpy().astype(np.float32),
+        "log_probs": lpr.astype(np.float32),
+        "embeddings": emb.numpy().astype(np.float32),
+    }, {"format": "slotdiff-reference-golden 1", "torch": torch.__version__,
+        "note": "logits/log_probs: one row per slot of side_slots, sequences in order; embeddings: mean of final hidden states"})
+
+
+# ---- data --------------------------------------------------------------------------------------------
+class Shards:
+    def __init__(self, dirs, heldout_every, vocab):
+        parts = []
+        for d in dirs:
+            d = pathlib.Path(d)
+            meta = json.loads((d / "shard.json").read_text())
+            if meta.get("layout") != "side_slots":
+                raise SystemExit(f"{d}: layout {meta.get('layout')}, the reference model needs side_slots")
+            if int(meta["vocabulary"]) != vocab:
+                raise SystemExit(f"{d}: vocabulary size {meta['vocabulary']}, the model has {vocab}")
+            parts.append({k: np.load(d / f"{k}.npy") for k in
+                          ("inputs", "input_offsets", "targets", "target_offsets", "example_sentence", "sentence_ids")})
+        # Concatenate shards into one packed set.
+        self.inputs, self.targets, io, to, held = [], [], [0], [0], []
+        for p in parts:
+            base_i, base_t = io[-1], to[-1]
+            self.inputs.append(p["inputs"])
+            self.targets.append(p["targets"])
+            io.extend((p["input_offsets"][1:] + base_i).tolist())
+            to.extend((p["target_offsets"][1:] + base_t).tolist())
+            sid = p["sentence_ids"][p["example_sentence"]]
+            held.append(sid % heldout_every == 0 if heldout_every else np.zeros(len(sid), bool))
+        self.inputs = np.concatenate(self.inputs).astype(np.int64)
+        self.targets = np.concatenate(self.targets).astype(np.int64)
+        self.io, self.to = np.asarray(io, np.int64), np.asarray(to, np.int64)
+        self.lengths = np.diff(self.io)
+        self.held = np.concatenate(held)
+        slots = np.diff(self.to)
+        expect = np.where(self.lengths == 0, 1, 2 * self.lengths)
+        if not np.array_equal(slots, expect):
+            raise SystemExit("shards: target counts do not match side_slots slot counts")
+        if self.targets.size and (self.targets.min() < 0 or self.targets.max() >= vocab):
+            raise SystemExit("shards: a target id lies outside the vocabulary")
+
+    def batches(self, idx, max_tokens, rng=None):
+        """Lists of example indices, similar lengths together, about max_tokens padded tokens each."""
+        idx = np.asarray(idx)
+        order = idx[np.argsort(np.maximum(self.lengths[idx], 1), kind="stable")]
+        out, start = [], 0
+        while start < len(order):
+            L = max(int(self.lengths[order[min(start + 1, len(order) - 1)]]), 1)
+            n = max(1, max_tokens // max(L, 1))
+            end = min(len(order), start + n)
+            # grow L to the batch's longest and shrink n to the budget
+            L = max(int(self.lengths[order[end - 1]]), 1)
+            end = min(end, start + max(1, max_tokens // L))
+            out.append(order[start:end])
+            start = end
+        if rng is not None:
+            rng.shuffle(out)
+        return out
+
+    def tensors(self, b):
+        lens = self.lengths[b]
+        L = max(int(lens.max()), 1)
+        ar = np.arange(L)
+        m = ar[None, :] < lens[:, None]
+        pos = np.minimum(self.io[b][:, None] + ar[None, :], len(self.inputs) - 1) if len(self.inputs) else np.zeros((len(b), L), np.int64)
+        tok = np.where(m, self.inputs[pos] if len(self.inputs) else 0, PAD)
+        empty = lens == 0
+        tok[empty, 0] = ROOT
+        m[empty, 0] = True
+        ar2 = np.arange(2 * L)
+        nslots = np.where(empty, 1, 2 * lens)
+        m2 = ar2[None, :] < nslots[:, None]
+        pos2 = np.minimum(self.to[b][:, None] + ar2[None, :], len(self.targets) - 1)
+        tgt = np.where(m2, self.targets[pos2], IGNORE)
+        tgt[empty, 1] = tgt[empty, 0]  # the root slot is ROOT's right slot
+        tgt[empty, 0] = IGNORE
+        tgt[np.isin(tgt, NEVER_INSERT)] = IGNORE  # never inserted: not a class the model can predict
+        return torch.from_numpy(tok), torch.from_numpy(m), torch.from_numpy(tgt.reshape(len(b), L, 2))
+
+
+def slot_loss(model, tok, m, tgt, device, autocast):
+    tok, m, tgt = tok.to(device, non_blocking=True), m.to(device, non_blocking=True), tgt.to(device, non_blocking=True)
+    with autocast():
+        u = model.slot_queries(tok, m)
+    keep = tgt != IGNORE
+    # Only the slots with a target, and only the insertable ids (the never-inserted ones have
+    # probability 0): the same distribution as masking them to -inf, at a fraction of the cost.
+    allowed = model.allowed_ids
+    emb = model.tok_embeddings.weight.index_select(0, allowed)
+    with autocast():
+        sel = torch.matmul(u[keep], emb.to(u.dtype).t())
+    nll = F.cross_entropy(sel.float(), model.class_of[tgt[keep]], reduction="sum")
+    return nll, int(keep.sum())
+
+
+@torch.no_grad()
+def evaluate(model, data, batches, device, autocast):
+    model.eval()
+    tot, cnt = 0.0, 0
+    for b in batches:
+        nll, n = slot_loss(model, *data.tensors(b), device, autocast)
+        tot += float(nll)
+        cnt += n
+    model.train()
+    return tot / max(cnt, 1), cnt
+
+
+# ---- main --------------------------------------------------------------------------------------------
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--shards", nargs="*", default=[], help="shard folders (slotdiff noise --format npy)")
+    ap.add_argument("--vocab", default="data/wordnet/vocab.txt")
+    ap.add_argument("--out", required=True, help="output folder")
+    ap.add_argument("--name", default="reference", help="file stem: NAME.safetensors, NAME-golden.safetensors")
+    ap.add_argument("--minutes", type=float, default=10.0, help="wall-clock training budget")
+    ap.add_argument("--max-steps", type=int, default=0, help="stop after this many optimiser steps (0: no limit)")
+    ap.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    ap.add_argument("--threads", type=int, default=0, help="CPU threads (0: torch default)")
+    ap.add_argument("--d-model", type=int, default=256)
+    ap.add_argument("--layers", type=int, default=4)
+    ap.add_argument("--heads", type=int, default=4)
+    ap.add_argument("--mlp", type=int, default=1024)
+    ap.add_argument("--norm-eps", type=float, default=1e-5)
+    ap.add_argument("--rope-base", type=float, default=10000.0)
+    ap.add_argument("--batch-tokens", type=int, default=0, help="padded tokens per batch (0: 2048 CPU, 16384 CUDA)")
+    ap.add_argument("--lr", type=float, default=0.0, help="peak learning rate (0: 2e-3 CPU, 1.5e-3 CUDA)")
+    ap.add_argument("--warmup", type=float, default=0.03, help="warm-up, fraction of the budget")
+    ap.add_argument("--weight-decay", type=float, default=0.01)
+    ap.add_argument("--heldout-every", type=int, default=20, help="sentence line numbers divisible by N are held out")
+    ap.add_argument("--eval-examples", type=int, default=0, help="held-out examples evaluated (0: 20000 CPU, all CUDA)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--init-only", action="store_true", help="no training: write a randomly initialised model + golden")
+    ap.add_argument("--init-std", type=float, default=0.0, help="with --init-only: draw every weight N(0, s) (0: training init)")
+    ap.add_argument("--log", default="", help="log file (default OUT/train-log.txt when training)")
+    args = ap.parse_args()
+
+    t_start = time.time()
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    log_path = pathlib.Path(args.log) if args.log else (None if args.init_only else out / f"{args.name}-train-log.txt")
+    log_file = open(log_path, "w") if log_path else None
+
+    def log(msg):
+        line = f"[{time.time() - t_start:8.1f}s] {msg}"
+        print(line, flush=True)
+        if log_file:
+            log_file.write(line + "\n")
+            log_file.flush()
+
+    torch.manual_seed(args.seed)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    else:
+        device = args.device
+    cuda = device.startswith("cuda")
+    if cuda:
+        torch.backends.cuda.matmul.allow_tf32 = True
+    vsize, vhash = vocabulary_info(args.vocab)
+    if args.d_model % args.heads or (args.d_model // args.heads) % 2:
+        raise SystemExit("--d-model must be a multiple of --heads with an even head dimension")
+    cfg = dict(vocabulary_size=vsize, vocabulary_fnv1a64=vhash, d_model=args.d_model, layers=args.layers,
+               heads=args.heads, mlp=args.mlp, norm_eps=args.norm_eps, rope_base=args.rope_base,
+               never_insert=NEVER_INSERT)
+    model = ReferenceDenoiser(cfg)
+    log(f"torch {torch.__version__} on {device} ({torch.get_num_threads()} CPU threads); "
+        f"{sum(p.numel() for p in model.parameters()):,} parameters; vocabulary {args.vocab} ({vsize}, fnv1a64 {vhash})")
+
+    weights_path = out / f"{args.name}.safetensors"
+    golden_path = out / f"{args.name}-golden.safetensors"
+    if args.init_only:
+        if args.init_std > 0:
+            g = torch.Generator().manual_seed(args.seed)
+            with torch.no_grad():
+                for p in model.parameters():
+                    p.copy_(torch.randn(p.shape, generator=g) * args.init_std + (1.0 if p.dim() == 1 else 0.0))
+        save_weights(model, weights_path, {"trained": "no (random initialisation, seed %d)" % args.seed})
+        write_golden(model, golden_path)
+        log(f"wrote {weights_path} and {golden_path}")
+        return
+
+    if not args.shards:
+        raise SystemExit("--shards is required unless --init-only")
+    data = Shards(args.shards, args.heldout_every, vsize)
+    train_idx = np.flatnonzero(~data.held)
+    held_idx = np.flatnonzero(data.held)
+    rng = np.random.default_rng(args.seed)
+    n_eval = args.eval_examples or (len(held_idx) if cuda else 20000)
+    eval_idx = np.sort(rng.permutation(held_idx)[:n_eval])
+    batch_tokens = args.batch_tokens or (16384 if cuda else 2048)
+    eval_batches = data.batches(eval_idx, batch_tokens)
+    lr = args.lr or (1.5e-3 if cuda else 2e-3)
+    log(f"{len(train_idx):,} training examples, {len(held_idx):,} held out (sentence id % {args.heldout_every} == 0); "
+        f"evaluating on {len(eval_idx):,}; {batch_tokens} tokens/batch, peak lr {lr}")
+
+    model.to(device)
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
+    other = [p for n, p in model.named_parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
+                             {"params": other, "weight_decay": 0.0}], lr=lr, betas=(0.9, 0.98), eps=1e-8)
+    if cuda:
+        def autocast():
+            return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
+    else:
+        import contextlib
+
+        def autocast():
+            return contextlib.nullcontext()
+
+    budget = args.minutes * 60.0
+    t0 = time.time()
+    step, epoch, seen_tokens, seen_slots = 0, 0, 0, 0
+    run_loss, run_cnt = 0.0, 0
+    last_log = t0
+    done = False
+    while not done:
+        epoch += 1
+        for b in data.batches(train_idx, batch_tokens, rng):
+            frac = (time.time() - t0) / budget
+            if frac >= 1.0 or (args.max_steps and step >= args.max_steps):
+                done = True
+                break
+            scale = frac / args.warmup if frac < args.warmup else 0.5 * (1 + math.cos(math.pi * (frac - args.warmup) / (1 - args.warmup)))
+            for g in opt.param_groups:
+                g["lr"] = lr * max(scale, 0.02)
+            tok, m, tgt = data.tensors(b)
+            nll, n = slot_loss(model, tok, m, tgt, device, autocast)
+            if n == 0:
+                continue
+            opt.zero_grad(set_to_none=True)
+            (nll / n).backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            step += 1
+            seen_tokens += int(m.sum())
+            seen_slots += n
+            run_loss += float(nll.detach())
+            run_cnt += n
+            now = time.time()
+            if now - last_log >= (30 if not cuda else 15):
+                log(f"epoch {epoch} step {step}: train {run_loss / run_cnt:.4f} nats/slot, "
+                    f"{seen_tokens / (now - t0):,.0f} tokens/s, lr {opt.param_groups[0]['lr']:.2e}, {frac * 100:.0f}% of budget")
+                run_loss, run_cnt, last_log = 0.0, 0, now
+    train_s = time.time() - t0
+    log(f"trained {step} steps ({epoch} epochs begun, {seen_tokens:,} tokens, {seen_slots:,} slots) in {train_s:.0f} s")
+    held_nll, held_slots = evaluate(model, data, eval_batches, device, autocast)
+    log(f"held out: {held_nll:.4f} nats/slot over {held_slots:,} slots ({len(eval_idx):,} examples)")
+    model = model.float().cpu()
+    save_weights(model, weights_path, {
+        "trained": f"{step} steps, {train_s:.0f} s on {device} (torch {torch.__version__})",
+        "heldout_nats_per_slot": f"{held_nll:.4f}",
+        "heldout_rule": f"sentence id % {args.heldout_every} == 0",
+    })
+    write_golden(model, golden_path)
+    log(f"wrote {weights_path} ({weights_path.stat().st_size:,} bytes) and {golden_path}")
+
+
+if __name__ == "__main__":
+    main()
