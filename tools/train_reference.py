@@ -85,9 +85,10 @@ def apply_rope(x, cos, sin):
 
 
 class Block(nn.Module):
-    def __init__(self, d, heads, mlp, eps):
+    def __init__(self, d, heads, mlp, eps, dropout=0.0):
         super().__init__()
         self.heads = heads
+        self.drop = nn.Dropout(dropout)  # residual dropout, training only
         self.attn_norm = RMSNorm(d, eps)
         self.wq = nn.Linear(d, d, bias=False)
         self.wk = nn.Linear(d, d, bias=False)
@@ -110,8 +111,8 @@ class Block(nn.Module):
         s = s.float().masked_fill(~mask[:, None, None, :], float("-inf"))
         p = torch.softmax(s, dim=-1).to(v.dtype)
         a = torch.matmul(p, v).transpose(1, 2).reshape(B, L, d)
-        x = x + self.wo(a)
-        x = x + self.w2(F.gelu(self.w1(self.mlp_norm(x)), approximate="tanh"))
+        x = x + self.drop(self.wo(a))
+        x = x + self.drop(self.w2(F.gelu(self.w1(self.mlp_norm(x)), approximate="tanh")))
         return x
 
 
@@ -121,7 +122,7 @@ class ReferenceDenoiser(nn.Module):
         self.cfg = cfg
         d = cfg["d_model"]
         self.tok_embeddings = nn.Embedding(cfg["vocabulary_size"], d)
-        self.layers = nn.ModuleList(Block(d, cfg["heads"], cfg["mlp"], cfg["norm_eps"]) for _ in range(cfg["layers"]))
+        self.layers = nn.ModuleList(Block(d, cfg["heads"], cfg["mlp"], cfg["norm_eps"], cfg.get("dropout", 0.0)) for _ in range(cfg["layers"]))
         self.final_norm = RMSNorm(d, cfg["norm_eps"])
         self.head_left = nn.Linear(d, d, bias=False)
         self.head_right = nn.Linear(d, d, bias=False)
@@ -285,7 +286,7 @@ def write_golden(model, path):
 
 # ---- data --------------------------------------------------------------------------------------------
 class Shards:
-    def __init__(self, dirs, heldout_every, vocab):
+    def __init__(self, dirs, heldout_every, vocab, val_every=0, val_offset=0):
         parts = []
         for d in dirs:
             d = pathlib.Path(d)
@@ -297,7 +298,7 @@ class Shards:
             parts.append({k: np.load(d / f"{k}.npy") for k in
                           ("inputs", "input_offsets", "targets", "target_offsets", "example_sentence", "sentence_ids")})
         # Concatenate shards into one packed set.
-        self.inputs, self.targets, io, to, held = [], [], [0], [0], []
+        self.inputs, self.targets, io, to, held, val = [], [], [0], [0], [], []
         for p in parts:
             base_i, base_t = io[-1], to[-1]
             self.inputs.append(p["inputs"])
@@ -306,11 +307,13 @@ class Shards:
             to.extend((p["target_offsets"][1:] + base_t).tolist())
             sid = p["sentence_ids"][p["example_sentence"]]
             held.append(sid % heldout_every == 0 if heldout_every else np.zeros(len(sid), bool))
+            val.append(sid % val_every == val_offset if val_every else np.zeros(len(sid), bool))
         self.inputs = np.concatenate(self.inputs).astype(np.int64)
         self.targets = np.concatenate(self.targets).astype(np.int64)
         self.io, self.to = np.asarray(io, np.int64), np.asarray(to, np.int64)
         self.lengths = np.diff(self.io)
         self.held = np.concatenate(held)
+        self.val = np.concatenate(val) & ~self.held
         slots = np.diff(self.to)
         expect = np.where(self.lengths == 0, 1, 2 * self.lengths)
         if not np.array_equal(slots, expect):
@@ -406,6 +409,10 @@ def main():
     ap.add_argument("--warmup", type=float, default=0.03, help="warm-up, fraction of the budget")
     ap.add_argument("--weight-decay", type=float, default=0.01)
     ap.add_argument("--heldout-every", type=int, default=20, help="sentence line numbers divisible by N are held out")
+    ap.add_argument("--val-every", type=int, default=20, help="sentence ids %% N == --val-offset: validation (not trained on)")
+    ap.add_argument("--val-offset", type=int, default=10)
+    ap.add_argument("--select-every", type=float, default=-1, help="seconds between validation checks; the best state is kept (-1: 45 on CUDA, off on CPU)")
+    ap.add_argument("--dropout", type=float, default=-1, help="residual dropout (-1: 0.1 on CUDA, 0 on CPU)")
     ap.add_argument("--eval-examples", type=int, default=0, help="held-out examples evaluated (0: 20000 CPU, all CUDA)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--init-only", action="store_true", help="no training: write a randomly initialised model + golden")
@@ -439,9 +446,11 @@ def main():
     vsize, vhash = vocabulary_info(args.vocab)
     if args.d_model % args.heads or (args.d_model // args.heads) % 2:
         raise SystemExit("--d-model must be a multiple of --heads with an even head dimension")
+    dropout = args.dropout if args.dropout >= 0 else (0.1 if cuda else 0.0)
+    select_every = args.select_every if args.select_every >= 0 else (45.0 if cuda else 0.0)
     cfg = dict(vocabulary_size=vsize, vocabulary_fnv1a64=vhash, d_model=args.d_model, layers=args.layers,
                heads=args.heads, mlp=args.mlp, norm_eps=args.norm_eps, rope_base=args.rope_base,
-               never_insert=NEVER_INSERT)
+               never_insert=NEVER_INSERT, dropout=dropout)
     model = ReferenceDenoiser(cfg)
     log(f"torch {torch.__version__} on {device} ({torch.get_num_threads()} CPU threads); "
         f"{sum(p.numel() for p in model.parameters()):,} parameters; vocabulary {args.vocab} ({vsize}, fnv1a64 {vhash})")
@@ -461,17 +470,20 @@ def main():
 
     if not args.shards:
         raise SystemExit("--shards is required unless --init-only")
-    data = Shards(args.shards, args.heldout_every, vsize)
-    train_idx = np.flatnonzero(~data.held)
+    data = Shards(args.shards, args.heldout_every, vsize, args.val_every, args.val_offset)
+    train_idx = np.flatnonzero(~data.held & ~data.val)
+    val_idx = np.flatnonzero(data.val)
     held_idx = np.flatnonzero(data.held)
     rng = np.random.default_rng(args.seed)
     n_eval = args.eval_examples or (len(held_idx) if cuda else 20000)
     eval_idx = np.sort(rng.permutation(held_idx)[:n_eval])
     batch_tokens = args.batch_tokens or (16384 if cuda else 2048)
     eval_batches = data.batches(eval_idx, batch_tokens)
+    val_batches = data.batches(np.sort(rng.permutation(val_idx)[:20000]), batch_tokens) if select_every > 0 else []
     lr = args.lr or (1.5e-3 if cuda else 2e-3)
-    log(f"{len(train_idx):,} training examples, {len(held_idx):,} held out (sentence id % {args.heldout_every} == 0); "
-        f"evaluating on {len(eval_idx):,}; {batch_tokens} tokens/batch, peak lr {lr}")
+    log(f"{len(train_idx):,} training examples, {len(val_idx):,} validation (sentence id % {args.val_every} == {args.val_offset}), "
+        f"{len(held_idx):,} held out (sentence id % {args.heldout_every} == 0); evaluating on {len(eval_idx):,}; "
+        f"{batch_tokens} tokens/batch, peak lr {lr}, dropout {dropout}, checkpoint selection every {select_every} s")
 
     model.to(device)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
@@ -491,8 +503,17 @@ def main():
     t0 = time.time()
     step, epoch, seen_tokens, seen_slots = 0, 0, 0, 0
     run_loss, run_cnt = 0.0, 0
-    last_log = t0
+    last_log = last_sel = t0
+    best = (float("inf"), None, 0)
     done = False
+
+    def select_checkpoint():
+        nonlocal best
+        v, _ = evaluate(model, data, val_batches, device, autocast)
+        if v < best[0]:
+            best = (v, {k: t.detach().clone() for k, t in model.state_dict().items()}, step)
+        log(f"validation {v:.4f} nats/slot at step {step} (best {best[0]:.4f} at step {best[2]})")
+
     while not done:
         epoch += 1
         for b in data.batches(train_idx, batch_tokens, rng):
@@ -521,7 +542,14 @@ def main():
                 log(f"epoch {epoch} step {step}: train {run_loss / run_cnt:.4f} nats/slot, "
                     f"{seen_tokens / (now - t0):,.0f} tokens/s, lr {opt.param_groups[0]['lr']:.2e}, {frac * 100:.0f}% of budget")
                 run_loss, run_cnt, last_log = 0.0, 0, now
+            if select_every > 0 and now - last_sel >= select_every:
+                select_checkpoint()
+                last_sel = time.time()
     train_s = time.time() - t0
+    if select_every > 0:
+        select_checkpoint()
+        model.load_state_dict(best[1])
+        log(f"kept the state of step {best[2]} (validation {best[0]:.4f} nats/slot)")
     log(f"trained {step} steps ({epoch} epochs begun, {seen_tokens:,} tokens, {seen_slots:,} slots) in {train_s:.0f} s")
     held_nll, held_slots = evaluate(model, data, eval_batches, device, autocast)
     log(f"held out: {held_nll:.4f} nats/slot over {held_slots:,} slots ({len(eval_idx):,} examples)")
