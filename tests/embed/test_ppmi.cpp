@@ -81,7 +81,7 @@ TEST_CASE("PPMI-SVD on the bundled WordNet corpus: synonyms beat random pairs", 
     while (std::getline(in, line)) corpus.push_back(tok.encode(line));
   }
   const auto t1 = std::chrono::steady_clock::now();
-  const token_vectors v = build_ppmi_svd(corpus, tok.size(), {.dimension = 100, .window = 5});
+  const token_vectors v = build_ppmi_svd(corpus, tok.size(), {.dimension = 64, .window = 5, .oversampling = 10, .power_iterations = 2});
   const auto t2 = std::chrono::steady_clock::now();
 
   // Save in the binary form, reload, and check the round trip through the words.
@@ -119,7 +119,7 @@ TEST_CASE("PPMI-SVD on the bundled WordNet corpus: synonyms beat random pairs", 
   }
   const double auc = roc_auc(pos, neg);
   const auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
-  std::cout << "PPMI-SVD on WordNet: " << corpus.size() << " sentences, vocabulary " << tok.size() << ", d = 100; "
+  std::cout << "PPMI-SVD on WordNet: " << corpus.size() << " sentences, vocabulary " << tok.size() << ", d = 64; "
             << pairs.size() << " synonym pairs vs " << neg.size() << " random pairs: ROC AUC = " << auc
             << " (tokenize " << ms(t0, t1) << " ms, build " << ms(t1, t2) << " ms)\n";
   CHECK(pairs.size() >= 1000);

@@ -106,11 +106,17 @@ token_vectors build_ppmi_svd(const Corpus& corpus, std::size_t vocabulary_size, 
   // PPMI in place.
   std::vector<Eigen::Triplet<double, index>> ppmi;
   ppmi.reserve(trip.size());
+  // PMI - log shift = log c(i,j) - log c(i) - (alpha log c(j) - log sum c^alpha) - log shift
+  // (the D's cancel); the row and column terms are computed once, not per nonzero.
+  std::vector<double> lrow(V), lcol(V);
+  for (std::size_t i = 0; i < V; ++i) {
+    lrow[i] = rowsum[i] > 0 ? std::log(rowsum[i]) : 0.0;
+    lcol[i] = colsum[i] > 0 ? o.context_smoothing * std::log(colsum[i]) - std::log(alpha_total) : 0.0;
+  }
   const double log_shift = std::log(o.shift);
   for (const auto& t : trip) {
     const auto i = static_cast<std::size_t>(t.row()), j = static_cast<std::size_t>(t.col());
-    const double calpha = std::pow(colsum[j], o.context_smoothing) / alpha_total;
-    const double pmi = std::log(t.value() / total) - std::log(rowsum[i] / total) - std::log(calpha) - log_shift;
+    const double pmi = std::log(t.value()) - lrow[i] - lcol[j] - log_shift;
     if (pmi > 0) ppmi.emplace_back(t.row(), t.col(), pmi);
   }
   trip.clear();
