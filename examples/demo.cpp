@@ -53,14 +53,17 @@ int main(int argc, char** argv) try {
   for (auto& l : read_lines(data + "/glosses.txt")) corpus.push_back(std::move(l));
 
   // 1. Noising: the IDF scorer learned from the bundled corpus removes the least significant first.
+  // IDF is counted over every word of the corpus (an 8k vocabulary would fold rare words into <unk>,
+  // which is as common as "the"); the model below works in the 8k vocabulary.
+  const tokenizer all_words = tokenizer::build(corpus, {.max_size = std::size_t{1} << 31});
   unigram_model counts;
-  for (const auto& line : corpus) counts.observe(vocab.encode(line));
-  const auto ids = vocab.encode(sentence);
+  for (const auto& line : corpus) counts.observe(all_words.encode(line));
+  const auto ids = all_words.encode(sentence);
   std::vector<std::string> words;
   split_words(sentence, [&](std::string_view w) { words.emplace_back(w); });
-  const auto tr = noise<side_slots>(ids, idf_scorer(counts), {.schedule = noise_schedule::fraction(0.35f)});
-  std::printf("slotdiff demo\n\n1. Noising \"%s\" (IDF learned from %zu corpus lines, side_slots):\n\n", sentence.c_str(),
-              corpus.size());
+  const auto tr = noise<side_slots>(ids, idf_scorer(counts), {.schedule = noise_schedule::per_step(2), .keep_keywords = 3});
+  std::printf("slotdiff demo\n\n1. Noising \"%s\" (IDF learned from %zu corpus lines, side_slots, 2 words a step):\n\n",
+              sentence.c_str(), corpus.size());
   print_noising(tr, words);
 
   // 2. Denoising: the n-gram insertion model, trained on the corpus's own noising trajectories.
@@ -72,15 +75,11 @@ int main(int argc, char** argv) try {
               "   the trajectories of %zu corpus sentences in %.1f s; held-out %.3f nats/slot (unigram baseline %.3f).\n",
               report.train_sentences, secs, report.heldout_nll, report.unigram_nll);
 
-  // Keywords from the noising above: its last state with at least two known words.
+  // Keywords from the noising above: its last state, in the model's vocabulary.
   std::string from_noise;
-  for (step_index t = tr.steps(); t >= 0 && from_noise.empty(); --t) {
-    const auto state = tr.state(t);
-    std::string k;
-    std::size_t known = 0;
-    for (token_id id : state)
-      if (id != tokenizer::unk) k += (k.empty() ? "" : " ") + vocab.word(id), ++known;
-    if (known >= 2) from_noise = k;
+  for (token_id id : tr.state(tr.steps())) {
+    if (const auto v = vocab.find(all_words.word(id)))
+      from_noise += (from_noise.empty() ? "" : " ") + vocab.word(*v);
   }
   if (!from_noise.empty()) keyword_sets.insert(keyword_sets.begin(), from_noise);
 
