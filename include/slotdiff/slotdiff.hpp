@@ -27,6 +27,7 @@
 #include "slotdiff/scoring/mix.hpp"
 #include "slotdiff/scoring/protect.hpp"
 #include "slotdiff/scoring/random.hpp"
+#include "slotdiff/scoring/surprisal.hpp"
 #include "slotdiff/scoring/unigram.hpp"
 #include "slotdiff/selection/select.hpp"
 #include "slotdiff/slots/devector_slots.hpp"
