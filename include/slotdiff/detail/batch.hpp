@@ -44,25 +44,23 @@ template <class Layout>
 std::span<const insertion> checked_batch(insertion_batch batch, std::size_t n, token_id vocab,
                                          std::vector<insertion>& scratch) {
   const std::size_t slots = Layout::slot_count(n);
-  bool sorted = true;
-  for (std::size_t j = 0; j < batch.size(); ++j) {
-    const insertion& ins = batch[j];
-    if (ins.slot >= slots) {
-      throw slot_error("slotdiff: insertion into slot " + std::to_string(ins.slot) + " is out of range: the " +
-                       describe_sequence(Layout::name, n, slots));
+  // One branch-free pass decides; the slow pass below only runs to name what is wrong.
+  bool valid = true, sorted = true;
+  for (const insertion& ins : batch) valid &= (ins.slot < slots) & (ins.token >= 0) & (ins.token < vocab);
+  for (std::size_t j = 1; j < batch.size(); ++j) sorted &= batch[j - 1].slot < batch[j].slot;
+  if (!valid) {
+    for (const insertion& ins : batch) {
+      if (ins.slot >= slots) {
+        throw slot_error("slotdiff: insertion into slot " + std::to_string(ins.slot) + " is out of range: the " +
+                         describe_sequence(Layout::name, n, slots));
+      }
+      check_token(ins.token, vocab, "for slot " + std::to_string(ins.slot) + " (sequence length " + std::to_string(n) + ")");
     }
-    if (ins.token < 0 || ins.token >= vocab) {
-      check_token(ins.token, vocab,
-                  "for slot " + std::to_string(ins.slot) + " (sequence length " + std::to_string(n) + ")");
-    }
-    if (j > 0 && batch[j - 1].slot >= ins.slot) sorted = false;
   }
-  std::span<const insertion> view = batch;
-  if (!sorted) {
-    scratch.assign(batch.begin(), batch.end());
-    std::sort(scratch.begin(), scratch.end(), [](const insertion& a, const insertion& b) { return a.slot < b.slot; });
-    view = scratch;
-  }
+  if (sorted) return batch;  // strictly increasing: no slot twice
+  scratch.assign(batch.begin(), batch.end());
+  std::sort(scratch.begin(), scratch.end(), [](const insertion& a, const insertion& b) { return a.slot < b.slot; });
+  const std::span<const insertion> view = scratch;
   for (std::size_t j = 1; j < view.size(); ++j) {
     if (view[j - 1].slot == view[j].slot) {
       throw slot_error("slotdiff: two insertions into slot " + std::to_string(view[j].slot) + " (tokens " +
@@ -100,14 +98,25 @@ struct columns {
 template <class GapOf>
 inline void merge_backward(columns c, std::size_t n, std::span<const insertion> sorted, GapOf gap,
                            step_index born) noexcept {
+  constexpr std::size_t wide = 8;  // one 32-byte copy per column
   std::size_t r = n, w = n + sorted.size();
   for (std::size_t j = sorted.size(); j-- > 0;) {
     const std::size_t g = gap(sorted[j]);
     const std::size_t cnt = r - g;
-    w -= cnt;
-    r = g;
-    move_cells(c.tokens + w, c.tokens + r, cnt);
-    move_cells(c.births + w, c.births + r, cnt);
+    if (cnt <= wide && w - r >= wide && r >= wide) {
+      // Dense batches move short runs: copy a fixed 8 cells ending at r. Source and target do not
+      // overlap (the shift w - r is at least 8); the cells written below the run's target are
+      // rewritten later by this loop (the new token and the runs to the left).
+      std::memcpy(c.tokens + w - wide, c.tokens + r - wide, wide * sizeof(token_id));
+      std::memcpy(c.births + w - wide, c.births + r - wide, wide * sizeof(step_index));
+      w -= cnt;
+      r = g;
+    } else {
+      w -= cnt;
+      r = g;
+      move_cells(c.tokens + w, c.tokens + r, cnt);
+      move_cells(c.births + w, c.births + r, cnt);
+    }
     --w;
     c.tokens[w] = sorted[j].token;
     c.births[w] = born;
