@@ -57,7 +57,7 @@ auto random_model(std::uint64_t seed) {
       const auto seq = b.sequence(i);
       for (std::size_t s = 0; s < side_slots::slot_count(seq.size()); ++s, ++row) {
         const std::size_t g = side_slots::gap_of(s, seq.size());
-        splitmix64 r(seed ^ (seq.size() * 1315423911u) ^ (s * 2654435761u) ^ (g > 0 ? static_cast<std::uint64_t>(seq[g - 1]) << 32 : 0));
+        sampling_rng r(seed ^ (seq.size() * 1315423911u) ^ (s * 2654435761u) ^ (g > 0 ? static_cast<std::uint64_t>(seq[g - 1]) << 32 : 0));
         double z = 0;
         std::vector<double> w(vocab);
         for (std::size_t v = 0; v < vocab; ++v) z += (w[v] = v < 3 ? 0.0 : std::pow(r.uniform(), 4.0) + (v == none ? 0.5 : 0.0));

@@ -22,7 +22,7 @@ auto nothing_present = [](token_id) { return false; };
 
 std::map<token_id, double> frequencies(const sampling_options& opt, int draws, std::uint64_t seed = 1) {
   const auto l = logs();
-  splitmix64 rng(seed);
+  sampling_rng rng(seed);
   std::map<token_id, double> f;
   for (int i = 0; i < draws; ++i) f[sample_slot(ids, l, none, opt, nothing_present, rng).token] += 1.0 / draws;
   return f;
@@ -31,7 +31,7 @@ std::map<token_id, double> frequencies(const sampling_options& opt, int draws, s
 
 TEST_CASE("greedy takes the best candidate and reports its probability", "[sampling]") {
   const auto l = logs();
-  splitmix64 rng(0);
+  sampling_rng rng(0);
   const slot_choice c = sample_slot(ids, l, none, {}, nothing_present, rng);
   CHECK(c.token == 10);
   CHECK(c.probability == Approx(0.4f));
@@ -39,7 +39,7 @@ TEST_CASE("greedy takes the best candidate and reports its probability", "[sampl
 
 TEST_CASE("the repetition penalty divides the probability of tokens already present", "[sampling]") {
   const auto l = logs();
-  splitmix64 rng(0);
+  sampling_rng rng(0);
   auto has_10 = [](token_id t) { return t == 10; };
   // 0.4 / 2 = 0.2 < 0.25: the second candidate wins; the reported probability is the model's.
   const slot_choice c = sample_slot(ids, l, none, {.repetition_penalty = 2.0f}, has_10, rng);

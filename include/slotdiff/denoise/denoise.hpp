@@ -53,7 +53,7 @@ struct denoise_options {
   fill_options fill{};
   std::size_t candidates = 16;  ///< asked of the backend per slot, 1..256
   std::size_t max_steps = 256;  ///< hard cap whatever the stop policy says (generation::hit_step_cap)
-  std::uint64_t seed = 0;       ///< sequence i draws from splitmix64(seed, i): independent of the batch around it
+  std::uint64_t seed = 0;       ///< sequence i draws from its own generator seeded from (seed, i): independent of the batch around it
   bool trace = true;
 };
 
@@ -74,8 +74,7 @@ void apply_to(std::span<const token_id> tokens, std::span<const insertion> sorte
 }
 
 inline std::uint64_t sequence_seed(std::uint64_t seed, std::size_t i) {
-  slotdiff::splitmix64 mix(seed ^ (0xD1B54A32D192ED03ull * (static_cast<std::uint64_t>(i) + 1)));
-  return mix.next();
+  return detail::splitmix64(seed ^ (0xD1B54A32D192ED03ull * (static_cast<std::uint64_t>(i) + 1)));
 }
 
 }  // namespace detail
@@ -107,7 +106,7 @@ std::vector<generation> denoise(Backend& backend, std::span<Seq> seqs, Stop stop
 
   const std::size_t count = seqs.size();
   std::vector<generation> out(count);
-  std::vector<splitmix64> rngs;
+  std::vector<sampling_rng> rngs;
   std::vector<std::size_t> inserted_last(count, 0);
   std::vector<float> change_last(count, std::numeric_limits<float>::quiet_NaN());
   std::vector<std::size_t> active;

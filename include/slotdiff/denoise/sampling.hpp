@@ -11,6 +11,7 @@
 #include <string>
 
 #include "slotdiff/config.hpp"
+#include "slotdiff/detail/splitmix.hpp"
 #include "slotdiff/error.hpp"
 
 namespace slotdiff {
@@ -37,14 +38,13 @@ struct sampling_options {
 
 /// A small, fast, portable generator (splitmix64): the same seed gives the same generation on every
 /// platform, which std::uniform_real_distribution does not promise.
-class splitmix64 {
+class sampling_rng {
 public:
-  explicit constexpr splitmix64(std::uint64_t seed) noexcept : state_(seed) {}
+  explicit constexpr sampling_rng(std::uint64_t seed) noexcept : state_(seed) {}
   constexpr std::uint64_t next() noexcept {
-    std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    const std::uint64_t r = detail::splitmix64(state_);
+    state_ += 0x9E3779B97F4A7C15ull;
+    return r;
   }
   /// Uniform in [0, 1).
   constexpr double uniform() noexcept { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
@@ -64,7 +64,7 @@ struct slot_choice {
 /// Requires: ids.size() == logp.size() > 0, logp sorted descending, at least one finite.
 template <class Present>
 slot_choice sample_slot(std::span<const token_id> ids, std::span<const float> logp, token_id none,
-                        const sampling_options& opt, Present&& already_present, splitmix64& rng) {
+                        const sampling_options& opt, Present&& already_present, sampling_rng& rng) {
   const std::size_t k = ids.size();
   auto adjusted = [&](std::size_t j) {
     float l = logp[j];

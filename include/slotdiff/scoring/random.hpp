@@ -7,21 +7,14 @@
 #include <span>
 
 #include "slotdiff/config.hpp"
+#include "slotdiff/detail/splitmix.hpp"
 
 namespace slotdiff {
 
 namespace detail {
 
-/// SplitMix64's finaliser: a cheap, well-mixed 64-bit hash. Stateless, so every thread that scores
-/// the same sentence with the same seed gets the same numbers.
-constexpr std::uint64_t splitmix64(std::uint64_t x) noexcept {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-
-/// A hash of a token sequence (FNV-style chaining through splitmix64).
+/// A hash of a token sequence and a seed. Stateless, so every thread that scores the same sentence
+/// with the same seed gets the same numbers.
 constexpr std::uint64_t hash_tokens(std::span<const token_id> tokens, std::uint64_t seed) noexcept {
   std::uint64_t h = splitmix64(seed ^ tokens.size());
   for (token_id t : tokens) h = splitmix64(h ^ static_cast<std::uint32_t>(t));
