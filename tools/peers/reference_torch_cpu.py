@@ -8,35 +8,15 @@ usage: /usr/bin/python3 tools/peers/reference_torch_cpu.py [--weights models/ref
 Needs Debian's python3-torch and libopenblas0-pthread (docs/reference-model.md).
 """
 import argparse
-import json
 import pathlib
 import statistics
-import struct
 import sys
 import time
 
-import numpy as np
 import torch
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-from train_reference import ReferenceDenoiser  # noqa: E402  (the trainer's model: one definition)
-
-
-def load(path):
-    raw = pathlib.Path(path).read_bytes()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + n])
-    meta = header.pop("__metadata__")
-    data = raw[8 + n:]
-    cfg = dict(vocabulary_size=int(meta["vocabulary_size"]), vocabulary_fnv1a64=meta["vocabulary_fnv1a64"],
-               d_model=int(meta["d_model"]), layers=int(meta["layers"]), heads=int(meta["heads"]), mlp=int(meta["mlp"]),
-               norm_eps=float(meta["norm_eps"]), rope_base=float(meta["rope_base"]),
-               never_insert=tuple(int(x) for x in meta["never_insert"].split(",")))
-    model = ReferenceDenoiser(cfg)
-    sd = {k: torch.from_numpy(np.frombuffer(data[v["data_offsets"][0]:v["data_offsets"][1]], dtype="<f4").reshape(v["shape"]).copy())
-          for k, v in header.items()}
-    model.load_state_dict(sd)
-    return model.eval()
+from train_reference import load_weights  # noqa: E402  (the trainer's model: one definition)
 
 
 def inputs(batch, length, vocab):
@@ -54,7 +34,7 @@ def main():
     ap.add_argument("--min-time", type=float, default=1.0, help="seconds per repetition (at least 2 passes)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    model = load(args.weights)
+    model = load_weights(args.weights)
     V = model.cfg["vocabulary_size"]
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, d_model {model.cfg['d_model']}, "
           f"{model.cfg['layers']} layers, vocabulary {V}")
