@@ -321,3 +321,13 @@ TEST_CASE("reference: the embedder is the mean of the final hidden states", "[re
   std::vector<float> wrong(31);
   CHECK_THROWS_WITH(e.embed(s, wrong), Catch::Contains("output holds 31 floats, expected 32"));
 }
+
+TEST_CASE("reference: an empty batch writes nothing", "[reference]") {
+  reference_backend b(reference_weights::load(tiny), {.threads = 2});
+  const std::vector<token_id> none;
+  const std::vector<std::size_t> off{0};
+  std::vector<float> out;
+  std::vector<token_id> ids;
+  CHECK(b.log_probs(ragged_batch{none, off}, out) == 0);
+  CHECK(b.top_k(ragged_batch{none, off}, 3, ids, out) == 0);
+}

@@ -347,6 +347,7 @@ private:
 
   /// out (n x V, row-major) = logits of slots [s0, s0 + n): u E^T, tiled over the pool.
   void project(std::size_t s0, std::size_t n, float* out) {
+    if (n == 0) return;  // an empty batch: no slots (and no tiles to size)
     const auto d = static_cast<Eigen::Index>(config().d_model), V = static_cast<Eigen::Index>(config().vocabulary_size);
     const cmap u = slots_ ? cmap(slots_->data() + static_cast<Eigen::Index>(s0) * d, static_cast<Eigen::Index>(n), d, Eigen::OuterStride<>(d))
                           : cmap(lr_.data() + static_cast<Eigen::Index>(s0) * d, static_cast<Eigen::Index>(n), d, Eigen::OuterStride<>(d));
