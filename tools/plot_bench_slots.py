@@ -1,0 +1,83 @@
+#!/usr/bin/python3
+"""Turns bench_slots' JSON output into the plot and the tables of docs/benchmarks.md.
+
+    build/release/benchmarks/bench_slots --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
+        --benchmark_out=build/release/bench_slots.json --benchmark_out_format=json
+    /usr/bin/python3 tools/plot_bench_slots.py build/release/bench_slots.json docs/img/bench_slots.png
+
+Prints markdown tables (median time per step, and speed-ups) on stdout.
+"""
+import json
+import re
+import sys
+from collections import defaultdict
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+K_NAMES = {0: "1", 1: "n/8", 2: "n/2", 3: "max"}
+PATTERNS = {0: "uniform", 1: "clustered", 2: "single_point"}
+
+
+def load(path):
+    """{(impl, n, k, pattern): median seconds per step}, and editor-run steps/s per impl."""
+    data = json.load(open(path))
+    steps, editor = {}, {}
+    for b in data["benchmarks"]:
+        if b.get("aggregate_name") != "median":
+            continue
+        name = b["run_name"]
+        m = re.match(r"bm_editor<(\w+)<side_slots>>", name)
+        if m:
+            editor[m.group(1)] = b["items_per_second"]
+            continue
+        m = re.match(r"(bm_step<(\w+)<side_slots>>|bm_vector_insert|bm_memmove_floor)/n:(\d+)/k:(\d)/pattern:(\d)", name)
+        if not m:
+            continue
+        impl = m.group(2) or ("vector::insert" if "insert" in m.group(1) else "memmove floor")
+        n, k, p = int(m.group(3)), int(m.group(4)), int(m.group(5))
+        unit = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[b["time_unit"]]
+        steps[(impl, n, k, p)] = b["real_time"] * unit / b["steps_per_iter"]
+    return steps, editor
+
+
+def main(src, png):
+    steps, editor = load(src)
+    impls = ["vector_slots", "devector_slots", "gap_buffer_slots", "gapped_slots", "vector::insert", "memmove floor"]
+    ns = sorted({key[1] for key in steps})
+
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5), sharey=True)
+    for ax, k in zip(axes, (0, 1, 2)):
+        for impl in impls:
+            p = 0
+            xs = [n for n in ns if (impl, n, k, p) in steps]
+            if xs:
+                ax.loglog(xs, [steps[(impl, n, k, p)] * 1e6 for n in xs], marker="o", label=impl)
+        ax.set_title(f"one step, k = {K_NAMES[k]} insertions, uniform slots")
+        ax.set_xlabel("n (tokens before the step)")
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].set_ylabel("time per step (us, median)")
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+
+    print("| n | k | pattern | " + " | ".join(impls) + " |")
+    print("|---|---|---|" + "---|" * len(impls))
+    for n in ns:
+        for k in range(4):
+            for p in range(3):
+                row = [steps.get((i, n, k, p if i != "memmove floor" else 0)) for i in impls]
+                if all(v is None for v in row[:4]):
+                    continue
+                cells = ["-" if v is None else f"{v * 1e6:.3g}" for v in row]
+                print(f"| {n} | {K_NAMES[k]} | {PATTERNS[p]} | " + " | ".join(cells) + " |")
+    print()
+    print("Editor-like run (k = 1 at or next to the previous insertion point, n = 262144), steps/s:")
+    for impl, rate in sorted(editor.items(), key=lambda kv: -kv[1]):
+        print(f"- {impl}: {rate:,.0f}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
