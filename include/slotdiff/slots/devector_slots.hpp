@@ -29,6 +29,13 @@ class devector_slots : public detail::contiguous_slots<Layout, detail::boost_dev
 public:
   using base::base;
 
+  /// Room to grow to `capacity` tokens at either end without allocating.
+  void reserve(std::size_t capacity) {
+    const std::size_t n = this->size();
+    if (capacity <= n) return;
+    reserve_ends(capacity - n, capacity - n);
+  }
+
   void apply(insertion_batch batch) {
     const std::size_t n = this->size();
     auto sorted = detail::checked_batch<Layout>(batch, n, this->vocab_, this->scratch_);
@@ -63,6 +70,7 @@ private:
   // Geometric growth at each end (reserve_front/back alone would grow by exactly what is asked).
   void reserve_ends(std::size_t front, std::size_t back) {
     auto grow = [](std::size_t need, std::size_t size) { return size + std::max(need, size / 2 + 8); };
+    // reserve_front(c) / reserve_back(c) ask for c = size + free cells at that end.
     const std::size_t n = this->size();
     if (this->tokens_.front_free_capacity() < front) this->tokens_.reserve_front(grow(front, n));
     if (this->births_.front_free_capacity() < front) this->births_.reserve_front(grow(front, n));

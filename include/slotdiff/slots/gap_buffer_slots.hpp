@@ -93,13 +93,18 @@ public:
   const_iterator begin() const noexcept { return {this, 0}; }
   const_iterator end() const noexcept { return {this, size()}; }
 
+  /// Room for `capacity` tokens: steps that stay within it do not allocate.
+  void reserve(std::size_t capacity) {
+    if (capacity > tokens_.size()) regrow(capacity, gap_begin_);
+  }
+
   void apply(insertion_batch batch) {
     const std::size_t n = size();
     auto sorted = detail::checked_batch<Layout>(batch, n, vocab_, scratch_);
     const std::size_t k = sorted.size();
     if (k != 0) {
       const step_index born = step_ + 1;
-      if (gap_end_ - gap_begin_ < k) regrow(n + k, Layout::gap_of(sorted.front().slot, n));
+      if (gap_end_ - gap_begin_ < k) regrow(std::max(n + k, n + n / 2), Layout::gap_of(sorted.front().slot, n));
       // Walk the batch from the end nearer to the gap, so the gap travels the shortest way.
       if (Layout::gap_of(sorted.back().slot, n) <= gap_begin_) {
         for (std::size_t j = k; j-- > 0;) {
@@ -149,7 +154,7 @@ private:
 
   // Rebuilds into a buffer of at least `need` tokens with the gap placed before logical position p.
   void regrow(std::size_t need, std::size_t p) {
-    const std::size_t cap = std::max(need + need / 2, tokens_.size() * 2);
+    const std::size_t cap = std::max(need, tokens_.size() * 2);
     std::vector<token_id> t(cap);
     std::vector<step_index> b(cap);  // both allocated before anything changes
     move_gap_to(p);

@@ -92,6 +92,26 @@ public:
   const_iterator begin() const noexcept { return {this, next_live(0)}; }
   const_iterator end() const noexcept { return {this, tokens_.size()}; }
 
+  /// Room for `capacity` tokens, and for the scratch of a step that inserts up to capacity - size():
+  /// such steps allocate nothing (a rebuild to a larger array may still happen if one region fills).
+  void reserve(std::size_t capacity) {
+    if (capacity <= n_) return;
+    const std::size_t k = capacity - n_;
+    key_.reserve(k);
+    home_.reserve(k);
+    scratch_.reserve(k);
+    windows_.reserve(occupied_.size());
+    if (blocks_for(capacity) > occupied_.size()) {
+      std::vector<token_id> t(n_);
+      std::vector<step_index> b(n_);
+      copy_tokens(t);
+      copy_births(b);
+      rebuild(t, b, blocks_for(capacity));
+    }
+    if (merged_tokens_.size() < tokens_.size()) merged_tokens_.resize(tokens_.size());
+    if (merged_births_.size() < births_.size()) merged_births_.resize(births_.size());
+  }
+
   void apply(insertion_batch batch) {
     auto sorted = detail::checked_batch<Layout>(batch, n_, vocab_, scratch_);
     const std::size_t k = sorted.size();
@@ -103,8 +123,8 @@ public:
         // Room for the largest window's merge, before anything changes.
         std::size_t widest = 0;
         for (const window& w : windows_) widest = std::max(widest, (w.last_block - w.first_block) * block);
-        merged_tokens_.reserve(widest);
-        merged_births_.reserve(widest);
+        if (merged_tokens_.size() < widest) merged_tokens_.resize(widest);
+        if (merged_births_.size() < widest) merged_births_.resize(widest);
         for (const window& w : windows_) rewrite(w, sorted);
         n_ += k;
       }
@@ -209,9 +229,9 @@ private:
       std::size_t lo = b, hi = b + 1, i0 = j, i1 = j;
       while (i1 < k && home_[i1] == b) ++i1;
       for (unsigned level = 0;; ++level) {
-        const double limit = 1.0 - (1.0 - root_density) * (height == 0 ? 1.0 : double(level) / height);
-        const std::size_t cells = (hi - lo) * block;
-        if (level == 0 ? live(lo, hi) + (i1 - i0) <= cells : double(live(lo, hi) + (i1 - i0)) <= limit * double(cells))
+        const std::size_t cells = (hi - lo) * block, wanted = live(lo, hi) + (i1 - i0);
+        if (level == 0 ? wanted <= cells
+                       : double(wanted) <= (1.0 - (1.0 - root_density) * double(level) / height) * double(cells))
           break;
         if (level == height) return false;
         const std::size_t width = (hi - lo) * 2;
@@ -229,38 +249,38 @@ private:
 
   // Merges a window's live cells with its insertions and spreads the result evenly over the window.
   void rewrite(const window& w, std::span<const insertion> sorted) {
-    merged_tokens_.clear();
-    merged_births_.clear();
     const step_index born = step_ + 1;
-    std::size_t j = w.first_ins;
-    const std::size_t c0 = w.first_block * block, c1 = w.last_block * block;
+    std::size_t j = w.first_ins, m = 0;
+    token_id* mt = merged_tokens_.data();  // reserved by apply: no reallocation below
+    step_index* mb = merged_births_.data();
     for (std::size_t wd = w.first_block; wd < w.last_block; ++wd) {
       for (std::uint64_t bits = occupied_[wd]; bits != 0; bits &= bits - 1) {
         const std::size_t c = wd * block + static_cast<std::size_t>(std::countr_zero(bits));
-        for (; j < w.last_ins && key_[j] <= c; ++j) {
-          merged_tokens_.push_back(sorted[j].token);
-          merged_births_.push_back(born);
-        }
-        merged_tokens_.push_back(tokens_[c]);
-        merged_births_.push_back(births_[c]);
+        for (; j < w.last_ins && key_[j] <= c; ++j, ++m) mt[m] = sorted[j].token, mb[m] = born;
+        mt[m] = tokens_[c];
+        mb[m] = births_[c];
+        ++m;
       }
       occupied_[wd] = 0;
     }
-    for (; j < w.last_ins; ++j) {
-      merged_tokens_.push_back(sorted[j].token);
-      merged_births_.push_back(born);
-    }
-    spread(c0, c1 - c0, merged_tokens_, merged_births_);
+    for (; j < w.last_ins; ++j, ++m) mt[m] = sorted[j].token, mb[m] = born;
+    spread(w.first_block * block, (w.last_block - w.first_block) * block, {mt, m}, {mb, m});
   }
 
   // Places m tokens evenly over [c0, c0 + cells); each is followed by its share of free cells.
+  // Cell of token i: c0 + floor(i * cells / m), stepped without a division per token.
   void spread(std::size_t c0, std::size_t cells, std::span<const token_id> t, std::span<const step_index> b) noexcept {
     const std::size_t m = t.size();
+    if (m == 0) return;
+    const std::size_t stride = cells / m, extra = cells % m;
+    std::size_t c = c0, rem = 0;
     for (std::size_t i = 0; i < m; ++i) {
-      const std::size_t c = c0 + i * cells / m;
       tokens_[c] = t[i];
       births_[c] = b[i];
       occupied_[c / block] |= std::uint64_t{1} << (c % block);
+      c += stride;
+      rem += extra;
+      if (rem >= m) rem -= m, ++c;
     }
   }
 

@@ -1,6 +1,7 @@
 // slotdiff/slots/vector_slots.hpp: a slot sequence on two std::vector columns.
 #pragma once
 
+#include <algorithm>
 #include <vector>
 
 #include "slotdiff/concepts/slot_layout.hpp"
@@ -27,13 +28,21 @@ class vector_slots : public detail::contiguous_slots<Layout, detail::std_vector>
 public:
   using base::base;
 
+  /// Room for `capacity` tokens: steps that stay within it do not allocate.
+  void reserve(std::size_t capacity) {
+    this->tokens_.reserve(capacity);
+    this->births_.reserve(capacity);
+  }
+
   void apply(insertion_batch batch) {
     const std::size_t n = this->size();
     auto sorted = detail::checked_batch<Layout>(batch, n, this->vocab_, this->scratch_);
     const std::size_t k = sorted.size();
     if (k != 0) {
-      this->tokens_.reserve(n + k);  // both reservations first: a bad_alloc leaves the sequence intact
-      this->births_.reserve(n + k);
+      // Both reservations first, so a bad_alloc leaves the sequence intact; geometric, so that
+      // many small steps stay amortised O(1) in allocation.
+      if (this->tokens_.capacity() < n + k) this->tokens_.reserve(std::max(n + k, 2 * n));
+      if (this->births_.capacity() < n + k) this->births_.reserve(std::max(n + k, 2 * n));
       this->tokens_.resize(n + k);
       this->births_.resize(n + k);
       detail::merge_backward(this->cells(), n, sorted, [n](const insertion& i) { return Layout::gap_of(i.slot, n); },
