@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "slotdiff/backends/ngram.hpp"
+#include "slotdiff/backends/ngram_text.hpp"
 #include "slotdiff/backends/reference/backend.hpp"
 #include "slotdiff/noise/corpus.hpp"
 #include "slotdiff/noise/noise.hpp"
@@ -30,30 +31,16 @@ int main(int argc, char** argv) try {
   const tokenizer vocab = tokenizer::load(vocab_path);
   auto model = reference_backend::load(weights, vocab, {.threads = threads});
 
-  // The split and the noising of train_ngram_on_text (include/slotdiff/backends/ngram_text.hpp).
-  std::vector<std::vector<token_id>> train, held;
-  std::size_t line_no = 0;
+  // The split and the noising of train_ngram_on_text, which are those of the training shards.
+  std::vector<std::string> lines;
   for (const char* f : {"/data/wordnet/examples.txt", "/data/wordnet/glosses.txt"}) {
     std::ifstream in(root + f);
     if (!in) throw error("cannot read " + root + f);
-    for (std::string line; std::getline(in, line);) {
-      std::vector<token_id> ids;
-      try {
-        ids = vocab.encode(line);
-      } catch (const error&) {
-        continue;
-      }
-      if (ids.empty()) continue;
-      (line_no++ % 20 == 0 ? held : train).push_back(std::move(ids));
-    }
+    for (std::string line; std::getline(in, line);) lines.push_back(std::move(line));
   }
-  unigram_model counts;
-  for (const auto& s : train) counts.observe(s);
-  const idf_scorer idf(counts);
-  const noise_options nopt{};
-  auto noise_one = [&](std::span<const token_id> x, const noise_options& o) { return noise<side_slots>(x, idf, o); };
-  const auto train_trs = noise_corpus<trajectory<side_slots>>(train, noise_one, nopt, {.threads = threads});
-  const auto held_trs = noise_corpus<trajectory<side_slots>>(held, noise_one, nopt, {.threads = threads}, 1ull << 40);
+  const auto trs = noise_text<side_slots>(lines, vocab, 20, {}, threads);
+  const auto& train_trs = trs.train;
+  const auto& held_trs = trs.held;
   ngram_options opt;
   opt.never_insert = {tokenizer::pad, tokenizer::unk, tokenizer::root};
   const auto [ngram_nll, ngram_slots] = ngram_backend<side_slots>::train(train_trs, vocab.size(), tokenizer::none, opt).slot_nll(held_trs);
@@ -94,7 +81,7 @@ int main(int argc, char** argv) try {
     }
   flush();
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("held out: %zu sentences, %zu states, %zu slots (n-gram counted %zu)\n", held.size(), states, slots, ngram_slots);
+  std::printf("held out: %zu sentences, %zu states, %zu slots (n-gram counted %zu)\n", held_trs.size(), states, slots, ngram_slots);
   std::printf("  reference model  %.4f nats/slot   (%s, %.1f s on %zu threads)\n", sum / static_cast<double>(slots), weights.c_str(), secs,
               threads);
   std::printf("  n-gram (l, r, side) %.4f nats/slot\n", ngram_nll);

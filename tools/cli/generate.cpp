@@ -9,6 +9,7 @@
 #include "corpus_ngram.hpp"
 #include "slotdiff/backends/ngram.hpp"
 #include "slotdiff/backends/ngram_text.hpp"
+#include "slotdiff/backends/reference/reference.hpp"
 #include "slotdiff/denoise/denoise.hpp"
 #include "slotdiff/denoise/predictive_change.hpp"
 #include "slotdiff/metrics/probability.hpp"
@@ -24,9 +25,12 @@ model no longer wants to insert anything.
 
   --keywords "WORDS"       start words, kept in order; repeat for several starts (none: from nothing)
   --count N                generations per start, each with its own seed                  (1)
-  --backend ngram          the model: the n-gram insertion model                          (ngram)
-  --model PATH             n-gram model file (default: trained from the bundled corpus on first
-                           use, a few seconds, then cached under ~/.cache/slotdiff)
+  --backend NAME           reference: the bundled transformer (models/reference.safetensors);
+                           ngram: the n-gram insertion model                          (reference)
+  --model PATH             the model file (reference: the bundled one; ngram: trained from the
+                           bundled corpus on first use, a few seconds, then cached under
+                           ~/.cache/slotdiff)
+  --threads N              threads of the reference model's forward pass              (2)
   --vocab PATH             vocabulary file                                (the bundled one)
   --layout side|gap        slot layout                                                    (side)
   --temperature T          0 is greedy                                                    (0.7)
@@ -65,7 +69,8 @@ float parse_float(std::string_view flag, std::string_view v) {
 struct settings {
   std::vector<std::string> keywords;
   std::size_t count = 1, max_steps = 6, max_length = 30;
-  std::string model, vocab = SLOTDIFF_DEFAULT_VOCAB, layout = "side", backend = "ngram";
+  std::string model, vocab = SLOTDIFF_DEFAULT_VOCAB, layout = "side", backend = "reference";
+  std::size_t threads = 2;
   denoise_options opts{.sampling = {.temperature = 0.7f, .top_p = 0.95f, .repetition_penalty = 1.5f},
                        .fill = {.min_confidence = 0.0f},
                        .candidates = 32};
@@ -74,34 +79,11 @@ struct settings {
   bool trace = false, json = false;
 };
 
-template <class Layout>
-int run(const settings& s) {
-  const tokenizer vocab = tokenizer::load(s.vocab);
-  ngram_backend<Layout> model = [&] {
-    if (!s.model.empty()) return ngram_backend<Layout>::load(s.model);
-    const auto corpus = bundled_corpus();
-    const auto cache = default_model_cache(Layout::name, corpus, s.vocab);
-    if (std::filesystem::exists(cache)) {
-      try {
-        return ngram_backend<Layout>::load(cache);
-      } catch (const error& e) {
-        std::cerr << "slotdiff generate: ignoring the damaged cache (" << e.what() << ")\n";
-      }
-    }
-    std::cerr << "slotdiff generate: training the n-gram model on the bundled corpus (once; cached at " << cache.string()
-              << ")\n";
-    ngram_text_report report;
-    auto m = train_ngram_on_text<Layout>(read_all(corpus), vocab, {.evaluate = false}, &report);
-    std::cerr << "  " << report.train_sentences << " sentences noised in " << report.noise_seconds << " s, model trained in "
-              << report.train_seconds << " s\n";
-    std::filesystem::create_directories(cache.parent_path());
-    m.save(cache);
-    return m;
-  }();
+template <class Backend>
+int generate_with(Backend& model, const tokenizer& vocab, const settings& s) {
   if (model.vocabulary_size() != vocab.size())
     throw error("the model has a vocabulary of " + std::to_string(model.vocabulary_size()) + " ids, the vocabulary file " +
                 s.vocab + " has " + std::to_string(vocab.size()));
-
   std::vector<std::vector<token_id>> starts;
   std::vector<std::string> labels;
   const std::vector<std::string> given = s.keywords.empty() ? std::vector<std::string>{""} : s.keywords;
@@ -125,7 +107,7 @@ int run(const settings& s) {
                                                            .budget = s.budget},
                                                   .candidates = s.opts.candidates,
                                                   .seed = s.opts.seed},
-                                  predictive_change<ngram_backend<Layout>, jensen_shannon_distance>(model, {}))
+                                  predictive_change<Backend, jensen_shannon_distance>(model, {}))
                         : denoise(model, std::span<const std::vector<token_id>>(starts), stop, s.opts);
   auto word = [&](token_id t) { return vocab.word(t); };
   for (std::size_t i = 0; i < gens.size(); ++i) {
@@ -150,6 +132,42 @@ int run(const settings& s) {
     if (s.trace) std::cout << '\n';
   }
   return 0;
+}
+
+
+template <class Layout>
+int run_ngram(const settings& s) {
+  const tokenizer vocab = tokenizer::load(s.vocab);
+  ngram_backend<Layout> model = [&] {
+    if (!s.model.empty()) return ngram_backend<Layout>::load(s.model);
+    const auto corpus = bundled_corpus();
+    const auto cache = default_model_cache(Layout::name, corpus, s.vocab);
+    if (std::filesystem::exists(cache)) {
+      try {
+        return ngram_backend<Layout>::load(cache);
+      } catch (const error& e) {
+        std::cerr << "slotdiff generate: ignoring the damaged cache (" << e.what() << ")\n";
+      }
+    }
+    std::cerr << "slotdiff generate: training the n-gram model on the bundled corpus (once; cached at " << cache.string()
+              << ")\n";
+    ngram_text_report report;
+    auto m = train_ngram_on_text<Layout>(read_all(corpus), vocab, {.evaluate = false}, &report);
+    std::cerr << "  " << report.train_sentences << " sentences noised in " << report.noise_seconds << " s, model trained in "
+              << report.train_seconds << " s\n";
+    std::filesystem::create_directories(cache.parent_path());
+    m.save(cache);
+    return m;
+  }();
+  return generate_with(model, vocab, s);
+}
+
+
+int run_reference(const settings& s) {
+  const tokenizer vocab = tokenizer::load(s.vocab);
+  auto model = reference_backend::load(s.model.empty() ? std::string(SLOTDIFF_DEFAULT_MODEL) : s.model, vocab,
+                                       {.threads = s.threads});
+  return generate_with(model, vocab, s);
 }
 
 }  // namespace
@@ -182,6 +200,7 @@ int generate_command(std::span<const std::string_view> args) {
     else if (a == "--max-steps") s.max_steps = parse_size(a, value());
     else if (a == "--max-length") s.max_length = parse_size(a, value());
     else if (a == "--seed") s.opts.seed = parse_size(a, value());
+    else if (a == "--threads") s.threads = parse_size(a, value());
     else if (a == "--trace") s.trace = true;
     else if (a == "--json") s.json = true;
     else if (a == "-h" || a == "--help") {
@@ -189,10 +208,15 @@ int generate_command(std::span<const std::string_view> args) {
       return 0;
     } else throw error("unknown option \"" + std::string(a) + "\" (see slotdiff generate --help)");
   }
-  if (s.backend != "ngram") throw error("--backend: only \"ngram\" exists so far, got \"" + s.backend + "\"");
   if (s.count == 0) throw error("--count must be at least 1");
-  if (s.layout == "side") return run<side_slots>(s);
-  if (s.layout == "gap") return run<gap_slots>(s);
+  if (s.layout != "side" && s.layout != "gap") throw error("--layout: expected side or gap, got \"" + s.layout + "\"");
+  if (s.backend == "reference") {
+    if (s.layout != "side") throw error("--backend reference: the reference model is trained for the side layout");
+    return run_reference(s);
+  }
+  if (s.backend != "ngram") throw error("--backend: expected reference or ngram, got \"" + s.backend + "\"");
+  if (s.layout == "side") return run_ngram<side_slots>(s);
+  if (s.layout == "gap") return run_ngram<gap_slots>(s);
   throw error("--layout: expected side or gap, got \"" + s.layout + "\"");
 }
 

@@ -3,8 +3,10 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -18,7 +20,7 @@ namespace slotdiff {
 
 struct ngram_text_options {
   std::size_t heldout_every = 20;  ///< line i is held out when i % heldout_every == 0 (0: none)
-  noise_options noise{};           ///< how the trajectories are made (IDF from the training lines)
+  noise_options noise{};           ///< how the trajectories are made (the seed: noise_options::seed)
   ngram_options ngram{};           ///< never_insert is set to pad, unk and root
   std::size_t threads = 0;         ///< for noising; 0: all cores
   bool evaluate = true;            ///< measure held-out nats per slot (and the unigram baseline's)
@@ -26,57 +28,100 @@ struct ngram_text_options {
 
 struct ngram_text_report {
   std::size_t train_sentences = 0, heldout_sentences = 0, skipped_lines = 0;
-  double noise_seconds = 0, train_seconds = 0;
+  double noise_seconds = 0, train_seconds = 0;  ///< noise_seconds covers both splits
   double heldout_nll = 0, unigram_nll = 0;  ///< nats per slot, none included (0 if not evaluated)
   std::size_t heldout_slots = 0;
 };
 
-/// Trains the n-gram insertion model on `lines` (one sentence each; empty lines and invalid UTF-8
-/// are skipped and counted). Lines are noised with the IDF scorer learned from the training lines;
-/// the held-out lines get their own trajectories (seeds disjoint from training) for evaluation.
+/// The noising trajectories of text lines, split into training and held-out lines (line i is held
+/// out when i % heldout_every == 0; empty lines and invalid UTF-8 are skipped and counted).
+///
+/// They are exactly those of `slotdiff noise --idf-corpus <the training lines>` on the same lines:
+/// IDF is counted over every word of the training lines (an 8k vocabulary would fold rare words into
+/// <unk>, as common as "the"), line i is noised with the seed of index i, and the removal steps are
+/// then carried over to the ids of `vocab`. So a model trained on that command's shards and the
+/// n-gram are measured on the same held-out (state, targets) pairs.
+template <slot_layout Layout>
+struct text_trajectories {
+  std::vector<trajectory<Layout>> train, held;
+  std::size_t skipped_lines = 0;
+};
+
+template <slot_layout Layout>
+text_trajectories<Layout> noise_text(std::span<const std::string> lines, const tokenizer& vocab, std::size_t heldout_every,
+                                     const noise_options& noise_opts = {}, std::size_t threads = 0) {
+  text_trajectories<Layout> out;
+  struct part {
+    std::vector<std::vector<token_id>> ids;  // in vocab
+    std::vector<std::string_view> text;
+    std::vector<std::uint64_t> index;        // line number: the noising seed index
+  } train, held;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    std::vector<token_id> ids;
+    try {
+      ids = vocab.encode(lines[i]);
+    } catch (const error&) {
+      ++out.skipped_lines;  // invalid UTF-8
+      continue;
+    }
+    if (ids.empty()) {
+      ++out.skipped_lines;
+      continue;
+    }
+    part& to = heldout_every && i % heldout_every == 0 ? held : train;
+    to.ids.push_back(std::move(ids));
+    to.text.emplace_back(lines[i]);
+    to.index.push_back(i);
+  }
+  if (train.ids.empty()) throw error("slotdiff: none of the " + std::to_string(lines.size()) + " lines is usable for training");
+  const tokenizer words = tokenizer::build(train.text, {.max_size = std::size_t{1} << 31});
+  unigram_model counts;
+  for (std::string_view t : train.text) counts.observe(words.encode(t));
+  const idf_scorer idf(counts);
+  // Noise the all-words ids, then move each trajectory onto the vocabulary's ids (one id per word
+  // in both, so positions agree).
+  auto noise_part = [&](const part& p) {
+    std::vector<std::vector<token_id>> word_ids;
+    for (std::string_view t : p.text) word_ids.push_back(words.encode(t));
+    auto one = [&](std::span<const token_id> x, const noise_options& opt) { return noise<Layout>(x, idf, opt); };
+    const auto by_word = noise_corpus<trajectory<Layout>>(word_ids, one, noise_opts, {.threads = threads, .indices = p.index});
+    std::vector<trajectory<Layout>> trs;
+    trs.reserve(by_word.size());
+    for (std::size_t i = 0; i < by_word.size(); ++i) {
+      const auto removed = by_word[i].removed_at();
+      trs.emplace_back(p.ids[i], std::vector<step_index>(removed.begin(), removed.end()), by_word[i].steps());
+    }
+    return trs;
+  };
+  out.train = noise_part(train);
+  out.held = noise_part(held);
+  return out;
+}
+
+/// Trains the n-gram insertion model on the training trajectories of noise_text(lines, ...) and,
+/// if asked, measures held-out nats per slot for it and for its unigram baseline.
 /// Throws: slotdiff::error if no line is usable.
 template <slot_layout Layout>
 ngram_backend<Layout> train_ngram_on_text(std::span<const std::string> lines, const tokenizer& vocab,
                                           const ngram_text_options& o, ngram_text_report* report = nullptr) {
   ngram_text_report r;
-  std::vector<std::vector<token_id>> train, held;
-  std::size_t line_no = 0;
-  for (const auto& line : lines) {
-    std::vector<token_id> ids;
-    try {
-      ids = vocab.encode(line);
-    } catch (const error&) {
-      ++r.skipped_lines;  // invalid UTF-8
-      continue;
-    }
-    if (ids.empty()) {
-      ++r.skipped_lines;
-      continue;
-    }
-    (o.heldout_every && line_no++ % o.heldout_every == 0 ? held : train).push_back(std::move(ids));
-  }
-  if (train.empty()) throw error("slotdiff: none of the " + std::to_string(lines.size()) + " lines is usable for training");
-  unigram_model counts;
-  for (const auto& s : train) counts.observe(s);
-  const idf_scorer idf(counts);
-  auto noise_one = [&](std::span<const token_id> x, const noise_options& opt) { return noise<Layout>(x, idf, opt); };
   const auto t0 = std::chrono::steady_clock::now();
-  const auto train_trs = noise_corpus<trajectory<Layout>>(train, noise_one, o.noise, {.threads = o.threads});
+  const auto trs = noise_text<Layout>(lines, vocab, o.heldout_every, o.noise, o.threads);
   const auto t1 = std::chrono::steady_clock::now();
   ngram_options opt = o.ngram;
   opt.never_insert = {tokenizer::pad, tokenizer::unk, tokenizer::root};
-  auto model = ngram_backend<Layout>::train(train_trs, vocab.size(), tokenizer::none, opt);
+  auto model = ngram_backend<Layout>::train(trs.train, vocab.size(), tokenizer::none, opt);
   const auto t2 = std::chrono::steady_clock::now();
-  r.train_sentences = train.size();
-  r.heldout_sentences = held.size();
+  r.train_sentences = trs.train.size();
+  r.heldout_sentences = trs.held.size();
+  r.skipped_lines = trs.skipped_lines;
   r.noise_seconds = std::chrono::duration<double>(t1 - t0).count();
   r.train_seconds = std::chrono::duration<double>(t2 - t1).count();
-  if (o.evaluate && !held.empty()) {
-    const auto held_trs = noise_corpus<trajectory<Layout>>(held, noise_one, o.noise, {.threads = o.threads}, 1ull << 40);
-    std::tie(r.heldout_nll, r.heldout_slots) = model.slot_nll(held_trs);
+  if (o.evaluate && !trs.held.empty()) {
+    std::tie(r.heldout_nll, r.heldout_slots) = model.slot_nll(trs.held);
     ngram_options uni = opt;
     uni.order = 1;
-    r.unigram_nll = ngram_backend<Layout>::train(train_trs, vocab.size(), tokenizer::none, uni).slot_nll(held_trs).first;
+    r.unigram_nll = ngram_backend<Layout>::train(trs.train, vocab.size(), tokenizer::none, uni).slot_nll(trs.held).first;
   }
   if (report) *report = r;
   return model;
