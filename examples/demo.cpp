@@ -99,7 +99,7 @@ int main(int argc, char** argv) try {
   }
   if (!from_noise.empty()) keyword_sets.insert(keyword_sets.begin(), from_noise);
 
-  const auto stop = stop::any_of(stop::max_steps{8}, stop::max_length{30}, stop::probability_below{0.02f}, stop::no_change{});
+  const auto stop = stop::any_of(stop::max_steps{8}, stop::max_length{30}, stop::probability_below{0.005f}, stop::no_change{});
   for (const auto& k : keyword_sets) {
     std::vector<std::vector<token_id>> starts(2, vocab.encode(k));
     const denoise_options opts{.sampling = {.temperature = 0.8f, .top_p = 0.95f, .repetition_penalty = 3.0f},
