@@ -11,6 +11,27 @@
 
 namespace slotdiff::detail {
 
+/// The Cephes logf polynomial, written once for a float and for a vector of floats (anything with
+/// float arithmetic): log(x) from x = (1 + m) * 2^e, m in [sqrt(1/2) - 1, sqrt(2) - 1).
+template <class F>
+[[gnu::always_inline]] inline F log_from_mantissa(F m, F e) noexcept {
+  const F z = m * m;
+  F y = m * 7.0376836292E-2f - 1.1514610310E-1f;
+  y = y * m + 1.1676998740E-1f;
+  y = y * m - 1.2420140846E-1f;
+  y = y * m + 1.4249322787E-1f;
+  y = y * m - 1.6668057665E-1f;
+  y = y * m + 2.0000714765E-1f;
+  y = y * m - 2.4999993993E-1f;
+  y = y * m + 3.3333331174E-1f;
+  y = y * m * z;
+  y += -2.12194440E-4f * e;
+  y += -0.5f * z;
+  F r = m + y;
+  r += 0.693359375f * e;
+  return r;
+}
+
 /// Natural log for x >= FLT_MIN (normal, finite, positive). Requires: x is normal and positive; values
 /// below FLT_MIN are read as FLT_MIN by callers that clamp first. Complexity: O(1), no branches.
 inline float fast_logf(float x) noexcept {
@@ -21,23 +42,7 @@ inline float fast_logf(float x) noexcept {
   const bool small = m < 0.70710678118f;
   e = small ? e - 1 : e;
   m = small ? m + m - 1.0f : m - 1.0f;
-  const float z = m * m;
-  float y = 7.0376836292E-2f;
-  y = y * m - 1.1514610310E-1f;
-  y = y * m + 1.1676998740E-1f;
-  y = y * m - 1.2420140846E-1f;
-  y = y * m + 1.4249322787E-1f;
-  y = y * m - 1.6668057665E-1f;
-  y = y * m + 2.0000714765E-1f;
-  y = y * m - 2.4999993993E-1f;
-  y = y * m + 3.3333331174E-1f;
-  y = y * m * z;
-  const float fe = static_cast<float>(e);
-  y += -2.12194440E-4f * fe;
-  y += -0.5f * z;
-  float r = m + y;
-  r += 0.693359375f * fe;
-  return r;
+  return log_from_mantissa(m, static_cast<float>(e));
 }
 
 /// e^x for double x, branch-free: inputs below -708 give 0, above 709 give +inf-free saturation at

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "slotdiff/metrics/detail/fast_math.hpp"
 #include "slotdiff/metrics/half.hpp"
 
 #if (defined(__GNUC__) || defined(__clang__)) && !defined(SLOTDIFF_NO_VECTOR_EXT)
@@ -114,23 +115,7 @@ typedef std::int64_t vl __attribute__((vector_size(SLOTDIFF_VBYTES)));
   const vi small = m < 0.70710678118f;  // -1 where true
   e = e + small;
   m = small ? m + m - 1.0f : m - 1.0f;
-  const vf z = m * m;
-  vf y = splat(7.0376836292E-2f);
-  y = y * m - 1.1514610310E-1f;
-  y = y * m + 1.1676998740E-1f;
-  y = y * m - 1.2420140846E-1f;
-  y = y * m + 1.4249322787E-1f;
-  y = y * m - 1.6668057665E-1f;
-  y = y * m + 2.0000714765E-1f;
-  y = y * m - 2.4999993993E-1f;
-  y = y * m + 3.3333331174E-1f;
-  y = y * m * z;
-  const vf fe = __builtin_convertvector(e, vf);
-  y += -2.12194440E-4f * fe;
-  y += -0.5f * z;
-  vf r = m + y;
-  r += 0.693359375f * fe;
-  return r;
+  return log_from_mantissa(m, __builtin_convertvector(e, vf));
 }
 
 /// e^x in double, Cephes exp; inputs clamped to [-708, 709].
