@@ -4,14 +4,14 @@
 
 #include <Eigen/Core>
 #include <cstddef>
-#include <cstring>
 #include <filesystem>
 #include <memory>
-#include <set>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "slotdiff/backends/reference/config.hpp"
+#include "slotdiff/backends/reference/tensors.hpp"
 #include "slotdiff/io/safetensors.hpp"
 #include "slotdiff/text/tokenizer.hpp"
 
@@ -48,59 +48,32 @@ struct reference_weights {
     w->source = path.string();
     w->config = reference_config::from_metadata(f.metadata(), w->source);
     const reference_config& c = w->config;
-    const std::size_t d = c.d_model, V = c.vocabulary_size;
-    std::set<std::string> used;
-    auto finite = [&](const std::string& name, const auto& m) {
-      if (!m.allFinite()) throw reference_model_error("slotdiff: reference model " + w->source + ": tensor \"" + name + "\" holds NaN or infinity");
-      used.insert(name);
-    };
-    auto mat = [&](const std::string& name, std::size_t rows, std::size_t cols, auto&& block) {
-      const st_tensor& t = f.at(name, st_dtype::f32, std::vector<std::size_t>{rows, cols});
-      std::memcpy(block.data(), t.bytes.data(), t.bytes.size());
-      finite(name, block);
-    };
-    auto vec = [&](const std::string& name, reference_vector& out) {
-      const st_tensor& t = f.at(name, st_dtype::f32, std::vector<std::size_t>{d});
-      out.resize(static_cast<Eigen::Index>(d));
-      std::memcpy(out.data(), t.bytes.data(), t.bytes.size());
-      finite(name, out);
-    };
-    const auto di = static_cast<Eigen::Index>(d);
-    w->embedding.resize(static_cast<Eigen::Index>(V), di);
-    mat("tok_embeddings.weight", V, d, w->embedding);
+    const auto d = static_cast<Eigen::Index>(c.d_model);
     w->layers.resize(c.layers);
-    for (std::size_t i = 0; i < c.layers; ++i) {
-      reference_layer& l = w->layers[i];
-      const std::string p = "layers." + std::to_string(i) + ".";
-      vec(p + "attn_norm.weight", l.attn_norm);
-      vec(p + "mlp_norm.weight", l.mlp_norm);
-      l.wqkv.resize(3 * di, di);
-      // Copy through temporaries: the rows of a row-major block are contiguous, so memcpy is exact.
-      reference_matrix tmp(di, di);
-      mat(p + "wq.weight", d, d, tmp);
-      l.wqkv.topRows(di) = tmp;
-      mat(p + "wk.weight", d, d, tmp);
-      l.wqkv.middleRows(di, di) = tmp;
-      mat(p + "wv.weight", d, d, tmp);
-      l.wqkv.bottomRows(di) = tmp;
-      l.wo.resize(di, di);
-      mat(p + "wo.weight", d, d, l.wo);
-      l.w1.resize(static_cast<Eigen::Index>(c.mlp), di);
-      mat(p + "w1.weight", c.mlp, d, l.w1);
-      l.w2.resize(di, static_cast<Eigen::Index>(c.mlp));
-      mat(p + "w2.weight", d, c.mlp, l.w2);
-    }
-    vec("final_norm.weight", w->final_norm);
-    w->heads.resize(2 * di, di);
-    reference_matrix tmp(di, di);
-    mat("head_left.weight", d, d, tmp);
-    w->heads.topRows(di) = tmp;
-    mat("head_right.weight", d, d, tmp);
-    w->heads.bottomRows(di) = tmp;
-    for (const auto& t : f.tensors())
-      if (!used.count(t.name))
-        throw reference_model_error("slotdiff: reference model " + w->source + ": tensor \"" + t.name +
-                                    "\" is not part of a " + std::to_string(c.layers) + "-layer reference model");
+    read_reference_tensors(f, c, w->source, [&](const reference_tensor_spec& s, std::span<const float> v) {
+      const auto rows = static_cast<Eigen::Index>(s.rows), cols = static_cast<Eigen::Index>(s.cols);
+      const auto as_matrix = [&] { return Eigen::Map<const reference_matrix>(v.data(), rows, cols); };
+      const auto as_vector = [&] { return Eigen::Map<const reference_vector>(v.data(), rows); };
+      if (s.name == "tok_embeddings.weight") w->embedding = as_matrix();
+      else if (s.name == "final_norm.weight") w->final_norm = as_vector();
+      else if (s.name == "head_left.weight" || s.name == "head_right.weight") {
+        w->heads.resize(2 * d, d);
+        w->heads.middleRows(s.name == "head_left.weight" ? 0 : d, d) = as_matrix();
+      } else {  // layers.<i>.<part>.weight
+        const std::size_t dot = s.name.find('.', 7);
+        reference_layer& l = w->layers[std::stoul(s.name.substr(7, dot - 7))];
+        const std::string part = s.name.substr(dot + 1);
+        l.wqkv.resize(3 * d, d);
+        if (part == "attn_norm.weight") l.attn_norm = as_vector();
+        else if (part == "mlp_norm.weight") l.mlp_norm = as_vector();
+        else if (part == "wq.weight") l.wqkv.topRows(d) = as_matrix();
+        else if (part == "wk.weight") l.wqkv.middleRows(d, d) = as_matrix();
+        else if (part == "wv.weight") l.wqkv.bottomRows(d) = as_matrix();
+        else if (part == "wo.weight") l.wo = as_matrix();
+        else if (part == "w1.weight") l.w1 = as_matrix();
+        else l.w2 = as_matrix();  // the specs list nothing else
+      }
+    });
     return w;
   }
 
