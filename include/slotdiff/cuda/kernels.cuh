@@ -1,0 +1,279 @@
+// slotdiff/cuda/kernels.cuh: the CUDA kernels of the reference denoiser (include from a .cu file).
+//
+// Activations are packed rows (one fed token per row, no padding between sequences); the residual
+// stream x is fp32, every matrix-product input bf16, every product accumulated in fp32 (cuBLAS).
+// Each kernel reads the batch's true counts from device memory (`batch_counts`), so that a CUDA
+// graph captured for a bucket of sizes replays for every batch in that bucket; rows between the
+// true count and the bucket are written as zeros (or left alone where nothing reads them).
+//
+// The kernels are templates: a header-only library may be included by several translation units.
+#pragma once
+
+#include <cuda_bf16.h>
+#include <cuda_runtime.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "slotdiff/cuda/detail/math.hpp"
+#include "slotdiff/cuda/plan.hpp"
+
+namespace slotdiff::cuda::kernels {
+
+using bf16 = __nv_bfloat16;
+
+/// The true sizes of the batch in flight.
+struct batch_counts {
+  std::int32_t rows, slots, tiles, pad_;
+};
+
+inline constexpr unsigned full_mask = 0xffffffffu;
+
+__device__ inline float warp_sum(float v) {
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(full_mask, v, o);
+  return v;
+}
+__device__ inline float warp_max(float v) {
+  for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(full_mask, v, o));
+  return v;
+}
+
+/// Sum or maximum over a block of `Threads` threads; `scratch` holds 32 floats of shared memory.
+template <int Threads, bool Max>
+__device__ float block_reduce(float v, float* scratch) {
+  static_assert(Threads % 32 == 0 && Threads <= 1024);
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  v = Max ? warp_max(v) : warp_sum(v);
+  if (lane == 0) scratch[warp] = v;
+  __syncthreads();
+  if (warp == 0) {
+    v = lane < Threads / 32 ? scratch[lane] : (Max ? -INFINITY : 0.0f);
+    v = Max ? warp_max(v) : warp_sum(v);
+    if (lane == 0) scratch[0] = v;
+  }
+  __syncthreads();
+  const float r = scratch[0];
+  __syncthreads();
+  return r;
+}
+
+/// The best (value, id) of a block under detail::better_candidate; `vs`, `is` hold 32 entries each.
+template <int Threads>
+__device__ void block_best(float& v, int& i, float* vs, int* is) {
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  for (int o = 16; o > 0; o >>= 1) {
+    const float ov = __shfl_xor_sync(full_mask, v, o);
+    const int oi = __shfl_xor_sync(full_mask, i, o);
+    if (detail::better_candidate(ov, oi, v, i)) v = ov, i = oi;
+  }
+  if (lane == 0) vs[warp] = v, is[warp] = i;
+  __syncthreads();
+  if (warp == 0) {
+    v = lane < Threads / 32 ? vs[lane] : NAN;
+    i = lane < Threads / 32 ? is[lane] : 0x7fffffff;
+    for (int o = 16; o > 0; o >>= 1) {
+      const float ov = __shfl_xor_sync(full_mask, v, o);
+      const int oi = __shfl_xor_sync(full_mask, i, o);
+      if (detail::better_candidate(ov, oi, v, i)) v = ov, i = oi;
+    }
+    if (lane == 0) vs[0] = v, is[0] = i;
+  }
+  __syncthreads();
+  v = vs[0], i = is[0];
+  __syncthreads();
+}
+
+/// One warp per row r < bucket_rows: out[r] = bf16(x[r] * rsqrt(mean(x[r]^2) + eps) * gain).
+/// Embed: first x[r] = embedding[ids[r]] (the fp32 table). Rows at or past counts->rows get zeros
+/// in x and out, so that padding never carries anything forward.
+template <bool Embed>
+__global__ void rmsnorm_rows(const batch_counts* counts, const std::int32_t* ids, const float* embedding, float* x,
+                             const float* gain, bf16* out, int bucket_rows, int d, float eps) {
+  const int row = static_cast<int>((blockIdx.x * blockDim.x + threadIdx.x) / 32), lane = threadIdx.x % 32;
+  if (row >= bucket_rows) return;
+  float* xr = x + static_cast<std::size_t>(row) * d;
+  bf16* o = out + static_cast<std::size_t>(row) * d;
+  if (row >= counts->rows) {
+    for (int j = lane; j < d; j += 32) xr[j] = 0.0f, o[j] = __float2bfloat16(0.0f);
+    return;
+  }
+  if constexpr (Embed) {
+    const float* e = embedding + static_cast<std::size_t>(ids[row]) * d;
+    for (int j = lane; j < d; j += 32) xr[j] = e[j];
+  }
+  float ss = 0.0f;
+  for (int j = lane; j < d; j += 32) ss += xr[j] * xr[j];  // each lane reads back only what it wrote
+  const float inv = rsqrtf(warp_sum(ss) / static_cast<float>(d) + eps);
+  for (int j = lane; j < d; j += 32) o[j] = __float2bfloat16(xr[j] * inv * gain[j]);
+}
+
+/// Rotary embedding, rotate-half pairs (j, j + half), at position `pos`.
+__device__ inline void rope_pair(float x1, float x2, const float* cos_t, const float* sin_t, int pos, int half, int j, float& a,
+                                 float& b) {
+  const float c = cos_t[pos * half + j], s = sin_t[pos * half + j];
+  a = x1 * c - x2 * s;
+  b = x2 * c + x1 * s;
+}
+
+/// RoPE + bidirectional attention for one tile of `attention_tile` queries of one sequence and one
+/// head (blockIdx.y), in one pass over the sequence's keys in tiles of 64 (online softmax). 128
+/// threads: each warp owns 4 queries; a lane scores keys lane and lane + 32 of a tile and owns output
+/// dims 2 lane, 2 lane + 1. qkv: fp32 [rows, 3d] (q | k | v); att: bf16 [rows, d].
+template <int HeadDim>
+__global__ void __launch_bounds__(128) rope_attention(const batch_counts* counts, const attention_tile_desc* tiles, const float* qkv,
+                                                      const float* cos_t, const float* sin_t, bf16* att, int d, float scale) {
+  static_assert(HeadDim == 64, "one lane owns two output dims");
+  constexpr int queries = static_cast<int>(attention_tile), keys = 64, half = HeadDim / 2, warps = 4, per_warp = queries / warps;
+  static_assert(queries % warps == 0);
+  if (static_cast<int>(blockIdx.x) >= counts->tiles) return;
+  const attention_tile_desc t = tiles[blockIdx.x];
+  const int head = static_cast<int>(blockIdx.y), ld = 3 * d;
+  __shared__ float qs[queries][HeadDim];
+  __shared__ float ks[keys][HeadDim + 1];  // +1: lanes reading one column of 32 rows hit 32 banks
+  __shared__ float vs[keys][HeadDim];
+
+  for (int idx = threadIdx.x; idx < queries * half; idx += blockDim.x) {
+    const int i = idx / half, j = idx % half, q = t.q0 + i;
+    float a = 0.0f, b = 0.0f;
+    if (q < t.length) {
+      const float* row = qkv + static_cast<std::size_t>(t.start + q) * ld + head * HeadDim;
+      rope_pair(row[j], row[j + half], cos_t, sin_t, q, half, j, a, b);
+    }
+    qs[i][j] = a;
+    qs[i][j + half] = b;
+  }
+
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  detail::online_softmax state[per_warp];
+  float acc0[per_warp], acc1[per_warp];
+#pragma unroll
+  for (int qq = 0; qq < per_warp; ++qq) acc0[qq] = acc1[qq] = 0.0f;
+
+  for (int k0 = 0; k0 < t.length; k0 += keys) {
+    __syncthreads();  // the queries are in place; the previous key tile is consumed
+    for (int idx = threadIdx.x; idx < keys * half; idx += blockDim.x) {
+      const int kk = idx / half, j = idx % half, key = k0 + kk;
+      float a = 0.0f, b = 0.0f, v1 = 0.0f, v2 = 0.0f;
+      if (key < t.length) {
+        const float* row = qkv + static_cast<std::size_t>(t.start + key) * ld + d + head * HeadDim;
+        rope_pair(row[j], row[j + half], cos_t, sin_t, key, half, j, a, b);
+        v1 = row[d + j];
+        v2 = row[d + j + half];
+      }
+      ks[kk][j] = a;
+      ks[kk][j + half] = b;
+      vs[kk][j] = v1;
+      vs[kk][j + half] = v2;
+    }
+    __syncthreads();
+    const int n = min(keys, t.length - k0);
+#pragma unroll
+    for (int qq = 0; qq < per_warp; ++qq) {
+      const int i = warp * per_warp + qq;
+      if (t.q0 + i >= t.length) continue;  // the same for the whole warp
+      float s0 = -INFINITY, s1 = -INFINITY;
+      if (lane < n) {
+        float s = 0.0f;
+#pragma unroll 16
+        for (int j = 0; j < HeadDim; ++j) s += qs[i][j] * ks[lane][j];
+        s0 = s * scale;
+      }
+      if (lane + 32 < n) {
+        float s = 0.0f;
+#pragma unroll 16
+        for (int j = 0; j < HeadDim; ++j) s += qs[i][j] * ks[lane + 32][j];
+        s1 = s * scale;
+      }
+      const float factor = state[qq].rescale(warp_max(fmaxf(s0, s1)));
+      const float p0 = lane < n ? state[qq].weight(s0) : 0.0f;
+      const float p1 = lane + 32 < n ? state[qq].weight(s1) : 0.0f;
+      state[qq].add(warp_sum(p0 + p1));
+      float a0 = acc0[qq] * factor, a1 = acc1[qq] * factor;
+      for (int kk = 0; kk < n; ++kk) {
+        const float p = __shfl_sync(full_mask, kk < 32 ? p0 : p1, kk & 31);
+        a0 += p * vs[kk][2 * lane];
+        a1 += p * vs[kk][2 * lane + 1];
+      }
+      acc0[qq] = a0;
+      acc1[qq] = a1;
+    }
+  }
+#pragma unroll
+  for (int qq = 0; qq < per_warp; ++qq) {
+    const int q = t.q0 + warp * per_warp + qq;
+    if (q >= t.length) continue;
+    bf16* o = att + static_cast<std::size_t>(t.start + q) * d + head * HeadDim;
+    const float inv = 1.0f / state[qq].l;
+    o[2 * lane] = __float2bfloat16(acc0[qq] * inv);
+    o[2 * lane + 1] = __float2bfloat16(acc1[qq] * inv);
+  }
+}
+
+/// out[i] = bf16(gelu_tanh(in[i])) for i < n (the MLP's activation between its two products).
+template <int = 0>
+__global__ void gelu_to_bf16(const float* in, bf16* out, std::size_t n) {
+  const std::size_t stride = static_cast<std::size_t>(gridDim.x) * blockDim.x;
+  for (std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x; i < n; i += stride)
+    out[i] = __float2bfloat16(detail::gelu_tanh(in[i]));
+}
+
+/// One warp per slot s < bucket_slots: u[s] = queries[slot_rows[s]] (bf16 rows of d, d % 8 == 0),
+/// zeros past counts->slots.
+template <int = 0>
+__global__ void gather_slot_queries(const batch_counts* counts, const std::int32_t* slot_rows, const bf16* queries, bf16* u,
+                                    int bucket_slots, int d) {
+  const int s = static_cast<int>((blockIdx.x * blockDim.x + threadIdx.x) / 32), lane = threadIdx.x % 32;
+  if (s >= bucket_slots) return;
+  const int chunks = d / 8;  // 16 bytes each
+  uint4* to = reinterpret_cast<uint4*>(u + static_cast<std::size_t>(s) * d);
+  if (s >= counts->slots) {
+    for (int c = lane; c < chunks; c += 32) to[c] = make_uint4(0, 0, 0, 0);
+    return;
+  }
+  const uint4* from = reinterpret_cast<const uint4*>(queries + static_cast<std::size_t>(slot_rows[s]) * d);
+  for (int c = lane; c < chunks; c += 32) to[c] = from[c];
+}
+
+/// One block per slot row of a logits slab (rows s0 + blockIdx.x): masks the never-inserted ids,
+/// takes the log-sum-exp, then either writes the log-probabilities back over the logits (k == 0) or
+/// picks the k best ids (ties: smaller id) and writes them with their log-probabilities at
+/// ids[s k .. s k + k), logp[...]. The row sits in shared memory (V floats, dynamic).
+template <int Threads>
+__global__ void __launch_bounds__(Threads) slot_softmax_top_k(const batch_counts* counts, int s0, float* logits, int V,
+                                                              const unsigned char* never, int k, std::int32_t* ids, float* logp) {
+  const int s = s0 + static_cast<int>(blockIdx.x);
+  if (s >= counts->slots) return;
+  extern __shared__ float row[];
+  __shared__ float scratch[32];
+  __shared__ int iscratch[32];
+  float* g = logits + static_cast<std::size_t>(blockIdx.x) * V;
+  float m = -INFINITY;
+  for (int v = threadIdx.x; v < V; v += Threads) {
+    const float x = never[v] ? -INFINITY : g[v];
+    row[v] = x;
+    m = fmaxf(m, x);
+  }
+  m = block_reduce<Threads, true>(m, scratch);
+  float sum = 0.0f;
+  for (int v = threadIdx.x; v < V; v += Threads) sum += expf(row[v] - m);
+  const float lse = m + logf(block_reduce<Threads, false>(sum, scratch));
+  if (k == 0) {
+    for (int v = threadIdx.x; v < V; v += Threads) g[v] = row[v] - lse;
+    return;
+  }
+  for (int r = 0; r < k; ++r) {
+    float bv = NAN;
+    int bi = 0x7fffffff;
+    for (int v = threadIdx.x; v < V; v += Threads)
+      if (detail::better_candidate(row[v], v, bv, bi)) bv = row[v], bi = v;
+    block_best<Threads>(bv, bi, scratch, iscratch);
+    if (threadIdx.x == 0) {
+      ids[static_cast<std::size_t>(s) * k + r] = bi;
+      logp[static_cast<std::size_t>(s) * k + r] = bv - lse;
+      row[bi] = NAN;  // taken
+    }
+    __syncthreads();
+  }
+}
+
+}  // namespace slotdiff::cuda::kernels

@@ -1,0 +1,504 @@
+// slotdiff/cuda/reference.cuh: the reference denoiser on an NVIDIA GPU, as a denoiser_backend
+// (include from a .cu file; link slotdiff::cuda).
+//
+//     const slotdiff::tokenizer vocab = slotdiff::tokenizer::load("data/wordnet/vocab.txt");
+//     auto model = slotdiff::cuda::reference_backend::load("models/reference.safetensors", vocab);
+//     slotdiff::denoise(model, ...);  // or model.top_k(batch, 16, ids, logp)
+//
+// Same architecture and weights as the CPU pass (backends/reference/model.hpp), in bf16 with fp32
+// accumulation: cuBLAS products, and kernels for embedding + RMSNorm, RoPE + attention (online
+// softmax, one pass over the keys), GELU, and the slot heads' log-softmax + top-k, so top_k brings
+// back only k (id, log-probability) pairs per slot. Buffers live on the device for the backend's
+// lifetime and grow only when a bigger bucket of sizes arrives (cuda/plan.hpp); each bucket's whole
+// forward pass, uploads and download included, is captured once as a CUDA graph and replayed.
+//
+// Not for concurrent use; one backend per thread (each holds its own copy of the weights).
+#pragma once
+
+#include <cublas_v2.h>
+#include <cuda_bf16.h>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <compare>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "slotdiff/backends/reference/config.hpp"
+#include "slotdiff/backends/reference/tensors.hpp"
+#include "slotdiff/concepts/denoiser_backend.hpp"
+#include "slotdiff/cuda/kernels.cuh"
+#include "slotdiff/cuda/plan.hpp"
+#include "slotdiff/io/safetensors.hpp"
+#include "slotdiff/text/tokenizer.hpp"
+
+namespace slotdiff::cuda {
+
+/// A CUDA or cuBLAS call that failed; the message names the call and the runtime's reason.
+class cuda_error : public error {
+public:
+  using error::error;
+};
+
+/// Visible CUDA devices (0 when there is no driver or no device; never throws).
+inline int device_count() noexcept {
+  int n = 0;
+  if (cudaGetDeviceCount(&n) != cudaSuccess) {
+    (void)cudaGetLastError();  // clear the sticky "no device" error
+    return 0;
+  }
+  return n;
+}
+
+namespace detail {
+
+inline void check(cudaError_t e, const char* what) {
+  if (e != cudaSuccess) throw cuda_error(std::string("slotdiff: CUDA ") + what + " failed: " + cudaGetErrorString(e));
+}
+inline void check(cublasStatus_t e, const char* what) {
+  if (e != CUBLAS_STATUS_SUCCESS) throw cuda_error(std::string("slotdiff: cuBLAS ") + what + " failed: " + cublasGetStatusString(e));
+}
+
+/// Device memory for `count` T, released with the object; grows, never shrinks.
+template <class T>
+class device_array {
+public:
+  device_array() = default;
+  device_array(const device_array&) = delete;
+  device_array& operator=(const device_array&) = delete;
+  ~device_array() { cudaFree(p_); }
+
+  /// Returns true when it had to reallocate (the old contents are gone).
+  bool reserve(std::size_t count) {
+    if (count <= n_) return false;
+    cudaFree(p_);
+    p_ = nullptr;
+    n_ = 0;
+    check(cudaMalloc(&p_, std::max<std::size_t>(count, 1) * sizeof(T)), "cudaMalloc");
+    n_ = count;
+    return true;
+  }
+  void upload(std::span<const T> host) {
+    reserve(host.size());
+    check(cudaMemcpy(p_, host.data(), host.size_bytes(), cudaMemcpyHostToDevice), "cudaMemcpy (weights)");
+  }
+  T* get() const noexcept { return p_; }
+  std::size_t size() const noexcept { return n_; }
+
+private:
+  T* p_ = nullptr;
+  std::size_t n_ = 0;
+};
+
+/// Page-locked host memory (what a captured copy needs), released with the object.
+class pinned_bytes {
+public:
+  pinned_bytes() = default;
+  pinned_bytes(const pinned_bytes&) = delete;
+  pinned_bytes& operator=(const pinned_bytes&) = delete;
+  ~pinned_bytes() { cudaFreeHost(p_); }
+  bool reserve(std::size_t bytes) {
+    if (bytes <= n_) return false;
+    cudaFreeHost(p_);
+    p_ = nullptr;
+    n_ = 0;
+    check(cudaMallocHost(&p_, std::max<std::size_t>(bytes, 1)), "cudaMallocHost");
+    n_ = bytes;
+    return true;
+  }
+  unsigned char* get() const noexcept { return static_cast<unsigned char*>(p_); }
+
+private:
+  void* p_ = nullptr;
+  std::size_t n_ = 0;
+};
+
+inline std::vector<__nv_bfloat16> to_bf16(std::span<const float> v) {
+  std::vector<__nv_bfloat16> out(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) out[i] = __float2bfloat16(v[i]);  // round to nearest even
+  return out;
+}
+
+}  // namespace detail
+
+/// Knobs of the CUDA pass.
+struct reference_options {
+  /// Longest sequence accepted (the RoPE tables are built for it once).
+  std::size_t max_sequence_length = 1024;
+  /// Slot rows per logits product: the fp32 logits of one slab (slab x V floats) stay on the device.
+  std::size_t logits_slab = 4096;
+  /// Capture each bucket's forward pass as a CUDA graph and replay it (false: launch kernel by kernel).
+  bool graphs = true;
+  /// The stream everything runs on; nullptr: the backend creates and owns one (the legacy default
+  /// stream cannot be captured).
+  cudaStream_t stream = nullptr;
+};
+
+/// Satisfies full_distribution_backend and top_k_backend. Move-only.
+class reference_backend {
+public:
+  using layout_type = side_slots;
+
+  /// Reads and checks the whole file (reference_config, every tensor's shape, finite values) and the
+  /// device's limits before anything is allocated on the device.
+  /// Throws: safetensors_error / reference_model_error naming the file and the tensor or key;
+  /// slotdiff::error for a model this pass does not support (head dim other than 64, d_model not a
+  /// multiple of 8, a vocabulary too big for one block's shared memory); cuda_error.
+  explicit reference_backend(const std::filesystem::path& path, reference_options opt = {}) : reference_backend(path, nullptr, opt) {}
+
+  /// As above, and refuses weights trained with another vocabulary (reference_model_error naming both
+  /// sizes or both fingerprints).
+  static reference_backend load(const std::filesystem::path& path, const tokenizer& vocab, reference_options opt = {}) {
+    return reference_backend(path, &vocab, opt);
+  }
+
+  std::size_t vocabulary_size() const noexcept { return s_->config.vocabulary_size; }
+  token_id none_id() const noexcept { return s_->config.none_id; }
+  const reference_config& config() const noexcept { return s_->config; }
+  cudaStream_t stream() const noexcept { return s_->stream; }
+  /// Graphs captured so far (one per bucket of sizes and k).
+  std::size_t graphs() const noexcept { return s_->graphs.size(); }
+
+  /// See top_k_backend: the k best (id, log-probability) per slot, best first, ties to the smaller id.
+  /// Throws: slotdiff::error (before any kernel) for k outside 1..V, buffers too small, or a bad batch
+  /// (cuda/plan.hpp); cuda_error.
+  std::size_t top_k(const ragged_batch& batch, std::size_t k, std::span<token_id> ids, std::span<float> logp) {
+    const std::size_t V = vocabulary_size();
+    if (k == 0 || k > V) throw error("slotdiff: CUDA reference top_k: k = " + std::to_string(k) + " outside 1.." + std::to_string(V));
+    const reference_plan plan = make_reference_plan(batch, V, s_->opt.max_sequence_length, s_->config.root_id);
+    check_out("top_k ids", ids.size(), plan.slots * k);
+    check_out("top_k logp", logp.size(), plan.slots * k);
+    if (plan.slots == 0) return 0;
+    s_->run(plan, k, nullptr);
+    const unsigned char* out = s_->pinned_out.get();
+    std::memcpy(ids.data(), out, plan.slots * k * sizeof(token_id));
+    std::memcpy(logp.data(), out + plan.slot_bucket * k * sizeof(token_id), plan.slots * k * sizeof(float));
+    return plan.slots;
+  }
+
+  /// See full_distribution_backend: (slots x V) log-probabilities, never_insert ids -inf.
+  std::size_t log_probs(const ragged_batch& batch, std::span<float> out) {
+    const std::size_t V = vocabulary_size();
+    const reference_plan plan = make_reference_plan(batch, V, s_->opt.max_sequence_length, s_->config.root_id);
+    check_out("log_probs", out.size(), plan.slots * V);
+    if (plan.slots == 0) return 0;
+    s_->run(plan, 0, out.data());
+    return plan.slots;
+  }
+
+private:
+  reference_backend(const std::filesystem::path& path, const tokenizer* vocab, reference_options opt) : s_(std::make_unique<state>()) {
+    const auto f = safetensors_file::open(path);
+    s_->source = path.string();
+    s_->config = reference_config::from_metadata(f.metadata(), s_->source);
+    if (vocab) s_->config.check_vocabulary(vocab->size(), vocabulary_fingerprint(*vocab), s_->source);
+    s_->opt = opt;
+    s_->init(f);
+  }
+
+  static void check_out(const char* what, std::size_t have, std::size_t need) {
+    if (have < need)
+      throw error(std::string("slotdiff: CUDA reference ") + what + " buffer holds " + std::to_string(have) +
+                  " values, the batch needs " + std::to_string(need));
+  }
+
+  using bf16 = __nv_bfloat16;
+
+  struct layer {
+    detail::device_array<float> attn_norm, mlp_norm;
+    detail::device_array<bf16> wqkv, wo, w1, w2;
+  };
+
+  struct graph_key {
+    std::size_t rows, slots, tiles, k;
+    auto operator<=>(const graph_key&) const = default;
+  };
+  struct graph {
+    cudaGraphExec_t exec = nullptr;
+  };
+
+  struct state {
+    reference_config config;
+    reference_options opt;
+    std::string source;
+    bool own_stream = false;
+    cudaStream_t stream = nullptr;
+    cublasHandle_t blas = nullptr;
+    std::vector<layer> layers;
+    detail::device_array<float> embedding, final_norm, cos_t, sin_t;
+    detail::device_array<bf16> embedding_bf16, heads;
+    detail::device_array<unsigned char> never, blas_workspace;
+    // Activations (sized by the largest buckets seen).
+    detail::device_array<unsigned char> inputs, outputs;
+    detail::device_array<float> x, qkv, mlp, logits;
+    detail::device_array<bf16> h, att, act, lr, u;
+    detail::pinned_bytes pinned_in, pinned_out;
+    std::map<graph_key, graph> graphs;
+
+    state() = default;
+    state(const state&) = delete;
+    state& operator=(const state&) = delete;
+    ~state() {
+      drop_graphs();
+      if (blas) cublasDestroy(blas);
+      if (own_stream && stream) cudaStreamDestroy(stream);
+    }
+
+    void drop_graphs() noexcept {
+      for (auto& [key, g] : graphs) cudaGraphExecDestroy(g.exec);
+      graphs.clear();
+    }
+
+    std::size_t d() const noexcept { return config.d_model; }
+
+    void init(const safetensors_file& f) {
+      const reference_config& c = config;
+      if (c.head_dim() != 64)
+        throw error("slotdiff: CUDA reference denoiser supports a head dim of 64; " + source + " has d_model " +
+                    std::to_string(c.d_model) + " / heads " + std::to_string(c.heads) + " = " + std::to_string(c.head_dim()));
+      if (c.d_model % 8 != 0 || c.mlp % 8 != 0)
+        throw error("slotdiff: CUDA reference denoiser needs d_model and mlp multiples of 8; " + source + " has " +
+                    std::to_string(c.d_model) + " and " + std::to_string(c.mlp));
+      if (opt.max_sequence_length == 0 || opt.max_sequence_length > (std::size_t{1} << 20))
+        throw error("slotdiff: CUDA reference denoiser: max_sequence_length " + std::to_string(opt.max_sequence_length) +
+                    " outside 1..1048576");
+      if (opt.logits_slab == 0) throw error("slotdiff: CUDA reference denoiser: logits_slab must be at least 1");
+      // Read and check every tensor on the host first: nothing reaches the device from a bad file.
+      std::vector<std::pair<reference_tensor_spec, std::vector<float>>> host;
+      read_reference_tensors(f, c, source, [&](const reference_tensor_spec& s, std::span<const float> v) {
+        host.emplace_back(s, std::vector<float>(v.begin(), v.end()));
+      });
+      int device = 0;
+      detail::check(cudaGetDevice(&device), "cudaGetDevice");
+      int smem = 0;
+      detail::check(cudaDeviceGetAttribute(&smem, cudaDevAttrMaxSharedMemoryPerBlockOptin, device), "cudaDeviceGetAttribute");
+      const std::size_t row_bytes = c.vocabulary_size * sizeof(float) + 1024;
+      if (row_bytes > static_cast<std::size_t>(smem))
+        throw error("slotdiff: CUDA reference denoiser: a vocabulary of " + std::to_string(c.vocabulary_size) +
+                    " ids needs " + std::to_string(row_bytes) + " bytes of shared memory per block; this device offers " +
+                    std::to_string(smem));
+      detail::check(cudaFuncSetAttribute(kernels::slot_softmax_top_k<threads>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                         static_cast<int>(c.vocabulary_size * sizeof(float))),
+                    "cudaFuncSetAttribute");
+
+      layers = std::vector<layer>(c.layers);
+      std::vector<float> wqkv;
+      for (auto& [s, v] : host) {
+        const std::span<const float> data(v);
+        if (s.name == "tok_embeddings.weight") {
+          embedding.upload(data);
+          embedding_bf16.upload(std::span<const bf16>(detail::to_bf16(data)));
+        } else if (s.name == "final_norm.weight") {
+          final_norm.upload(data);
+        } else if (s.name == "head_left.weight") {
+          wqkv = v;  // held until head_right arrives (the specs list them in that order)
+        } else if (s.name == "head_right.weight") {
+          wqkv.insert(wqkv.end(), v.begin(), v.end());
+          heads.upload(std::span<const bf16>(detail::to_bf16(wqkv)));
+          wqkv.clear();
+        } else {
+          const std::size_t dot = s.name.find('.', 7);
+          layer& l = layers[std::stoul(s.name.substr(7, dot - 7))];
+          const std::string part = s.name.substr(dot + 1);
+          if (part == "attn_norm.weight") l.attn_norm.upload(data);
+          else if (part == "mlp_norm.weight") l.mlp_norm.upload(data);
+          else if (part == "wq.weight" || part == "wk.weight") wqkv.insert(wqkv.end(), v.begin(), v.end());
+          else if (part == "wv.weight") {
+            wqkv.insert(wqkv.end(), v.begin(), v.end());
+            l.wqkv.upload(std::span<const bf16>(detail::to_bf16(wqkv)));
+            wqkv.clear();
+          } else if (part == "wo.weight") l.wo.upload(std::span<const bf16>(detail::to_bf16(data)));
+          else if (part == "w1.weight") l.w1.upload(std::span<const bf16>(detail::to_bf16(data)));
+          else l.w2.upload(std::span<const bf16>(detail::to_bf16(data)));
+        }
+      }
+      std::vector<unsigned char> mask(c.vocabulary_size, 0);
+      for (token_id t : c.never_insert) mask[static_cast<std::size_t>(t)] = 1;
+      never.upload(std::span<const unsigned char>(mask));
+      // cos/sin of position p times base^(-2j/hd), in double then rounded (as the CPU pass and the trainer).
+      const std::size_t half = c.head_dim() / 2, P = opt.max_sequence_length;
+      std::vector<float> cs(P * half), sn(P * half);
+      for (std::size_t p = 0; p < P; ++p)
+        for (std::size_t j = 0; j < half; ++j) {
+          const double a = static_cast<double>(p) * std::pow(c.rope_base, -static_cast<double>(2 * j) / static_cast<double>(c.head_dim()));
+          cs[p * half + j] = static_cast<float>(std::cos(a));
+          sn[p * half + j] = static_cast<float>(std::sin(a));
+        }
+      cos_t.upload(std::span<const float>(cs));
+      sin_t.upload(std::span<const float>(sn));
+
+      if (opt.stream) {
+        stream = opt.stream;
+      } else {
+        detail::check(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), "cudaStreamCreate");
+        own_stream = true;
+      }
+      detail::check(cublasCreate(&blas), "cublasCreate");
+      detail::check(cublasSetStream(blas, stream), "cublasSetStream");
+      // A workspace of our own: cuBLAS then allocates nothing while a graph is being captured.
+      blas_workspace.reserve(std::size_t{32} << 20);
+      detail::check(cublasSetWorkspace(blas, blas_workspace.get(), blas_workspace.size()), "cublasSetWorkspace");
+    }
+
+    static constexpr int threads = 256;  // slot_softmax_top_k block size
+
+    // Byte layout of the packed inputs for a bucket: counts | ids | slot rows | tiles.
+    struct input_layout {
+      std::size_t ids, slot_rows, tiles, bytes;
+    };
+    static input_layout layout_of(std::size_t rows, std::size_t slots, std::size_t tiles) noexcept {
+      input_layout l{};
+      l.ids = sizeof(kernels::batch_counts);
+      l.slot_rows = l.ids + rows * 4;
+      l.tiles = (l.slot_rows + slots * 4 + 15) / 16 * 16;
+      l.bytes = l.tiles + tiles * sizeof(attention_tile_desc);
+      return l;
+    }
+
+    /// Sizes every buffer for the plan's buckets; a reallocation invalidates the captured graphs.
+    void reserve(const reference_plan& p, std::size_t k) {
+      const reference_config& c = config;
+      const std::size_t R = p.row_bucket, S = p.slot_bucket, slab = std::min(S, opt.logits_slab);
+      bool moved = false;
+      moved |= inputs.reserve(layout_of(R, S, p.tile_bucket).bytes);
+      moved |= pinned_in.reserve(layout_of(R, S, p.tile_bucket).bytes);
+      moved |= outputs.reserve(S * std::max<std::size_t>(k, 1) * 8);
+      moved |= pinned_out.reserve(S * std::max<std::size_t>(k, 1) * 8);
+      moved |= x.reserve(R * c.d_model);
+      moved |= h.reserve(R * c.d_model);
+      moved |= qkv.reserve(R * 3 * c.d_model);
+      moved |= att.reserve(R * c.d_model);
+      moved |= mlp.reserve(R * c.mlp);
+      moved |= act.reserve(R * c.mlp);
+      moved |= lr.reserve(R * 2 * c.d_model);
+      moved |= u.reserve(S * c.d_model);
+      moved |= logits.reserve(slab * c.vocabulary_size);
+      if (moved) {
+        drop_graphs();
+        // Rows that no kernel writes for a smaller batch must still hold finite values.
+        detail::check(cudaMemsetAsync(att.get(), 0, att.size() * sizeof(bf16), stream), "cudaMemsetAsync");
+      }
+    }
+
+    /// y[N, O] (+)= x[N, K] w[O, K]^T, row-major, bf16 inputs, fp32 accumulation; y is fp32 or bf16.
+    void gemm(const bf16* xin, const bf16* w, void* y, cudaDataType y_type, std::size_t N, std::size_t O, std::size_t K, float beta) {
+      const float alpha = 1.0f;
+      // Row-major Y = X W^T is column-major Y^T = W X^T: (O x K, transposed from K x O) times (K x N).
+      detail::check(cublasGemmEx(blas, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(O), static_cast<int>(N), static_cast<int>(K), &alpha,
+                                 w, CUDA_R_16BF, static_cast<int>(K), xin, CUDA_R_16BF, static_cast<int>(K), &beta, y, y_type,
+                                 static_cast<int>(O), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+                    "cublasGemmEx");
+    }
+
+    /// Everything from the upload to the download, enqueued on the stream. k == 0: log-probabilities
+    /// into `full` (slots x V, host memory; not capturable) instead of top-k.
+    void enqueue(const reference_plan& p, std::size_t k, float* full) {
+      const reference_config& c = config;
+      const std::size_t R = p.row_bucket, S = p.slot_bucket, d = c.d_model, V = c.vocabulary_size;
+      const input_layout in = layout_of(R, S, p.tile_bucket);
+      unsigned char* dev = inputs.get();
+      const auto* counts = reinterpret_cast<const kernels::batch_counts*>(dev);
+      const auto* ids = reinterpret_cast<const std::int32_t*>(dev + in.ids);
+      const auto* slot_rows = reinterpret_cast<const std::int32_t*>(dev + in.slot_rows);
+      const auto* tiles = reinterpret_cast<const attention_tile_desc*>(dev + in.tiles);
+      const int rows_grid = static_cast<int>((R + 7) / 8);  // 8 warps of 256 threads: one row each
+      const float eps = c.norm_eps, scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim()));
+
+      detail::check(cudaMemcpyAsync(dev, pinned_in.get(), in.bytes, cudaMemcpyHostToDevice, stream), "cudaMemcpyAsync (inputs)");
+      kernels::rmsnorm_rows<true><<<rows_grid, 256, 0, stream>>>(counts, ids, embedding.get(), x.get(), layers[0].attn_norm.get(),
+                                                                 h.get(), static_cast<int>(R), static_cast<int>(d), eps);
+      for (std::size_t i = 0; i < layers.size(); ++i) {
+        const layer& l = layers[i];
+        if (i > 0)
+          kernels::rmsnorm_rows<false><<<rows_grid, 256, 0, stream>>>(counts, nullptr, nullptr, x.get(), l.attn_norm.get(), h.get(),
+                                                                      static_cast<int>(R), static_cast<int>(d), eps);
+        gemm(h.get(), l.wqkv.get(), qkv.get(), CUDA_R_32F, R, 3 * d, d, 0.0f);
+        kernels::rope_attention<64><<<dim3(static_cast<unsigned>(p.tile_bucket), static_cast<unsigned>(c.heads)), 128, 0, stream>>>(
+            counts, tiles, qkv.get(), cos_t.get(), sin_t.get(), att.get(), static_cast<int>(d), scale);
+        gemm(att.get(), l.wo.get(), x.get(), CUDA_R_32F, R, d, d, 1.0f);
+        kernels::rmsnorm_rows<false><<<rows_grid, 256, 0, stream>>>(counts, nullptr, nullptr, x.get(), l.mlp_norm.get(), h.get(),
+                                                                    static_cast<int>(R), static_cast<int>(d), eps);
+        gemm(h.get(), l.w1.get(), mlp.get(), CUDA_R_32F, R, c.mlp, d, 0.0f);
+        const std::size_t n = R * c.mlp;
+        kernels::gelu_to_bf16<<<static_cast<unsigned>(std::min<std::size_t>((n + 255) / 256, 4096)), 256, 0, stream>>>(mlp.get(), act.get(), n);
+        gemm(act.get(), l.w2.get(), x.get(), CUDA_R_32F, R, d, c.mlp, 1.0f);
+      }
+      kernels::rmsnorm_rows<false><<<rows_grid, 256, 0, stream>>>(counts, nullptr, nullptr, x.get(), final_norm.get(), h.get(),
+                                                                  static_cast<int>(R), static_cast<int>(d), eps);
+      gemm(h.get(), heads.get(), lr.get(), CUDA_R_16BF, R, 2 * d, d, 0.0f);  // row r: [left query, right query]
+      kernels::gather_slot_queries<<<static_cast<unsigned>((S + 7) / 8), 256, 0, stream>>>(counts, slot_rows, lr.get(), u.get(),
+                                                                                           static_cast<int>(S), static_cast<int>(d));
+      const std::size_t slab = std::min(S, opt.logits_slab);
+      auto* out_ids = reinterpret_cast<std::int32_t*>(outputs.get());
+      auto* out_logp = reinterpret_cast<float*>(outputs.get() + S * std::max<std::size_t>(k, 1) * sizeof(std::int32_t));
+      const std::size_t last = full ? p.slots : S;  // top-k: the whole bucket (the graph must not depend on the count)
+      for (std::size_t s0 = 0; s0 < last; s0 += slab) {
+        const std::size_t n = std::min(slab, last - s0);
+        gemm(u.get() + s0 * d, embedding_bf16.get(), logits.get(), CUDA_R_32F, n, V, d, 0.0f);
+        kernels::slot_softmax_top_k<threads><<<static_cast<unsigned>(n), threads, V * sizeof(float), stream>>>(
+            counts, static_cast<int>(s0), logits.get(), static_cast<int>(V), never.get(), static_cast<int>(k), out_ids, out_logp);
+        if (full)
+          detail::check(cudaMemcpyAsync(full + s0 * V, logits.get(), n * V * sizeof(float), cudaMemcpyDeviceToHost, stream),
+                        "cudaMemcpyAsync (log-probabilities)");
+      }
+      detail::check(cudaGetLastError(), "kernel launch");
+      if (!full)
+        detail::check(cudaMemcpyAsync(pinned_out.get(), outputs.get(), S * k * 8, cudaMemcpyDeviceToHost, stream),
+                      "cudaMemcpyAsync (top-k)");
+    }
+
+    void run(const reference_plan& p, std::size_t k, float* full) {
+      reserve(p, k);
+      // Pack the inputs into the page-locked staging buffer (the captured copy reads it from there).
+      const input_layout in = layout_of(p.row_bucket, p.slot_bucket, p.tile_bucket);
+      unsigned char* h_in = pinned_in.get();
+      const kernels::batch_counts counts{static_cast<std::int32_t>(p.rows), static_cast<std::int32_t>(p.slots),
+                                         static_cast<std::int32_t>(p.tiles.size()), 0};
+      std::memcpy(h_in, &counts, sizeof counts);
+      std::memcpy(h_in + in.ids, p.ids.data(), p.ids.size() * 4);
+      std::memcpy(h_in + in.slot_rows, p.slot_rows.data(), p.slot_rows.size() * 4);
+      std::memcpy(h_in + in.tiles, p.tiles.data(), p.tiles.size() * sizeof(attention_tile_desc));
+      if (full || !opt.graphs) {
+        enqueue(p, k, full);
+      } else {
+        const graph_key key{p.row_bucket, p.slot_bucket, p.tile_bucket, k};
+        auto it = graphs.find(key);
+        if (it == graphs.end()) {
+          cudaGraph_t g = nullptr;
+          detail::check(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal), "cudaStreamBeginCapture");
+          try {
+            enqueue(p, k, nullptr);
+          } catch (...) {
+            cudaStreamEndCapture(stream, &g);
+            if (g) cudaGraphDestroy(g);
+            throw;
+          }
+          detail::check(cudaStreamEndCapture(stream, &g), "cudaStreamEndCapture");
+          graph made;
+          const cudaError_t e = cudaGraphInstantiate(&made.exec, g, 0);
+          cudaGraphDestroy(g);
+          detail::check(e, "cudaGraphInstantiate");
+          it = graphs.emplace(key, made).first;
+        }
+        detail::check(cudaGraphLaunch(it->second.exec, stream), "cudaGraphLaunch");
+      }
+      detail::check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+    }
+  };
+
+  std::unique_ptr<state> s_;
+};
+
+static_assert(full_distribution_backend<reference_backend> && top_k_backend<reference_backend>);
+
+}  // namespace slotdiff::cuda
