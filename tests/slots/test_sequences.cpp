@@ -222,3 +222,85 @@ TEMPLATE_TEST_CASE("long editor-like runs stay consistent", "[slots][property]",
   }
   require_same(seq, ref, rng);
 }
+
+namespace {
+
+// Forces one kernel of detail::insert_backward / detail::fused_expand for the scope.
+struct force_path {
+  explicit force_path(detail::expand_path p) : saved(detail::forced_expand_path()) { detail::forced_expand_path() = p; }
+  ~force_path() { detail::forced_expand_path() = saved; }
+  force_path(const force_path&) = delete;
+  force_path& operator=(const force_path&) = delete;
+  detail::expand_path saved;
+};
+
+// Slots for the expand test's shapes: 0 every slot, 1 about half, 2 the first m, 3 the last m,
+// 4 the first m and the last m', 5 about one in 16, 6 one run of m in the middle.
+std::vector<std::size_t> shaped_slots(std::size_t slots, int shape, std::mt19937_64& rng) {
+  auto pick = [&](std::size_t lo, std::size_t hi) { return std::uniform_int_distribution<std::size_t>(lo, hi)(rng); };
+  std::vector<std::size_t> chosen;
+  const std::size_t m = pick(1, slots), m2 = pick(1, slots);
+  const std::size_t start = pick(0, slots - m);
+  for (std::size_t s = 0; s < slots; ++s) {
+    bool take = false;
+    switch (shape) {
+      case 0: take = true; break;
+      case 1: take = pick(0, 1) == 0; break;
+      case 2: take = s < m; break;
+      case 3: take = s >= slots - m; break;
+      case 4: take = s < m / 2 || s >= slots - m2 / 2; break;
+      case 5: take = pick(0, 15) == 0; break;
+      default: take = s >= start && s < start + m; break;
+    }
+    if (take) chosen.push_back(s);
+  }
+  if (chosen.empty()) chosen.push_back(pick(0, slots - 1));
+  return chosen;
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("the vectorised expand and its serial twin agree with the reference", "[slots][expand]",
+                   vector_slots<side_slots>, vector_slots<gap_slots>, devector_slots<side_slots>,
+                   devector_slots<gap_slots>) {
+  using layout = typename TestType::layout_type;
+  auto rng = test::seeded_rng(std::hash<std::string_view>{}(layout::name) + 11);
+  constexpr token_id vocab = 1 << 20;
+  const std::size_t lengths[] = {0, 1, 3, 7, 8, 9, 15, 16, 17, 31, 33, 64, 100, 257, 1000};
+  for (auto path : {detail::expand_path::serial, detail::expand_path::avx2, detail::expand_path::automatic}) {
+    force_path forced(path);
+    for (std::size_t n0 : lengths) {
+      for (int shape = 0; shape < 7; ++shape) {
+        INFO("path " << int(path) << ", initial length " << n0 << ", shape " << shape);
+        std::vector<token_id> init(n0);
+        for (auto& t : init) t = std::uniform_int_distribution<token_id>(0, vocab - 1)(rng);
+        TestType seq(init, vocab);
+        reference<layout> ref;
+        for (token_id t : init) ref.cells.push_back({t, 0});
+        for (int s = 0; s < 4 && ref.cells.size() < 2500; ++s) {
+          const std::size_t n = ref.cells.size(), slots = layout::slot_count(n);
+          std::vector<insertion> batch;
+          for (std::size_t slot : shaped_slots(slots, shape, rng))
+            batch.push_back({slot, std::uniform_int_distribution<token_id>(0, vocab - 1)(rng)});
+          if (s == 1) {
+            // A bad record anywhere (the fused scan reads in fours, then the rest one by one) is
+            // refused, leaves the sequence as it was, and leaves no trace in the next step.
+            auto bad = batch;
+            const std::size_t j = std::uniform_int_distribution<std::size_t>(0, bad.size() - 1)(rng);
+            switch (std::uniform_int_distribution<int>(0, 2)(rng)) {
+              case 0: bad[j].token = -1; break;
+              case 1: bad[j].token = vocab; break;
+              default: bad[j].slot = slots + j; break;
+            }
+            REQUIRE_THROWS_AS(seq.apply(bad), slot_error);
+            require_same(seq, ref, rng);
+          }
+          if (s == 2) std::shuffle(batch.begin(), batch.end(), rng);  // the sorted-copy path
+          seq.apply(batch);
+          ref.apply(batch);
+          require_same(seq, ref, rng);
+        }
+      }
+    }
+  }
+}

@@ -6,6 +6,7 @@
 #include "slotdiff/concepts/slot_layout.hpp"
 #include "slotdiff/detail/batch.hpp"
 #include "slotdiff/detail/contiguous_slots.hpp"
+#include "slotdiff/detail/expand.hpp"
 #include "slotdiff/slots/layout.hpp"
 
 namespace slotdiff {
@@ -59,7 +60,7 @@ public:
         const std::size_t m = n + kf;
         this->tokens_.resize_back(m + kb);
         this->births_.resize_back(m + kb);
-        detail::merge_backward(this->cells(), m, sorted.subspan(kf), [&](const insertion& i) { return gap(i) + kf; },
+        detail::insert_backward(this->cells(), m, sorted.subspan(kf), [&](const insertion& i) { return gap(i) + kf; },
                                this->step_ + 1);
       }
     }

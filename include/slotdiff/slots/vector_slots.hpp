@@ -7,6 +7,7 @@
 #include "slotdiff/concepts/slot_layout.hpp"
 #include "slotdiff/detail/batch.hpp"
 #include "slotdiff/detail/contiguous_slots.hpp"
+#include "slotdiff/detail/expand.hpp"
 #include "slotdiff/slots/layout.hpp"
 
 namespace slotdiff {
@@ -36,17 +37,22 @@ public:
 
   void apply(insertion_batch batch) {
     const std::size_t n = this->size();
-    auto sorted = detail::checked_batch<Layout>(batch, n, this->vocab_, this->scratch_);
-    const std::size_t k = sorted.size();
-    if (k != 0) {
+    const auto grow = [this, n](std::size_t k) {
       // Both reservations first, so a bad_alloc leaves the sequence intact; geometric, so that
       // many small steps stay amortised O(1) in allocation.
       if (this->tokens_.capacity() < n + k) this->tokens_.reserve(std::max(n + k, 2 * n));
       if (this->births_.capacity() < n + k) this->births_.reserve(std::max(n + k, 2 * n));
       this->tokens_.resize(n + k);
       this->births_.resize(n + k);
-      detail::merge_backward(this->cells(), n, sorted, [n](const insertion& i) { return Layout::gap_of(i.slot, n); },
-                             this->step_ + 1);
+      return this->cells();
+    };
+    if (!detail::fused_expand<Layout>(batch, n, this->vocab_, this->step_ + 1, grow)) {
+      auto sorted = detail::checked_batch<Layout>(batch, n, this->vocab_, this->scratch_);
+      const std::size_t k = sorted.size();
+      if (k != 0) {
+        detail::insert_backward(grow(k), n, sorted, [n](const insertion& i) { return Layout::gap_of(i.slot, n); },
+                                this->step_ + 1);
+      }
     }
     ++this->step_;
   }

@@ -1,0 +1,319 @@
+// slotdiff/detail/expand.hpp: the vectorised in-place merge for dense sorted batches (an "expand":
+// old cells spread right to make room for the new ones, 8 output cells per step).
+//
+// Contract as merge_backward (batch.hpp): columns hold n live cells at [0, n) and room up to n + k;
+// insertion j lands at output cell out(j) = gap(j) + j. The expand first flags each out(j) in a
+// per-thread byte column (zero elsewhere) and lays the new tokens out densely in batch order, then
+// walks the output from the back in blocks of 8 cells: the block's 8 flags pick a permutation from
+// a 256-entry table that spreads the block's old cells (contiguous in the source, ending at r) into
+// the old lanes and the block's new tokens (contiguous in the dense array) into the new lanes; a
+// blend joins them, and the births blend with the step's birth. Reads stay below r, writes at or
+// above the block's start, which is never below the next r.
+//
+// Paths: the AVX2 kernels (compiled for AVX2 by a target attribute, so that builds without -march
+// flags, the sanitizer build included, run and test them where the CPU has AVX2), and merge_backward
+// as their serial twin. insert_backward picks between them.
+#pragma once
+
+#include <array>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <new>
+#include <span>
+#include <type_traits>
+#include <vector>
+
+#include "slotdiff/config.hpp"
+#include "slotdiff/detail/batch.hpp"
+#include "slotdiff/slots/insertion.hpp"
+#include "slotdiff/slots/layout.hpp"
+
+namespace slotdiff::detail {
+
+/// Kernel choice for insert_backward; tests set it to force a path. `automatic`: the AVX2 expand
+/// where the CPU has it and the batch is dense enough to win, else merge_backward.
+enum class expand_path : std::uint8_t { automatic, serial, avx2 };
+
+inline expand_path& forced_expand_path() noexcept {
+  thread_local expand_path path = expand_path::automatic;
+  return path;
+}
+
+/// The expand's per-thread scratch: `flags[i]` is 0xff where output cell i is new (all zero between
+/// calls: the kernels clear what they set), `tokens[8 + j]` the token of insertion j (8 cells of
+/// padding in front, so that an 8-cell load ending at any j stays inside).
+struct expand_scratch {
+  std::uint8_t* flags = nullptr;
+  token_id* tokens = nullptr;
+};
+
+/// Scratch for an output of `cells` cells and `k` insertions. Returns null pointers when it cannot
+/// grow (the caller then takes the serial path).
+inline expand_scratch expand_scratch_for(std::size_t cells, std::size_t k) noexcept {
+  thread_local std::vector<std::uint8_t> flags;
+  thread_local std::vector<token_id> tokens;
+  try {
+    if (flags.size() < cells) flags.resize(cells + cells / 2, 0);
+    if (tokens.size() < k + 8) tokens.resize(k + k / 2 + 8, 0);
+  } catch (const std::bad_alloc&) {
+    return {};
+  }
+  return {flags.data(), tokens.data()};
+}
+
+/// For each 8-bit mask of new lanes (bit i set: output lane i takes a new token), the source lane of
+/// every output lane: new lanes take the top popcount(mask) lanes of an 8-cell load of the dense
+/// tokens, old lanes the top 8 - popcount(mask) lanes of an 8-cell load of the old cells, in order.
+struct expand_lanes {
+  alignas(64) std::array<std::array<std::uint8_t, 8>, 256> lane{};
+};
+
+constexpr expand_lanes make_expand_lanes() noexcept {
+  expand_lanes t;
+  for (unsigned m = 0; m < 256; ++m) {
+    const auto fresh = static_cast<unsigned>(std::popcount(m));
+    unsigned next_new = 8u - fresh, next_old = fresh;
+    for (unsigned i = 0; i < 8; ++i) t.lane[m][i] = static_cast<std::uint8_t>((m >> i) & 1u ? next_new++ : next_old++);
+  }
+  return t;
+}
+
+inline constexpr expand_lanes expand_table = make_expand_lanes();
+
+/// Flags out(j) and lays out the tokens. Requires: gaps non-decreasing, s from expand_scratch_for.
+template <class GapOf>
+inline void scatter_batch(expand_scratch s, std::span<const insertion> sorted, GapOf gap) noexcept {
+  const std::size_t k = sorted.size();
+  for (std::size_t j = 0; j < k; ++j) {
+    s.flags[gap(sorted[j]) + j] = 0xff;
+    s.tokens[8 + j] = sorted[j].token;
+  }
+}
+
+/// Where an expand stands: old cells [0, r) still to place, output cells [0, w) still to write,
+/// new tokens [0, jn) still to place (w = r + jn).
+struct expand_cursor {
+  std::ptrdiff_t r;
+  std::size_t w;
+  std::ptrdiff_t jn;
+};
+
+/// One output cell at a time from the back, while w > stop and new cells remain; clears flags.
+inline void expand_cells(columns c, expand_cursor& at, std::size_t stop, expand_scratch s, step_index born) noexcept {
+  while (at.w > stop && at.jn != 0) {
+    --at.w;
+    if (s.flags[at.w] != 0) {
+      s.flags[at.w] = 0;
+      c.tokens[at.w] = s.tokens[8 + --at.jn];
+      c.births[at.w] = born;
+    } else {
+      --at.r;
+      c.tokens[at.w] = c.tokens[at.r];
+      c.births[at.w] = c.births[at.r];
+    }
+  }
+}
+
+#if SLOTDIFF_HAS_AVX2_KERNELS
+
+/// Blocks of 8 output cells ending at w while new cells remain, w >= 8 and r >= min_r. A block's
+/// old cells are read from src_t/src_b at [r - 8, r) (readable whenever r >= min_r).
+SLOTDIFF_TARGET_AVX2 inline void expand_blocks_avx2(columns c, const token_id* src_t, const step_index* src_b,
+                                                    std::ptrdiff_t min_r, expand_cursor& at, expand_scratch s,
+                                                    step_index born) noexcept {
+  const __m256 bornv = _mm256_castsi256_ps(_mm256_set1_epi32(born));
+  std::ptrdiff_t r = at.r, jn = at.jn;
+  std::size_t w = at.w;
+  while (w >= 8 && jn != 0 && r >= min_r) {
+    const std::size_t p = w - 8;
+    const __m256 fresh = _mm256_castsi256_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(s.flags + p))));
+    const auto m = static_cast<unsigned>(_mm256_movemask_ps(fresh));
+    const __m256i lane =
+        _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(expand_table.lane[m].data())));
+    const __m256i ot = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src_t + (r - 8)));
+    const __m256i ob = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src_b + (r - 8)));
+    const __m256i nt = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s.tokens + jn));  // [jn - 8, jn) + 8
+    const int cnt = std::popcount(m);
+    r -= 8 - cnt;
+    jn -= cnt;
+    const __m256 tok = _mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(ot, lane)),
+                                        _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(nt, lane)), fresh);
+    const __m256 bir = _mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(ob, lane)), bornv, fresh);
+    _mm256_storeu_ps(reinterpret_cast<float*>(c.tokens + p), tok);
+    _mm256_storeu_ps(reinterpret_cast<float*>(c.births + p), bir);
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(s.flags + p), _mm_setzero_si128());
+    w = p;
+  }
+  at = {r, w, jn};
+}
+
+/// The vectorised merge after the batch is scattered into `s` (scatter_batch or scan_scatter_avx2).
+/// Same result as merge_backward. Requires: cpu_has_avx2().
+inline void expand_backward_avx2(columns c, std::size_t n, std::size_t k, step_index born, expand_scratch s) noexcept {
+  expand_cursor at{static_cast<std::ptrdiff_t>(n), n + k, static_cast<std::ptrdiff_t>(k)};
+  // Cell by cell down to a 32-byte boundary of the token column, so that the blocks' stores do not
+  // straddle cache lines.
+  const auto misalign = (reinterpret_cast<std::uintptr_t>(c.tokens + at.w) % 32) / sizeof(token_id);
+  expand_cells(c, at, at.w - std::min<std::size_t>(at.w, misalign), s, born);
+  if (at.r >= 8) expand_blocks_avx2(c, c.tokens, c.births, 8, at, s, born);
+  if (at.jn != 0 && at.w >= 8) {
+    // Fewer than 8 old cells left (they sit at [0, r)): read them from a padded copy.
+    token_id tb[16] = {};
+    step_index bb[16] = {};
+    std::memcpy(tb + 8, c.tokens, static_cast<std::size_t>(at.r) * sizeof(token_id));
+    std::memcpy(bb + 8, c.births, static_cast<std::size_t>(at.r) * sizeof(step_index));
+    expand_blocks_avx2(c, tb + 8, bb + 8, 0, at, s, born);
+  }
+  expand_cells(c, at, 0, s, born);
+}
+
+/// Layouts whose gap is (slot + add) >> shift: the fused scan below computes it 4 lanes at a time.
+template <class Layout>
+struct linear_gap {
+  static constexpr bool known = false;
+};
+template <>
+struct linear_gap<side_slots> {
+  static constexpr bool known = true;
+  static constexpr int add = 1, shift = 1;
+};
+template <>
+struct linear_gap<gap_slots> {
+  static constexpr bool known = true;
+  static constexpr int add = 0, shift = 0;
+};
+
+/// scan_batch_avx2 and scatter_batch in one pass over the batch, for a sequence of n >= 1 tokens.
+/// Returns true when the batch is valid and sorted (and then scattered into `s`); otherwise `s` is
+/// left as it was (every flag zero) and the caller takes the checked path.
+template <class Layout>
+SLOTDIFF_TARGET_AVX2 inline bool scan_scatter_avx2(std::span<const insertion> batch, std::size_t n, token_id vocab,
+                                                   expand_scratch s) noexcept {
+  static_assert(linear_gap<Layout>::known);
+  static_assert(sizeof(insertion) == 16 && offsetof(insertion, slot) == 0 && offsetof(insertion, token) == 8);
+  constexpr int add = linear_gap<Layout>::add, shift = linear_gap<Layout>::shift;
+  const std::size_t k = batch.size(), slots = Layout::slot_count(n);
+  if (n == 0 || k < 9 || vocab <= 0) return false;
+  const __m256i flip64 = _mm256_set1_epi64x(static_cast<long long>(std::uint64_t{1} << 63));
+  const __m256i max_slot = _mm256_set1_epi64x(static_cast<long long>((slots - 1) ^ (std::uint64_t{1} << 63)));
+  const __m256i flip32 = _mm256_set1_epi32(static_cast<int>(0x80000000u));
+  const __m256i max_token =
+      _mm256_set1_epi32(static_cast<int>((static_cast<std::uint32_t>(vocab) - 1u) ^ 0x80000000u));
+  const __m256i add_v = _mm256_set1_epi64x(add);
+  const __m256i pick_tokens = _mm256_setr_epi32(0, 4, 2, 6, 0, 4, 2, 6);
+  __m256i bad_slot = _mm256_setzero_si256(), bad_token = _mm256_setzero_si256();
+  __m256i rising = _mm256_set1_epi32(-1);
+  __m256i index = _mm256_setr_epi64x(1, 3, 2, 4);  // j, j+2 | j+1, j+3
+  const __m256i step = _mm256_set1_epi64x(4);
+  const insertion* at = batch.data();
+  using pair = const __m256i*;  // one 32-byte load reads two insertions
+  alignas(32) std::uint64_t out[4];
+  std::size_t j = 1;
+  for (; j + 4 <= k; j += 4) {
+    const __m256i a = _mm256_loadu_si256(pair(at + j));
+    const __m256i b = _mm256_loadu_si256(pair(at + j + 2));
+    const __m256i slot = _mm256_unpacklo_epi64(a, b);
+    const __m256i token = _mm256_unpackhi_epi64(a, b);
+    const __m256i prev =  // the slots before them
+        _mm256_unpacklo_epi64(_mm256_loadu_si256(pair(at + j - 1)), _mm256_loadu_si256(pair(at + j + 1)));
+    const __m256i out_of_range = _mm256_cmpgt_epi64(_mm256_xor_si256(slot, flip64), max_slot);
+    bad_slot = _mm256_or_si256(bad_slot, out_of_range);
+    bad_token = _mm256_or_si256(bad_token, _mm256_cmpgt_epi32(_mm256_xor_si256(token, flip32), max_token));
+    rising = _mm256_and_si256(rising, _mm256_cmpgt_epi64(slot, prev));
+    // out(j) = gap + j, sent to cell 0 where the slot is out of range (cleared on failure below).
+    const __m256i cell =
+        _mm256_andnot_si256(out_of_range, _mm256_add_epi64(_mm256_srli_epi64(_mm256_add_epi64(slot, add_v), shift), index));
+    index = _mm256_add_epi64(index, step);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(out), cell);
+    s.flags[out[0]] = 0xff;
+    s.flags[out[1]] = 0xff;
+    s.flags[out[2]] = 0xff;
+    s.flags[out[3]] = 0xff;
+    // Tokens as dwords j, _, j+2, _ | j+1, _, j+3, _: one permute puts j..j+3 in the low half.
+    const __m256i tokens = _mm256_permutevar8x32_epi32(token, pick_tokens);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(s.tokens + 8 + j), _mm256_castsi256_si128(tokens));
+  }
+  const __m256i token_lanes = _mm256_set1_epi64x(0xffffffffLL);
+  bool valid = _mm256_testz_si256(bad_slot, bad_slot) && _mm256_testz_si256(bad_token, token_lanes);
+  bool sorted = _mm256_movemask_epi8(rising) == -1;
+  auto scalar = [&](std::size_t i) {
+    const insertion& ins = batch[i];
+    const bool ok = (ins.slot < slots) & (ins.token >= 0) & (ins.token < vocab);
+    valid &= ok;
+    if (ok) s.flags[((ins.slot + add) >> shift) + i] = 0xff;
+    s.tokens[8 + i] = ins.token;
+  };
+  scalar(0);
+  for (; j < k; ++j) {
+    scalar(j);
+    sorted &= batch[j - 1].slot < batch[j].slot;
+  }
+  if (valid && sorted) return true;
+  std::memset(s.flags, 0, n + k);
+  return false;
+}
+
+#endif  // SLOTDIFF_HAS_AVX2_KERNELS
+
+/// Whether the AVX2 expand beats merge_backward: its cost grows with the cells right of the first
+/// gap (in blocks of 8), merge_backward's with the number of insertions (a branchy step each) plus
+/// one memmove of those cells.
+inline bool expand_wins(std::size_t n, std::size_t k, std::size_t first_gap) noexcept {
+  return n >= 8 && 64 * k >= n - first_gap + k;
+}
+
+/// The in-place merge of merge_backward (same contract), by the fastest kernel available.
+template <class GapOf>
+inline void insert_backward(columns c, std::size_t n, std::span<const insertion> sorted, GapOf gap,
+                            step_index born) noexcept {
+#if SLOTDIFF_HAS_AVX2_KERNELS
+  const std::size_t k = sorted.size();
+  const expand_path forced = forced_expand_path();
+  const bool vector = forced == expand_path::avx2 ||
+                      (forced == expand_path::automatic && k != 0 && expand_wins(n, k, gap(sorted[0])));
+  if (vector && cpu_has_avx2()) {
+    const expand_scratch s = expand_scratch_for(n + k, k);
+    if (s.flags != nullptr) {
+      scatter_batch(s, sorted, gap);
+      expand_backward_avx2(c, n, k, born, s);
+      return;
+    }
+  }
+#endif
+  merge_backward(c, n, sorted, gap, born);
+}
+
+/// The fast path of a contiguous sequence's apply: for a batch that is sorted, valid and dense
+/// enough, one pass validates and scatters it, `grow(k)` makes the columns n + k cells long and
+/// returns them (it may throw: nothing has changed then), and the expand merges. Returns false, with
+/// nothing done, where it does not apply (the caller then takes the checked path, which also names
+/// whatever is wrong with the batch).
+template <class Layout, class Grow>
+inline bool fused_expand(std::span<const insertion> batch, std::size_t n, token_id vocab, step_index born, Grow grow) {
+#if SLOTDIFF_HAS_AVX2_KERNELS
+  if constexpr (linear_gap<Layout>::known) {
+    const std::size_t k = batch.size();
+    const expand_path forced = forced_expand_path();
+    if (forced == expand_path::serial || k < 9 || n < 8 || !cpu_has_avx2()) return false;
+    // (A slot out of range only misleads this guess; the scan refuses the batch.)
+    if (forced != expand_path::avx2 && !expand_wins(n, k, Layout::gap_of(batch[0].slot, n))) return false;
+    const expand_scratch s = expand_scratch_for(n + k, k);
+    if (s.flags == nullptr || !scan_scatter_avx2<Layout>(batch, n, vocab, s)) return false;
+    columns c;
+    try {
+      c = grow(k);
+    } catch (...) {
+      std::memset(s.flags, 0, n + k);
+      throw;
+    }
+    expand_backward_avx2(c, n, k, born, s);
+    return true;
+  }
+#endif
+  (void)batch, (void)n, (void)vocab, (void)born, (void)grow;
+  return false;
+}
+
+}  // namespace slotdiff::detail
