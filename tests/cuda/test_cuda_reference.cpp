@@ -12,7 +12,7 @@
 #include <random>
 #include <vector>
 
-#include "cuda_wrap.hpp"
+#include "slotdiff/cuda/handle.hpp"
 #include "random.hpp"
 #include "slotdiff/backends/reference/reference.hpp"
 
@@ -22,6 +22,10 @@ namespace {
 
 const std::string weights = std::string(SLOTDIFF_SOURCE_DIR) + "/models/reference.safetensors";
 const std::string vocab_file = std::string(SLOTDIFF_SOURCE_DIR) + "/data/wordnet/vocab.txt";
+const tokenizer& vocab() {
+  static const tokenizer v = tokenizer::load(vocab_file);
+  return v;
+}
 
 struct batch_data {
   std::vector<token_id> tokens;
@@ -63,7 +67,7 @@ struct top {
   std::vector<float> logp;
 };
 
-top gpu_top_k(cuda_test::model& m, const ragged_batch& x, std::size_t k) {
+top gpu_top_k(cuda::reference_handle& m, const ragged_batch& x, std::size_t k) {
   const std::size_t S = reference_model::slot_rows(x);
   top t{std::vector<token_id>(S * k), std::vector<float>(S * k)};
   REQUIRE(m.top_k(x, k, t.ids, t.logp) == S);
@@ -106,7 +110,7 @@ parity compare(const top& t, const std::vector<float>& lp, std::size_t S, std::s
 
 TEST_CASE("cuda: top-k parity with the CPU pass on the shipped weights, mixed lengths", "[cuda][gpu]") {
   auto g = slotdiff::test::seeded_rng();
-  cuda_test::model m(weights, vocab_file);
+  auto m = cuda::reference_handle::load(weights, vocab());
   const std::size_t V = m.vocabulary_size(), k = 8;
   parity total;
   for (const auto& [count, longest] : std::vector<std::pair<std::size_t, std::size_t>>{{4, 1}, {64, 40}, {32, 150}, {200, 64}}) {
@@ -124,7 +128,7 @@ TEST_CASE("cuda: top-k parity with the CPU pass on the shipped weights, mixed le
 
 TEST_CASE("cuda: full log-probabilities match the CPU pass and are normalised", "[cuda][gpu]") {
   auto g = slotdiff::test::seeded_rng(1);
-  cuda_test::model m(weights, {.logits_slab = 100});  // several slabs
+  cuda::reference_handle m(weights, {.logits_slab = 100});  // several slabs
   const std::size_t V = m.vocabulary_size();
   const batch_data b = mixed_batch(g, 24, 70, V);
   const std::size_t S = reference_model::slot_rows(b.view());
@@ -151,7 +155,7 @@ TEST_CASE("cuda: full log-probabilities match the CPU pass and are normalised", 
 
 TEST_CASE("cuda: graphs replay new batches of a bucket exactly as eager launches compute them", "[cuda][gpu]") {
   auto g = slotdiff::test::seeded_rng(2);
-  cuda_test::model graphed(weights), eager(weights, {.graphs = false});
+  cuda::reference_handle graphed(weights), eager(weights, {.graphs = false});
   const std::size_t V = graphed.vocabulary_size(), k = 4;
   for (int trial = 0; trial < 4; ++trial) {
     // 20 sequences of 10..12 tokens: the same row, slot and tile buckets every time.
@@ -171,7 +175,7 @@ TEST_CASE("cuda: graphs replay new batches of a bucket exactly as eager launches
 
 TEST_CASE("cuda: a sequence's slots do not depend on the rest of its batch", "[cuda][gpu]") {
   auto g = slotdiff::test::seeded_rng(3);
-  cuda_test::model m(weights);
+  cuda::reference_handle m(weights);
   const std::size_t V = m.vocabulary_size(), k = 4;
   const batch_data b = mixed_batch(g, 50, 48, V);
   const top all = gpu_top_k(m, b.view(), k);
@@ -189,7 +193,7 @@ TEST_CASE("cuda: a sequence's slots do not depend on the rest of its batch", "[c
 }
 
 TEST_CASE("cuda: bad input is refused before any kernel runs, and the model still works after", "[cuda][gpu]") {
-  cuda_test::model m(weights, {.max_sequence_length = 64});
+  cuda::reference_handle m(weights, {.max_sequence_length = 64});
   const std::size_t V = m.vocabulary_size();
   batch_data good;
   good.add(std::vector<token_id>{10, 11, 12});
@@ -213,7 +217,7 @@ TEST_CASE("cuda: bad input is refused before any kernel runs, and the model stil
 }
 
 int main(int argc, char** argv) {
-  if (cuda_test::device_count() == 0) {
+  if (cuda::visible_devices() == 0) {
     std::cout << "test_cuda_reference: no CUDA device; the GPU tests are skipped\n";
     return 77;
   }

@@ -5,9 +5,10 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "cuda_wrap.hpp"
+#include "slotdiff/cuda/handle.hpp"
 #include "slotdiff/backends/reference/config.hpp"
 #include "slotdiff/io/safetensors.hpp"
+#include "slotdiff/text/tokenizer.hpp"
 #include "../reference/st_util.hpp"
 
 namespace {
@@ -29,7 +30,7 @@ void rewrite(const std::string& src, const std::string& dst, Edit edit) {
 }  // namespace
 
 TEST_CASE("cuda: a model whose heads are not 64 wide is refused, naming the sizes", "[cuda]") {
-  CHECK_THROWS_WITH(cuda_test::model(source + "/tests/reference/data/tiny.safetensors"),
+  CHECK_THROWS_WITH(slotdiff::cuda::reference_handle(source + "/tests/reference/data/tiny.safetensors"),
                     Catch::Contains("head dim of 64") && Catch::Contains("tiny.safetensors"));
 }
 
@@ -38,8 +39,8 @@ TEST_CASE("cuda: a tensor of another shape is refused, naming it", "[cuda]") {
   rewrite(shipped, f.path.string(), [](nlohmann::json& j) {
     j["layers.2.w1.weight"]["shape"] = {256, 1024};  // [mlp, d] transposed: same bytes, wrong shape
   });
-  CHECK_THROWS_AS(cuda_test::model(f.path.string()), slotdiff::safetensors_error);
-  CHECK_THROWS_WITH(cuda_test::model(f.path.string()), Catch::Contains("layers.2.w1.weight"));
+  CHECK_THROWS_AS(slotdiff::cuda::reference_handle(f.path.string()), slotdiff::safetensors_error);
+  CHECK_THROWS_WITH(slotdiff::cuda::reference_handle(f.path.string()), Catch::Contains("layers.2.w1.weight"));
 }
 
 TEST_CASE("cuda: a vocabulary of another content is refused, naming both fingerprints", "[cuda]") {
@@ -49,14 +50,14 @@ TEST_CASE("cuda: a vocabulary of another content is refused, naming both fingerp
   REQUIRE(at != std::string::npos);
   text.insert(at + 10, "x");  // same size, another word
   st_test::write_bytes(vocab.path, text);
-  CHECK_THROWS_AS(cuda_test::model(shipped, vocab.path.string()), slotdiff::reference_model_error);
-  CHECK_THROWS_WITH(cuda_test::model(shipped, vocab.path.string()), Catch::Contains("fnv1a64 686adcad540d040b"));
+  CHECK_THROWS_AS(slotdiff::cuda::reference_handle::load(shipped, slotdiff::tokenizer::load(vocab.path)), slotdiff::reference_model_error);
+  CHECK_THROWS_WITH(slotdiff::cuda::reference_handle::load(shipped, slotdiff::tokenizer::load(vocab.path)), Catch::Contains("fnv1a64 686adcad540d040b"));
 }
 
 TEST_CASE("cuda: with no device, a good model fails with a CUDA error, not a crash", "[cuda]") {
-  if (cuda_test::device_count() > 0) {
-    CHECK_NOTHROW(cuda_test::model(shipped));
+  if (slotdiff::cuda::visible_devices() > 0) {
+    CHECK_NOTHROW(slotdiff::cuda::reference_handle(shipped));
   } else {
-    CHECK_THROWS_WITH(cuda_test::model(shipped), Catch::Contains("slotdiff: CUDA"));
+    CHECK_THROWS_WITH(slotdiff::cuda::reference_handle(shipped), Catch::Contains("slotdiff: CUDA"));
   }
 }
