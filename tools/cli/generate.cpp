@@ -10,6 +10,9 @@
 #include "slotdiff/backends/ngram.hpp"
 #include "slotdiff/backends/ngram_text.hpp"
 #include "slotdiff/backends/reference/reference.hpp"
+#if SLOTDIFF_CLI_CUDA
+#include "slotdiff/cuda/handle.hpp"
+#endif
 #include "slotdiff/denoise/denoise.hpp"
 #include "slotdiff/denoise/predictive_change.hpp"
 #include "slotdiff/metrics/probability.hpp"
@@ -26,6 +29,7 @@ model no longer wants to insert anything.
   --keywords "WORDS"       start words, kept in order; repeat for several starts (none: from nothing)
   --count N                generations per start, each with its own seed                  (1)
   --backend NAME           reference: the bundled transformer (models/reference.safetensors);
+                           cuda: the same transformer on an NVIDIA GPU (when built with CUDA);
                            ngram: the n-gram insertion model                          (reference)
   --model PATH             the model file (reference: the bundled one; ngram: trained from the
                            bundled corpus on first use, a few seconds, then cached under
@@ -170,6 +174,17 @@ int run_reference(const settings& s) {
   return generate_with(model, vocab, s);
 }
 
+int run_cuda([[maybe_unused]] const settings& s) {
+#if SLOTDIFF_CLI_CUDA
+  const tokenizer vocab = tokenizer::load(s.vocab);
+  if (cuda::visible_devices() == 0) throw error("--backend cuda: no CUDA device is visible");
+  auto model = cuda::reference_handle::load(s.model.empty() ? std::string(SLOTDIFF_DEFAULT_MODEL) : s.model, vocab);
+  return generate_with(model, vocab, s);
+#else
+  throw error("--backend cuda: this slotdiff was built without a CUDA compiler");
+#endif
+}
+
 }  // namespace
 
 int generate_command(std::span<const std::string_view> args) {
@@ -214,7 +229,11 @@ int generate_command(std::span<const std::string_view> args) {
     if (s.layout != "side") throw error("--backend reference: the reference model is trained for the side layout");
     return run_reference(s);
   }
-  if (s.backend != "ngram") throw error("--backend: expected reference or ngram, got \"" + s.backend + "\"");
+  if (s.backend == "cuda") {
+    if (s.layout != "side") throw error("--backend cuda: the reference model is trained for the side layout");
+    return run_cuda(s);
+  }
+  if (s.backend != "ngram") throw error("--backend: expected reference, cuda or ngram, got \"" + s.backend + "\"");
   if (s.layout == "side") return run_ngram<side_slots>(s);
   if (s.layout == "gap") return run_ngram<gap_slots>(s);
   throw error("--layout: expected side or gap, got \"" + s.layout + "\"");
