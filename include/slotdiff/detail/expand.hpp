@@ -46,6 +46,7 @@ inline expand_path& forced_expand_path() noexcept {
 /// padding in front, so that an 8-cell load ending at any j stays inside).
 struct expand_scratch {
   std::uint8_t* flags = nullptr;
+  std::size_t flag_count = 0;  // a power of two
   token_id* tokens = nullptr;
 };
 
@@ -55,12 +56,12 @@ inline expand_scratch expand_scratch_for(std::size_t cells, std::size_t k) noexc
   thread_local std::vector<std::uint8_t> flags;
   thread_local std::vector<token_id> tokens;
   try {
-    if (flags.size() < cells) flags.resize(cells + cells / 2, 0);
+    if (flags.size() < cells) flags.resize(std::bit_ceil(cells), 0);
     if (tokens.size() < k + 8) tokens.resize(k + k / 2 + 8, 0);
   } catch (const std::bad_alloc&) {
     return {};
   }
-  return {flags.data(), tokens.data()};
+  return {flags.data(), flags.size(), tokens.data()};
 }
 
 /// For each 8-bit mask of new lanes (bit i set: output lane i takes a new token), the source lane of
@@ -128,7 +129,8 @@ SLOTDIFF_TARGET_AVX2 inline void expand_blocks_avx2(columns c, const token_id* s
   std::size_t w = at.w;
   while (w >= 8 && jn != 0 && r >= min_r) {
     const std::size_t p = w - 8;
-    const __m256 fresh = _mm256_castsi256_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(s.flags + p))));
+    const __m256 fresh =
+        _mm256_castsi256_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(s.flags + p))));
     const auto m = static_cast<unsigned>(_mm256_movemask_ps(fresh));
     const __m256i lane =
         _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(expand_table.lane[m].data())));
@@ -149,14 +151,45 @@ SLOTDIFF_TARGET_AVX2 inline void expand_blocks_avx2(columns c, const token_id* s
   at = {r, w, jn};
 }
 
-/// The vectorised merge after the batch is scattered into `s` (scatter_batch or scan_scatter_avx2).
-/// Same result as merge_backward. Requires: cpu_has_avx2().
-inline void expand_backward_avx2(columns c, std::size_t n, std::size_t k, step_index born, expand_scratch s) noexcept {
+/// expand_blocks_avx2's loop for the bulk of the output, on the columns themselves: blocks while
+/// w > first_new (the first new cell; new cells remain below w) and r >= 8.
+SLOTDIFF_TARGET_AVX2 inline void expand_bulk_avx2(columns c, expand_cursor& at, std::size_t first_new,
+                                                  expand_scratch s, step_index born) noexcept {
+  const __m256 bornv = _mm256_castsi256_ps(_mm256_set1_epi32(born));
+  std::size_t r = static_cast<std::size_t>(at.r), jn = static_cast<std::size_t>(at.jn), w = at.w;
+  for (; w > first_new && r >= 8; w -= 8) {
+    const std::size_t p = w - 8;
+    const __m256 fresh =
+        _mm256_castsi256_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(s.flags + p))));
+    const auto m = static_cast<unsigned>(_mm256_movemask_ps(fresh));
+    const __m256i lane =
+        _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(expand_table.lane[m].data())));
+    const __m256i ot = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c.tokens + r - 8));
+    const __m256i ob = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c.births + r - 8));
+    const __m256i nt = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s.tokens + jn));  // [jn - 8, jn) + 8
+    const auto cnt = static_cast<std::size_t>(std::popcount(m));
+    r -= 8 - cnt;
+    jn -= cnt;
+    const __m256 tok = _mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(ot, lane)),
+                                        _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(nt, lane)), fresh);
+    const __m256 bir = _mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(ob, lane)), bornv, fresh);
+    _mm256_storeu_ps(reinterpret_cast<float*>(c.tokens + p), tok);
+    _mm256_storeu_ps(reinterpret_cast<float*>(c.births + p), bir);
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(s.flags + p), _mm_setzero_si128());
+  }
+  at = {static_cast<std::ptrdiff_t>(r), w, static_cast<std::ptrdiff_t>(jn)};
+}
+
+/// The vectorised merge after the batch is scattered into `s` (scatter_batch or scan_scatter_avx2);
+/// `first_gap` is the batch's first gap. Same result as merge_backward. Requires: cpu_has_avx2().
+inline void expand_backward_avx2(columns c, std::size_t n, std::size_t k, std::size_t first_gap, step_index born,
+                                 expand_scratch s) noexcept {
   expand_cursor at{static_cast<std::ptrdiff_t>(n), n + k, static_cast<std::ptrdiff_t>(k)};
   // Cell by cell down to a 32-byte boundary of the token column, so that the blocks' stores do not
   // straddle cache lines.
   const auto misalign = (reinterpret_cast<std::uintptr_t>(c.tokens + at.w) % 32) / sizeof(token_id);
   expand_cells(c, at, at.w - std::min<std::size_t>(at.w, misalign), s, born);
+  expand_bulk_avx2(c, at, first_gap, s, born);
   if (at.r >= 8) expand_blocks_avx2(c, c.tokens, c.births, 8, at, s, born);
   if (at.jn != 0 && at.w >= 8) {
     // Fewer than 8 old cells left (they sit at [0, r)): read them from a padded copy.
@@ -196,62 +229,56 @@ SLOTDIFF_TARGET_AVX2 inline bool scan_scatter_avx2(std::span<const insertion> ba
   constexpr int add = linear_gap<Layout>::add, shift = linear_gap<Layout>::shift;
   const std::size_t k = batch.size(), slots = Layout::slot_count(n);
   if (n == 0 || k < 9 || vocab <= 0) return false;
-  const __m256i flip64 = _mm256_set1_epi64x(static_cast<long long>(std::uint64_t{1} << 63));
-  const __m256i max_slot = _mm256_set1_epi64x(static_cast<long long>((slots - 1) ^ (std::uint64_t{1} << 63)));
-  const __m256i flip32 = _mm256_set1_epi32(static_cast<int>(0x80000000u));
-  const __m256i max_token =
-      _mm256_set1_epi32(static_cast<int>((static_cast<std::uint32_t>(vocab) - 1u) ^ 0x80000000u));
-  const __m256i add_v = _mm256_set1_epi64x(add);
+  // Strictly rising slots (signed) from a first slot below 2^63 to a last one below `slots` are all
+  // in range, so the loop checks only the order; until that is known, cells are taken modulo the
+  // flag column's power-of-two size so that no store leaves it.
+  const __m256i wrap = _mm256_set1_epi64x(static_cast<long long>(s.flag_count - 1));
   const __m256i pick_tokens = _mm256_setr_epi32(0, 4, 2, 6, 0, 4, 2, 6);
-  __m256i bad_slot = _mm256_setzero_si256(), bad_token = _mm256_setzero_si256();
-  __m256i rising = _mm256_set1_epi32(-1);
-  __m256i index = _mm256_setr_epi64x(1, 3, 2, 4);  // j, j+2 | j+1, j+3
-  const __m256i step = _mm256_set1_epi64x(4);
+  __m256i rising = _mm256_set1_epi32(-1), top_token = _mm256_setzero_si256();
+  // out(j) = ((slot + add) >> shift) + j = (slot + add + (j << shift)) >> shift
+  __m256i index = _mm256_setr_epi64x(add + (1 << shift), add + (3 << shift), add + (2 << shift), add + (4 << shift));
+  const __m256i step = _mm256_set1_epi64x(4 << shift);  // lanes: j, j+2 | j+1, j+3
   const insertion* at = batch.data();
   using pair = const __m256i*;  // one 32-byte load reads two insertions
-  alignas(32) std::uint64_t out[4];
   std::size_t j = 1;
   for (; j + 4 <= k; j += 4) {
+    // Lanes hold insertions j, j+2 | j+1, j+3 (64-bit slots; tokens in the low half of each qword).
     const __m256i a = _mm256_loadu_si256(pair(at + j));
     const __m256i b = _mm256_loadu_si256(pair(at + j + 2));
     const __m256i slot = _mm256_unpacklo_epi64(a, b);
-    const __m256i token = _mm256_unpackhi_epi64(a, b);
     const __m256i prev =  // the slots before them
         _mm256_unpacklo_epi64(_mm256_loadu_si256(pair(at + j - 1)), _mm256_loadu_si256(pair(at + j + 1)));
-    const __m256i out_of_range = _mm256_cmpgt_epi64(_mm256_xor_si256(slot, flip64), max_slot);
-    bad_slot = _mm256_or_si256(bad_slot, out_of_range);
-    bad_token = _mm256_or_si256(bad_token, _mm256_cmpgt_epi32(_mm256_xor_si256(token, flip32), max_token));
     rising = _mm256_and_si256(rising, _mm256_cmpgt_epi64(slot, prev));
-    // out(j) = gap + j, sent to cell 0 where the slot is out of range (cleared on failure below).
-    const __m256i cell =
-        _mm256_andnot_si256(out_of_range, _mm256_add_epi64(_mm256_srli_epi64(_mm256_add_epi64(slot, add_v), shift), index));
+    const __m256i cell = _mm256_and_si256(_mm256_srli_epi64(_mm256_add_epi64(slot, index), shift), wrap);
     index = _mm256_add_epi64(index, step);
-    _mm256_store_si256(reinterpret_cast<__m256i*>(out), cell);
-    s.flags[out[0]] = 0xff;
-    s.flags[out[1]] = 0xff;
-    s.flags[out[2]] = 0xff;
-    s.flags[out[3]] = 0xff;
+    s.flags[_mm256_extract_epi64(cell, 0)] = 0xff;
+    s.flags[_mm256_extract_epi64(cell, 1)] = 0xff;
+    s.flags[_mm256_extract_epi64(cell, 2)] = 0xff;
+    s.flags[_mm256_extract_epi64(cell, 3)] = 0xff;
     // Tokens as dwords j, _, j+2, _ | j+1, _, j+3, _: one permute puts j..j+3 in the low half.
-    const __m256i tokens = _mm256_permutevar8x32_epi32(token, pick_tokens);
+    const __m256i tokens = _mm256_permutevar8x32_epi32(_mm256_unpackhi_epi64(a, b), pick_tokens);
+    top_token = _mm256_max_epu32(top_token, tokens);  // a negative id counts as a huge one
     _mm_storeu_si128(reinterpret_cast<__m128i*>(s.tokens + 8 + j), _mm256_castsi256_si128(tokens));
   }
-  const __m256i token_lanes = _mm256_set1_epi64x(0xffffffffLL);
-  bool valid = _mm256_testz_si256(bad_slot, bad_slot) && _mm256_testz_si256(bad_token, token_lanes);
-  bool sorted = _mm256_movemask_epi8(rising) == -1;
-  auto scalar = [&](std::size_t i) {
+  const __m128i top4 = _mm_max_epu32(_mm256_castsi256_si128(top_token), _mm256_extracti128_si256(top_token, 1));
+  const __m128i top2 = _mm_max_epu32(top4, _mm_shuffle_epi32(top4, 0x4e));
+  const __m128i top1 = _mm_max_epu32(top2, _mm_shuffle_epi32(top2, 0xb1));
+  bool valid = j == 1 || static_cast<std::uint32_t>(_mm_cvtsi128_si32(top1)) < static_cast<std::uint32_t>(vocab);
+  bool sorted = _mm256_movemask_epi8(rising) == -1 && batch[0].slot < (std::size_t{1} << 63);
+  const std::size_t mask = s.flag_count - 1;
+  auto one = [&](std::size_t i) {
     const insertion& ins = batch[i];
-    const bool ok = (ins.slot < slots) & (ins.token >= 0) & (ins.token < vocab);
-    valid &= ok;
-    if (ok) s.flags[((ins.slot + add) >> shift) + i] = 0xff;
+    valid &= (ins.token >= 0) & (ins.token < vocab);
+    s.flags[(((ins.slot + add) >> shift) + i) & mask] = 0xff;
     s.tokens[8 + i] = ins.token;
   };
-  scalar(0);
+  one(0);
   for (; j < k; ++j) {
-    scalar(j);
+    one(j);
     sorted &= batch[j - 1].slot < batch[j].slot;
   }
-  if (valid && sorted) return true;
-  std::memset(s.flags, 0, n + k);
+  if (valid && sorted && batch[k - 1].slot < slots) return true;
+  std::memset(s.flags, 0, s.flag_count);
   return false;
 }
 
@@ -277,7 +304,7 @@ inline void insert_backward(columns c, std::size_t n, std::span<const insertion>
     const expand_scratch s = expand_scratch_for(n + k, k);
     if (s.flags != nullptr) {
       scatter_batch(s, sorted, gap);
-      expand_backward_avx2(c, n, k, born, s);
+      expand_backward_avx2(c, n, k, gap(sorted[0]), born, s);
       return;
     }
   }
@@ -308,7 +335,7 @@ inline bool fused_expand(std::span<const insertion> batch, std::size_t n, token_
       std::memset(s.flags, 0, n + k);
       throw;
     }
-    expand_backward_avx2(c, n, k, born, s);
+    expand_backward_avx2(c, n, k, Layout::gap_of(batch[0].slot, n), born, s);
     return true;
   }
 #endif

@@ -2,6 +2,10 @@
 #pragma once
 
 #include <algorithm>
+#include <memory>
+#include <new>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "slotdiff/concepts/slot_layout.hpp"
@@ -13,9 +17,31 @@
 namespace slotdiff {
 
 namespace detail {
+/// std::allocator, except that value-initialisation (vector::resize) leaves trivial cells
+/// uninitialised: a step's merge writes every new cell, and zeroing them first cost a pass.
 template <class T>
-using std_vector = std::vector<T>;
-}
+struct default_init_allocator : std::allocator<T> {
+  using value_type = T;
+  template <class U>
+  struct rebind {
+    using other = default_init_allocator<U>;
+  };
+  default_init_allocator() noexcept = default;
+  template <class U>
+  default_init_allocator(const default_init_allocator<U>&) noexcept {}
+  template <class U>
+  void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+
+template <class T>
+using std_vector = std::vector<T, default_init_allocator<T>>;
+}  // namespace detail
 
 /// The plain baseline: tokens and births in std::vector, one in-place merge pass per step from the
 /// back, so everything right of the first insertion moves once.
