@@ -268,9 +268,10 @@ __global__ void __launch_bounds__(Threads) slot_softmax_top_k(const batch_counts
       if (detail::better_candidate(row[v], v, bv, bi)) bv = row[v], bi = v;
     block_best<Threads>(bv, bi, scratch, iscratch);
     if (threadIdx.x == 0) {
-      ids[static_cast<std::size_t>(s) * k + r] = bi;
+      const bool found = bi < V;  // false only if every remaining value were NaN (weights are checked finite)
+      ids[static_cast<std::size_t>(s) * k + r] = found ? bi : -1;
       logp[static_cast<std::size_t>(s) * k + r] = bv - lse;
-      row[bi] = NAN;  // taken
+      if (found) row[bi] = NAN;  // taken
     }
     __syncthreads();
   }

@@ -348,6 +348,8 @@ private:
       // A workspace of our own: cuBLAS then allocates nothing while a graph is being captured.
       blas_workspace.reserve(std::size_t{32} << 20);
       detail::check(cublasSetWorkspace(blas, blas_workspace.get(), blas_workspace.size()), "cublasSetWorkspace");
+      // The uploads ran on the legacy stream, which a non-blocking stream does not wait for.
+      detail::check(cudaDeviceSynchronize(), "cudaDeviceSynchronize (weights)");
     }
 
     static constexpr int threads = 256;  // slot_softmax_top_k block size
@@ -483,7 +485,9 @@ private:
             if (g) cudaGraphDestroy(g);
             throw;
           }
-          detail::check(cudaStreamEndCapture(stream, &g), "cudaStreamEndCapture");
+          const cudaError_t ended = cudaStreamEndCapture(stream, &g);
+          if (ended != cudaSuccess && g) cudaGraphDestroy(g);
+          detail::check(ended, "cudaStreamEndCapture");
           graph made;
           const cudaError_t e = cudaGraphInstantiate(&made.exec, g, 0);
           cudaGraphDestroy(g);
