@@ -5,7 +5,8 @@
 // PyTorch 2 on the same GPU (eager, torch.compile, torch.compile mode="reduce-overhead");
 // scripts/device-cuda runs both in one go (docs/benchmarks.md, "bench_cuda").
 //
-// Counters: tokens/s and slots/s; TFLOP/s of the matrix products (real tokens only, padding to the
+// Knobs measured one at a time against the defaults: graphs off, the GELU product unfused, logits
+// slabs of 512 and 4096 slots. Counters: tokens/s and slots/s; TFLOP/s of the matrix products (real tokens only, padding to the
 // shape bucket not counted) and, on an H100/H200, the fraction of the 989 TFLOP/s dense bf16 peak.
 // Without a CUDA device every benchmark reports an error and the program exits 0.
 //
@@ -14,6 +15,8 @@
 #include <cuda_runtime_api.h>
 
 #include <cstdlib>
+#include <map>
+#include <tuple>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,10 +34,10 @@ std::string weights_path() {
   return env && *env ? env : SLOTDIFF_SOURCE_DIR "/models/reference.safetensors";
 }
 
-cuda::reference_handle& model(bool graphs) {
-  static std::unique_ptr<cuda::reference_handle> with, without;
-  auto& m = graphs ? with : without;
-  if (!m) m = std::make_unique<cuda::reference_handle>(weights_path(), cuda::handle_options{.graphs = graphs});
+cuda::reference_handle& model(const cuda::handle_options& o) {
+  static std::map<std::tuple<bool, std::size_t, bool>, std::unique_ptr<cuda::reference_handle>> models;
+  auto& m = models[{o.graphs, o.logits_slab, o.fused_gelu}];
+  if (!m) m = std::make_unique<cuda::reference_handle>(weights_path(), o);
   return *m;
 }
 
@@ -74,14 +77,16 @@ double peak_bf16_flops() {
 
 void BM_cuda_top_k(benchmark::State& st) {
   const std::size_t batch = static_cast<std::size_t>(st.range(0));
-  const bool ragged = st.range(1) != 0, graphs = st.range(2) != 0;
+  const bool ragged = st.range(1) != 0;
+  const cuda::handle_options opt{
+      .logits_slab = static_cast<std::size_t>(st.range(3)), .graphs = st.range(2) != 0, .fused_gelu = st.range(4) != 0};
   if (cuda::visible_devices() == 0) {
     st.SkipWithError("no CUDA device");
     for (auto _ : st) {
     }
     return;
   }
-  cuda::reference_handle& m = model(graphs);
+  cuda::reference_handle& m = model(opt);
   const std::size_t V = m.vocabulary_size();
   const ragged_buffer in = inputs(batch, ragged, V);
   const ragged_batch x = in.view();
@@ -107,8 +112,18 @@ void BM_cuda_top_k(benchmark::State& st) {
 
 }  // namespace
 
-// {batch, ragged 32..64, graphs}
-BENCHMARK(BM_cuda_top_k)->ArgNames({"batch", "ragged", "graphs"})->Args({1, 0, 1})->Args({1, 0, 0})->Args({512, 1, 1})->Args({512, 1, 0})
-    ->UseRealTime()->Unit(benchmark::kMicrosecond);
+// {batch, ragged 32..64, graphs, logits slab, fused GELU}: the defaults, then one knob changed at a time.
+BENCHMARK(BM_cuda_top_k)
+    ->ArgNames({"batch", "ragged", "graphs", "slab", "fused_gelu"})
+    ->Args({1, 0, 1, 1024, 1})
+    ->Args({1, 0, 0, 1024, 1})
+    ->Args({1, 0, 1, 1024, 0})
+    ->Args({512, 1, 1, 1024, 1})
+    ->Args({512, 1, 0, 1024, 1})
+    ->Args({512, 1, 1, 1024, 0})
+    ->Args({512, 1, 1, 512, 1})
+    ->Args({512, 1, 1, 4096, 1})
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 
 BENCHMARK_MAIN();

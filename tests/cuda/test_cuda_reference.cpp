@@ -110,7 +110,8 @@ parity compare(const top& t, const std::vector<float>& lp, std::size_t S, std::s
 
 TEST_CASE("cuda: top-k parity with the CPU pass on the shipped weights, mixed lengths", "[cuda][gpu]") {
   auto g = slotdiff::test::seeded_rng();
-  auto m = cuda::reference_handle::load(weights, vocab());
+  const bool fused = GENERATE(true, false);
+  auto m = cuda::reference_handle::load(weights, vocab(), {.fused_gelu = fused});
   const std::size_t V = m.vocabulary_size(), k = 8;
   parity total;
   for (const auto& [count, longest] : std::vector<std::pair<std::size_t, std::size_t>>{{4, 1}, {64, 40}, {32, 150}, {200, 64}}) {
@@ -119,8 +120,8 @@ TEST_CASE("cuda: top-k parity with the CPU pass on the shipped weights, mixed le
     const parity p = compare(gpu_top_k(m, b.view(), k), cpu_log_probs(b.view()), S, k, V);
     total.sure += p.sure, total.agree += p.agree, total.worst = std::max(total.worst, p.worst);
   }
-  WARN("top-1 agreement " << total.agree << " / " << total.sure << " slots with CPU margin > 0.05; max |top-k log-prob diff| "
-                          << total.worst);
+  WARN((fused ? "GELU fused: " : "GELU unfused: ") << "top-1 agreement " << total.agree << " / " << total.sure
+                                                   << " slots with CPU margin > 0.05; max |top-k log-prob diff| " << total.worst);
   REQUIRE(total.sure > 1000);
   CHECK(static_cast<double>(total.agree) >= 0.99 * static_cast<double>(total.sure));
   CHECK(total.worst <= 0.1f);

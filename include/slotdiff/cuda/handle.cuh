@@ -15,7 +15,11 @@ struct reference_handle::impl {
 
 namespace detail {
 inline reference_options with_own_stream(handle_options o) {
-  return {.max_sequence_length = o.max_sequence_length, .logits_slab = o.logits_slab, .graphs = o.graphs, .stream = nullptr};
+  return {.max_sequence_length = o.max_sequence_length,
+          .logits_slab = o.logits_slab,
+          .graphs = o.graphs,
+          .fused_gelu = o.fused_gelu,
+          .stream = nullptr};
 }
 }  // namespace detail
 

@@ -31,8 +31,9 @@ int visible_devices() noexcept;
 /// The knobs of cuda::reference_options that need no CUDA type (the handle owns its stream).
 struct handle_options {
   std::size_t max_sequence_length = 1024;
-  std::size_t logits_slab = 4096;
+  std::size_t logits_slab = 1024;
   bool graphs = true;
+  bool fused_gelu = true;
 };
 
 /// A cuda::reference_backend held by pointer: same behaviour, same errors (reference.cuh).

@@ -6,8 +6,9 @@
 //     slotdiff::denoise(model, ...);  // or model.top_k(batch, 16, ids, logp)
 //
 // Same architecture and weights as the CPU pass (backends/reference/model.hpp), in bf16 with fp32
-// accumulation: cuBLAS products, and kernels for embedding + RMSNorm, RoPE + attention (online
-// softmax, one pass over the keys), GELU, and the slot heads' log-softmax + top-k, so top_k brings
+// accumulation: cuBLAS products (the MLP's first with GELU in a cuBLASLt epilogue), and kernels for
+// embedding + RMSNorm, RoPE + attention (online softmax, one pass over the keys), and the slot heads'
+// log-softmax + top-k, so top_k brings
 // back only k (id, log-probability) pairs per slot. Buffers live on the device for the backend's
 // lifetime and grow only when a bigger bucket of sizes arrives (cuda/plan.hpp); each bucket's whole
 // forward pass, uploads and download included, is captured once as a CUDA graph and replayed.
@@ -15,6 +16,7 @@
 // Not for concurrent use; one backend per thread (each holds its own copy of the weights).
 #pragma once
 
+#include <cublasLt.h>
 #include <cublas_v2.h>
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
@@ -135,10 +137,15 @@ inline std::vector<__nv_bfloat16> to_bf16(std::span<const float> v) {
 struct reference_options {
   /// Longest sequence accepted (the RoPE tables are built for it once).
   std::size_t max_sequence_length = 1024;
-  /// Slot rows per logits product: the fp32 logits of one slab (slab x V floats) stay on the device.
-  std::size_t logits_slab = 4096;
+  /// Slot rows per logits product: the fp32 logits of one slab (slab x V floats, 32 MB for 1024 x
+  /// 8192) are written by cuBLAS and read once by the top-k kernel; small enough to stay in an H100's
+  /// 50 MB L2 between the two.
+  std::size_t logits_slab = 1024;
   /// Capture each bucket's forward pass as a CUDA graph and replay it (false: launch kernel by kernel).
   bool graphs = true;
+  /// The MLP's first product with GELU in its epilogue (cuBLASLt), writing bf16 directly; false (or
+  /// no cuBLASLt algorithm for the shape): an fp32 product and a separate GELU kernel.
+  bool fused_gelu = true;
   /// The stream everything runs on; nullptr: the backend creates and owns one (the legacy default
   /// stream cannot be captured).
   cudaStream_t stream = nullptr;
@@ -234,6 +241,7 @@ private:
     bool own_stream = false;
     cudaStream_t stream = nullptr;
     cublasHandle_t blas = nullptr;
+    cublasLtHandle_t lt = nullptr;
     std::vector<layer> layers;
     detail::device_array<float> embedding, final_norm, cos_t, sin_t;
     detail::device_array<bf16> embedding_bf16, heads;
@@ -244,12 +252,27 @@ private:
     detail::device_array<bf16> h, att, act, lr, u;
     detail::pinned_bytes pinned_in, pinned_out;
     std::map<graph_key, graph> graphs;
+    // cuBLASLt descriptors and the chosen algorithm of the fused w1 + GELU product, per row count.
+    struct gelu_plan {
+      cublasLtMatmulDesc_t op = nullptr;
+      cublasLtMatrixLayout_t a = nullptr, b = nullptr, d = nullptr;
+      cublasLtMatmulAlgo_t algo{};
+      bool usable = false;
+    };
+    std::map<std::size_t, gelu_plan> gelu_plans;
 
     state() = default;
     state(const state&) = delete;
     state& operator=(const state&) = delete;
     ~state() {
       drop_graphs();
+      for (auto& [rows, g] : gelu_plans) {
+        if (g.a) cublasLtMatrixLayoutDestroy(g.a);
+        if (g.b) cublasLtMatrixLayoutDestroy(g.b);
+        if (g.d) cublasLtMatrixLayoutDestroy(g.d);
+        if (g.op) cublasLtMatmulDescDestroy(g.op);
+      }
+      if (lt) cublasLtDestroy(lt);
       if (blas) cublasDestroy(blas);
       if (own_stream && stream) cudaStreamDestroy(stream);
     }
@@ -344,6 +367,7 @@ private:
         own_stream = true;
       }
       detail::check(cublasCreate(&blas), "cublasCreate");
+      detail::check(cublasLtCreate(&lt), "cublasLtCreate");
       detail::check(cublasSetStream(blas, stream), "cublasSetStream");
       // A workspace of our own: cuBLAS then allocates nothing while a graph is being captured.
       blas_workspace.reserve(std::size_t{32} << 20);
@@ -402,6 +426,42 @@ private:
                     "cublasGemmEx");
     }
 
+    /// act[N, mlp] = bf16(gelu(h[N, d] w1[mlp, d]^T)) in one cuBLASLt product (GELU epilogue). Returns
+    /// false, enqueuing nothing, when cuBLASLt offers no algorithm for the shape.
+    bool gemm_gelu(const bf16* xin, const bf16* w, bf16* y, std::size_t N, std::size_t O, std::size_t K) {
+      auto [it, fresh] = gelu_plans.try_emplace(N);
+      gelu_plan& g = it->second;
+      if (fresh) {
+        // Column-major, as in gemm(): D^T (O x N) = op_T(W: K x O) * X^T (K x N).
+        const cublasOperation_t ta = CUBLAS_OP_T, tb = CUBLAS_OP_N;
+        const cublasLtEpilogue_t epilogue = CUBLASLT_EPILOGUE_GELU;
+        detail::check(cublasLtMatmulDescCreate(&g.op, CUBLAS_COMPUTE_32F, CUDA_R_32F), "cublasLtMatmulDescCreate");
+        detail::check(cublasLtMatmulDescSetAttribute(g.op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta), "cublasLtMatmulDescSetAttribute");
+        detail::check(cublasLtMatmulDescSetAttribute(g.op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb), "cublasLtMatmulDescSetAttribute");
+        detail::check(cublasLtMatmulDescSetAttribute(g.op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue, sizeof epilogue),
+                      "cublasLtMatmulDescSetAttribute");
+        detail::check(cublasLtMatrixLayoutCreate(&g.a, CUDA_R_16BF, K, O, static_cast<std::int64_t>(K)), "cublasLtMatrixLayoutCreate");
+        detail::check(cublasLtMatrixLayoutCreate(&g.b, CUDA_R_16BF, K, N, static_cast<std::int64_t>(K)), "cublasLtMatrixLayoutCreate");
+        detail::check(cublasLtMatrixLayoutCreate(&g.d, CUDA_R_16BF, O, N, static_cast<std::int64_t>(O)), "cublasLtMatrixLayoutCreate");
+        cublasLtMatmulPreference_t pref = nullptr;
+        detail::check(cublasLtMatmulPreferenceCreate(&pref), "cublasLtMatmulPreferenceCreate");
+        const std::size_t bytes = blas_workspace.size();
+        cublasLtMatmulHeuristicResult_t result{};
+        int found = 0;
+        cublasStatus_t st = cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &bytes, sizeof bytes);
+        if (st == CUBLAS_STATUS_SUCCESS) st = cublasLtMatmulAlgoGetHeuristic(lt, g.op, g.a, g.b, g.d, g.d, pref, 1, &result, &found);
+        cublasLtMatmulPreferenceDestroy(pref);
+        g.usable = st == CUBLAS_STATUS_SUCCESS && found > 0 && result.state == CUBLAS_STATUS_SUCCESS;
+        if (g.usable) g.algo = result.algo;
+      }
+      if (!g.usable) return false;
+      const float alpha = 1.0f, beta = 0.0f;
+      detail::check(cublasLtMatmul(lt, g.op, &alpha, w, g.a, xin, g.b, &beta, y, g.d, y, g.d, &g.algo, blas_workspace.get(),
+                                   blas_workspace.size(), stream),
+                    "cublasLtMatmul (w1 + GELU)");
+      return true;
+    }
+
     /// Everything from the upload to the download, enqueued on the stream. k == 0: log-probabilities
     /// into `full` (slots x V, host memory; not capturable) instead of top-k.
     void enqueue(const reference_plan& p, std::size_t k, float* full) {
@@ -430,9 +490,11 @@ private:
         gemm(att.get(), l.wo.get(), x.get(), CUDA_R_32F, R, d, d, 1.0f);
         kernels::rmsnorm_rows<false><<<rows_grid, 256, 0, stream>>>(counts, nullptr, nullptr, x.get(), l.mlp_norm.get(), h.get(),
                                                                     static_cast<int>(R), static_cast<int>(d), eps);
-        gemm(h.get(), l.w1.get(), mlp.get(), CUDA_R_32F, R, c.mlp, d, 0.0f);
-        const std::size_t n = R * c.mlp;
-        kernels::gelu_to_bf16<<<static_cast<unsigned>(std::min<std::size_t>((n + 255) / 256, 4096)), 256, 0, stream>>>(mlp.get(), act.get(), n);
+        if (!opt.fused_gelu || !gemm_gelu(h.get(), l.w1.get(), act.get(), R, c.mlp, d)) {
+          gemm(h.get(), l.w1.get(), mlp.get(), CUDA_R_32F, R, c.mlp, d, 0.0f);
+          const std::size_t n = R * c.mlp;
+          kernels::gelu_to_bf16<<<static_cast<unsigned>(std::min<std::size_t>((n + 255) / 256, 4096)), 256, 0, stream>>>(mlp.get(), act.get(), n);
+        }
         gemm(act.get(), l.w2.get(), x.get(), CUDA_R_32F, R, d, c.mlp, 1.0f);
       }
       kernels::rmsnorm_rows<false><<<rows_grid, 256, 0, stream>>>(counts, nullptr, nullptr, x.get(), final_norm.get(), h.get(),
