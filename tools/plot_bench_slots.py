@@ -1,11 +1,12 @@
 #!/usr/bin/python3
 """Turns bench_slots' JSON output into the plot and the tables of docs/benchmarks.md.
 
-    build/release/benchmarks/bench_slots --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
+    build/release/benchmarks/bench_slots --benchmark_min_time=0.05 --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
         --benchmark_out=build/release/bench_slots.json --benchmark_out_format=json
     /usr/bin/python3 tools/plot_bench_slots.py build/release/bench_slots.json docs/img/bench_slots.png
 
-Prints markdown tables (median time per step, and speed-ups) on stdout.
+Prints markdown tables (median time per step, the editor-like run, and the figures of issue 2's
+targets) on stdout.
 """
 import json
 import re
@@ -77,6 +78,29 @@ def main(src, png):
     print("Editor-like run (k = 1 at or next to the previous insertion point, n = 262144), steps/s:")
     for impl, rate in sorted(editor.items(), key=lambda kv: -kv[1]):
         print(f"- {impl}: {rate:,.0f}")
+    targets(steps, editor, impls[:4])
+
+
+def targets(steps, editor, seqs):
+    """The figures of issue 2's targets, from the same run."""
+    n = 16384
+    print()
+    print(f"Issue 2 targets (n = {n}):")
+    base = steps.get(("vector::insert", n, 1, 0))
+    if base:
+        parts = [f"{i} {steps[(i, n, 1, 0)] * 1e6:.3g} us ({base / steps[(i, n, 1, 0)]:.1f}x)" for i in seqs
+                 if (i, n, 1, 0) in steps]
+        print(f"- k = n/8 uniform vs repeated vector::insert ({base * 1e6:.3g} us): " + ", ".join(parts))
+    floor = steps.get(("memmove floor", n, 2, 0))
+    for p in (0, 1, 2):
+        have = [(steps[(i, n, 2, p)], i) for i in seqs if (i, n, 2, p) in steps]
+        if floor and have:
+            t, best = min(have)
+            print(f"- k = n/2 {PATTERNS[p]}: best {best} {t * 1e6:.3g} us vs memmove floor {floor * 1e6:.3g} us "
+                  f"({t / floor:.2f}x)")
+    if "gap_buffer_slots" in editor and "vector_slots" in editor:
+        print(f"- editor-like run: gap_buffer_slots / vector_slots = "
+              f"{editor['gap_buffer_slots'] / editor['vector_slots']:,.0f}x")
 
 
 if __name__ == "__main__":
