@@ -20,4 +20,9 @@ int ngram_command(std::span<const std::string_view> args);
 /// Reads all lines of a file, or of stdin for "-". Throws slotdiff::error naming the path.
 std::vector<std::string> read_lines(std::string_view path);
 
+/// An option's value as a count (digits only) or a number. Throws slotdiff::error naming the option
+/// and the value.
+std::size_t parse_count(std::string_view option, std::string_view value);
+float parse_number(std::string_view option, std::string_view value);
+
 }  // namespace slotdiff::cli

@@ -53,23 +53,6 @@ model no longer wants to insert anything.
   --json                   one JSON object per generation (with the trace)
 )";
 
-std::size_t parse_size(std::string_view flag, std::string_view v) {
-  std::size_t x = 0;
-  const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
-  if (ec != std::errc{} || p != v.data() + v.size()) throw error(std::string(flag) + ": expected a count, got \"" + std::string(v) + "\"");
-  return x;
-}
-float parse_float(std::string_view flag, std::string_view v) {
-  try {
-    std::size_t used = 0;
-    const float x = std::stof(std::string(v), &used);
-    if (used != v.size()) throw std::invalid_argument("trailing");
-    return x;
-  } catch (const std::exception&) {
-    throw error(std::string(flag) + ": expected a number, got \"" + std::string(v) + "\"");
-  }
-}
-
 struct settings {
   std::vector<std::string> keywords;
   std::size_t count = 1, max_steps = 6, max_length = 30;
@@ -196,26 +179,26 @@ int generate_command(std::span<const std::string_view> args) {
       return args[++i];
     };
     if (a == "--keywords") s.keywords.emplace_back(value());
-    else if (a == "--count") s.count = parse_size(a, value());
+    else if (a == "--count") s.count = parse_count(a, value());
     else if (a == "--backend") s.backend = value();
     else if (a == "--model") s.model = value();
     else if (a == "--vocab") s.vocab = value();
     else if (a == "--layout") s.layout = value();
-    else if (a == "--temperature") s.opts.sampling.temperature = parse_float(a, value());
-    else if (a == "--top-k") s.opts.sampling.top_k = parse_size(a, value());
-    else if (a == "--top-p") s.opts.sampling.top_p = parse_float(a, value());
-    else if (a == "--repetition-penalty") s.opts.sampling.repetition_penalty = parse_float(a, value());
-    else if (a == "--min-confidence") s.opts.fill.min_confidence = parse_float(a, value());
-    else if (a == "--max-insertions") s.opts.fill.max_insertions = parse_size(a, value());
-    else if (a == "--stop-prob") s.stop_prob = parse_float(a, value());
+    else if (a == "--temperature") s.opts.sampling.temperature = parse_number(a, value());
+    else if (a == "--top-k") s.opts.sampling.top_k = parse_count(a, value());
+    else if (a == "--top-p") s.opts.sampling.top_p = parse_number(a, value());
+    else if (a == "--repetition-penalty") s.opts.sampling.repetition_penalty = parse_number(a, value());
+    else if (a == "--min-confidence") s.opts.fill.min_confidence = parse_number(a, value());
+    else if (a == "--max-insertions") s.opts.fill.max_insertions = parse_count(a, value());
+    else if (a == "--stop-prob") s.stop_prob = parse_number(a, value());
     else if (a == "--budget") {
-      s.budget = parse_float(a, value());
+      s.budget = parse_number(a, value());
       if (!(s.budget > 0)) throw error("--budget must be > 0, got " + std::to_string(s.budget));
     }
-    else if (a == "--max-steps") s.max_steps = parse_size(a, value());
-    else if (a == "--max-length") s.max_length = parse_size(a, value());
-    else if (a == "--seed") s.opts.seed = parse_size(a, value());
-    else if (a == "--threads") s.threads = parse_size(a, value());
+    else if (a == "--max-steps") s.max_steps = parse_count(a, value());
+    else if (a == "--max-length") s.max_length = parse_count(a, value());
+    else if (a == "--seed") s.opts.seed = parse_count(a, value());
+    else if (a == "--threads") s.threads = parse_count(a, value());
     else if (a == "--trace") s.trace = true;
     else if (a == "--json") s.json = true;
     else if (a == "-h" || a == "--help") {

@@ -1,9 +1,11 @@
 // tools/cli/main.cpp: `slotdiff <command> [options]`, dispatching to one file per subcommand.
+#include <charconv>
 #include <cstdio>
 #include <exception>
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <system_error>
 #include <string_view>
 #include <vector>
 
@@ -29,6 +31,22 @@ std::vector<std::string> read_lines(std::string_view path) {
     if (in.bad()) throw error("read error on " + std::string(path));
   }
   return lines;
+}
+
+std::size_t parse_count(std::string_view option, std::string_view value) {
+  std::size_t x = 0;
+  const auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), x);
+  if (value.empty() || ec != std::errc{} || p != value.data() + value.size())
+    throw error(std::string(option) + ": expected a count, got \"" + std::string(value) + "\"");
+  return x;
+}
+
+float parse_number(std::string_view option, std::string_view value) {
+  float x = 0;
+  const auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), x);
+  if (value.empty() || ec != std::errc{} || p != value.data() + value.size())
+    throw error(std::string(option) + ": expected a number, got \"" + std::string(value) + "\"");
+  return x;
 }
 
 namespace {

@@ -40,25 +40,13 @@ int ngram_command(std::span<const std::string_view> args) {
       if (i + 1 >= args.size()) throw error(std::string(a) + " needs a value");
       return std::string(args[++i]);
     };
-    auto count = [&](const std::string& v) {
-      std::size_t x = 0;
-      const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
-      if (ec != std::errc{} || p != v.data() + v.size()) throw error(std::string(a) + ": expected a count, got \"" + v + "\"");
-      return x;
-    };
     if (a == "--corpus") corpus.push_back(value());
     else if (a == "--vocab") vocab_path = value();
     else if (a == "--layout") layout = value();
-    else if (a == "--heldout-every") o.heldout_every = count(value());
-    else if (a == "--discount") {
-      const std::string v = value();
-      try {
-        o.ngram.discount = std::stof(v);
-      } catch (const std::exception&) {
-        throw error("--discount: expected a number, got \"" + v + "\"");
-      }
-    } else if (a == "--out") out = value();
-    else if (a == "--threads") o.threads = count(value());
+    else if (a == "--heldout-every") o.heldout_every = parse_count(a, value());
+    else if (a == "--discount") o.ngram.discount = parse_number(a, value());
+else if (a == "--out") out = value();
+    else if (a == "--threads") o.threads = parse_count(a, value());
     else if (a == "-h" || a == "--help") {
       std::cout << ngram_help;
       return 0;

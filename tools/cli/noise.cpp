@@ -65,17 +65,6 @@ struct settings {
   std::optional<bool> progress;
 };
 
-std::size_t parse_count(std::string_view option, const std::string& v) {
-  std::size_t used = 0;
-  unsigned long long x = 0;
-  try {
-    x = std::stoull(v, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != v.size() || v[0] == '-') throw error(std::string(option) + ": not a count: \"" + v + "\"");
-  return static_cast<std::size_t>(x);
-}
 
 settings parse(std::span<const std::string_view> args) {
   settings s;
