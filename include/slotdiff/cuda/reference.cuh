@@ -429,6 +429,18 @@ private:
     /// act[N, mlp] = bf16(gelu(h[N, d] w1[mlp, d]^T)) in one cuBLASLt product (GELU epilogue). Returns
     /// false, enqueuing nothing, when cuBLASLt offers no algorithm for the shape.
     bool gemm_gelu(const bf16* xin, const bf16* w, bf16* y, std::size_t N, std::size_t O, std::size_t K) {
+      const gelu_plan& g = plan_gelu(N, O, K);
+      if (!g.usable) return false;
+      const float alpha = 1.0f, beta = 0.0f;
+      detail::check(cublasLtMatmul(lt, g.op, &alpha, w, g.a, xin, g.b, &beta, y, g.d, y, g.d, &g.algo, blas_workspace.get(),
+                                   blas_workspace.size(), stream),
+                    "cublasLtMatmul (w1 + GELU)");
+      return true;
+    }
+
+    /// The descriptors and algorithm of the fused product for N rows, chosen once (host calls only;
+    /// run() asks before a capture begins, so no heuristic query happens inside one).
+    const gelu_plan& plan_gelu(std::size_t N, std::size_t O, std::size_t K) {
       auto [it, fresh] = gelu_plans.try_emplace(N);
       gelu_plan& g = it->second;
       if (fresh) {
@@ -454,12 +466,7 @@ private:
         g.usable = st == CUBLAS_STATUS_SUCCESS && found > 0 && result.state == CUBLAS_STATUS_SUCCESS;
         if (g.usable) g.algo = result.algo;
       }
-      if (!g.usable) return false;
-      const float alpha = 1.0f, beta = 0.0f;
-      detail::check(cublasLtMatmul(lt, g.op, &alpha, w, g.a, xin, g.b, &beta, y, g.d, y, g.d, &g.algo, blas_workspace.get(),
-                                   blas_workspace.size(), stream),
-                    "cublasLtMatmul (w1 + GELU)");
-      return true;
+      return g;
     }
 
     /// Everything from the upload to the download, enqueued on the stream. k == 0: log-probabilities
@@ -538,6 +545,7 @@ private:
         const graph_key key{p.row_bucket, p.slot_bucket, p.tile_bucket, k};
         auto it = graphs.find(key);
         if (it == graphs.end()) {
+          if (opt.fused_gelu) plan_gelu(p.row_bucket, config.mlp, config.d_model);
           cudaGraph_t g = nullptr;
           detail::check(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal), "cudaStreamBeginCapture");
           try {
