@@ -21,13 +21,15 @@
 namespace slotdiff {
 
 /// A packed-memory array: tokens sit in cells with free cells spread between them, so an insertion
-/// next to a token usually rewrites only its own block of 64 cells. A block that would overflow is
+/// next to a token usually lands in a free cell of its gap and touches nothing else (when every gap
+/// of a step has room for its insertions), or else rewrites only its own block of 64 cells. A block that would overflow is
 /// rebalanced with its smallest enclosing aligned window (2, 4, 8... blocks) whose density stays under
 /// a threshold that falls from 1 at one block to 0.7 at the whole array; past that the array doubles.
 /// One 64-bit word per block marks the occupied cells, so rank and select are popcounts.
 ///
-/// apply Complexity: O(B + k + (blocks rewritten) * 64), B = cap / 64 the number of blocks (the rank
-/// sweep); amortised O(log^2 n) cell moves per insertion, the packed-memory-array bound.
+/// apply Complexity: O(B + k) when every gap has room for its insertions, else O(B + k + (blocks
+/// rewritten) * 64), B = cap / 64 the number of blocks (the rank sweep); amortised O(log^2 n) cell
+/// moves per insertion, the packed-memory-array bound.
 /// token(i) and birth(i) are O(B) (a rank sweep); iteration is O(B + n).
 /// Throws: slot_error, std::bad_alloc (sequence unchanged either way).
 template <slot_layout Layout = side_slots>
@@ -99,6 +101,7 @@ public:
     const std::size_t k = capacity - n_;
     key_.reserve(k);
     home_.reserve(k);
+    prev_.reserve(k);
     scratch_.reserve(k);
     windows_.reserve(occupied_.size());
     if (blocks_for(capacity) > occupied_.size()) {
@@ -117,7 +120,9 @@ public:
     const std::size_t k = sorted.size();
     if (k != 0) {
       locate(sorted);
-      if (!plan(k)) {
+      if (place_in_gaps(sorted)) {
+        n_ += k;
+      } else if (!plan(k)) {
         grow(sorted);
       } else {
         // Room for the largest window's merge, before anything changes.
@@ -134,7 +139,9 @@ public:
 
 private:
   // Insertion j goes right before the live cell key_[j] (the token it precedes; capacity() at the
-  // end) and belongs to block home_[j] (the block of the token it follows, or of the one it precedes).
+  // end), right after the live cell prev_[j] (none at the start), and belongs to block home_[j] (the
+  // block of the token it follows, or of the one it precedes).
+  static constexpr std::size_t none = static_cast<std::size_t>(-1);
   struct window {
     std::size_t first_block, last_block;  // [first, last)
     std::size_t first_ins, last_ins;      // the insertions it takes, [first, last)
@@ -182,6 +189,7 @@ private:
     const std::size_t k = sorted.size(), cap = tokens_.size();
     key_.resize(k);
     home_.resize(k);
+    prev_.resize(k);
     std::size_t w = 0, before = 0;  // live cells in words [0, w)
     auto select = [&](std::size_t rank) {
       for (;;) {
@@ -192,24 +200,57 @@ private:
       }
       return w * block + detail::select64(occupied_[w], static_cast<unsigned>(rank - before));
     };
-    std::size_t last_gap = static_cast<std::size_t>(-1), key = 0, home = 0;
+    std::size_t last_gap = static_cast<std::size_t>(-1), key = 0, home = 0, prev = none;
     for (std::size_t j = 0; j < k; ++j) {
       const std::size_t g = Layout::gap_of(sorted[j].slot, n_);
       if (g != last_gap) {
         last_gap = g;
         if (n_ == 0) {
-          key = cap, home = occupied_.size() / 2;
+          key = cap, home = occupied_.size() / 2, prev = none;
         } else if (g == 0) {
-          key = select(0), home = key / block;
+          key = select(0), home = key / block, prev = none;
         } else {
-          home = select(g - 1) / block;
+          prev = select(g - 1);
+          home = prev / block;
           key = g < n_ ? select(g) : cap;
         }
       }
       key_[j] = key;
       home_[j] = home;
+      prev_[j] = prev;
     }
   }
+
+  // When every gap of the batch has as many free cells as it receives insertions, writes each
+  // insertion into its gap (spread over the gap's free cells) and returns true; otherwise changes
+  // nothing and returns false. Allocates nothing, so it cannot fail half way.
+  bool place_in_gaps(std::span<const insertion> sorted) {
+    const std::size_t k = sorted.size();
+    if (n_ == 0) return false;
+    for (std::size_t j = 0; j < k;) {  // first pass: does every group fit?
+      std::size_t e = j + 1;
+      while (e < k && key_[e] == key_[j]) ++e;
+      if (e - j > free_before(j)) return false;
+      j = e;
+    }
+    const step_index born = step_ + 1;
+    for (std::size_t j = 0; j < k;) {
+      std::size_t e = j + 1;
+      while (e < k && key_[e] == key_[j]) ++e;
+      const std::size_t m = e - j, free = free_before(j), first = key_[j] - free;
+      for (std::size_t i = 0; i < m; ++i) {
+        const std::size_t c = first + i * free / m;  // strictly increasing: free >= m
+        tokens_[c] = sorted[j + i].token;
+        births_[c] = born;
+        occupied_[c / block] |= std::uint64_t{1} << (c % block);
+      }
+      j = e;
+    }
+    return true;
+  }
+
+  // Free cells between insertion j's preceding live cell (the array's start if none) and key_[j].
+  std::size_t free_before(std::size_t j) const noexcept { return key_[j] - (prev_[j] == none ? 0 : prev_[j] + 1); }
 
   // Chooses the disjoint windows to rewrite. False when even the whole array would be too dense.
   bool plan(std::size_t k) {
@@ -324,7 +365,7 @@ private:
   step_index step_ = 0;
   // Per-apply scratch, kept to avoid allocating on every step.
   std::vector<insertion> scratch_;
-  std::vector<std::size_t> key_, home_;
+  std::vector<std::size_t> key_, home_, prev_;
   std::vector<window> windows_;
   std::vector<token_id> merged_tokens_;
   std::vector<step_index> merged_births_;
