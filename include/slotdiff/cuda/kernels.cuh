@@ -83,18 +83,18 @@ __device__ void block_best(float& v, int& i, float* vs, int* is) {
   __syncthreads();
 }
 
-/// One warp per row r < bucket_rows: out[r] = bf16(x[r] * rsqrt(mean(x[r]^2) + eps) * gain).
-/// Embed: first x[r] = embedding[ids[r]] (the fp32 table). Rows at or past counts->rows get zeros
-/// in x and out, so that padding never carries anything forward.
-template <bool Embed>
+/// One warp per row r < bucket_rows: out[r] = Out(x[r] * rsqrt(mean(x[r]^2) + eps) * gain), Out bf16
+/// or fp32. Embed: first x[r] = embedding[ids[r]] (the fp32 table). Rows at or past counts->rows get
+/// zeros in x and out, so that padding never carries anything forward.
+template <bool Embed, class Out>
 __global__ void rmsnorm_rows(const batch_counts* counts, const std::int32_t* ids, const float* embedding, float* x,
-                             const float* gain, bf16* out, int bucket_rows, int d, float eps) {
+                             const float* gain, Out* out, int bucket_rows, int d, float eps) {
   const int row = static_cast<int>((blockIdx.x * blockDim.x + threadIdx.x) / 32), lane = threadIdx.x % 32;
   if (row >= bucket_rows) return;
   float* xr = x + static_cast<std::size_t>(row) * d;
-  bf16* o = out + static_cast<std::size_t>(row) * d;
+  Out* o = out + static_cast<std::size_t>(row) * d;
   if (row >= counts->rows) {
-    for (int j = lane; j < d; j += 32) xr[j] = 0.0f, o[j] = __float2bfloat16(0.0f);
+    for (int j = lane; j < d; j += 32) xr[j] = 0.0f, o[j] = Out(0.0f);
     return;
   }
   if constexpr (Embed) {
@@ -104,7 +104,7 @@ __global__ void rmsnorm_rows(const batch_counts* counts, const std::int32_t* ids
   float ss = 0.0f;
   for (int j = lane; j < d; j += 32) ss += xr[j] * xr[j];  // each lane reads back only what it wrote
   const float inv = rsqrtf(warp_sum(ss) / static_cast<float>(d) + eps);
-  for (int j = lane; j < d; j += 32) o[j] = __float2bfloat16(xr[j] * inv * gain[j]);
+  for (int j = lane; j < d; j += 32) o[j] = Out(xr[j] * inv * gain[j]);
 }
 
 /// Rotary embedding, rotate-half pairs (j, j + half), at position `pos`.

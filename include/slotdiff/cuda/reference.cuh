@@ -6,7 +6,7 @@
 //     slotdiff::denoise(model, ...);  // or model.top_k(batch, 16, ids, logp)
 //
 // Same architecture and weights as the CPU pass (backends/reference/model.hpp), in bf16 with fp32
-// accumulation: cuBLAS products (the MLP's first with GELU in a cuBLASLt epilogue), and kernels for
+// accumulation (the q/k/v product in TF32: see docs/cuda.md, "Precision"): cuBLAS products (the MLP's first with GELU in a cuBLASLt epilogue), and kernels for
 // embedding + RMSNorm, RoPE + attention (online softmax, one pass over the keys), and the slot heads'
 // log-softmax + top-k, so top_k brings
 // back only k (id, log-probability) pairs per slot. Buffers live on the device for the backend's
@@ -223,7 +223,8 @@ private:
 
   struct layer {
     detail::device_array<float> attn_norm, mlp_norm;
-    detail::device_array<bf16> wqkv, wo, w1, w2;
+    detail::device_array<float> wqkv;  ///< fp32: the q/k/v product runs in TF32
+    detail::device_array<bf16> wo, w1, w2;
   };
 
   struct graph_key {
@@ -248,7 +249,7 @@ private:
     detail::device_array<unsigned char> never, blas_workspace;
     // Activations (sized by the largest buckets seen).
     detail::device_array<unsigned char> inputs, outputs;
-    detail::device_array<float> x, qkv, mlp, logits;
+    detail::device_array<float> x, h32, qkv, mlp, logits;
     detail::device_array<bf16> h, att, act, lr, u;
     detail::pinned_bytes pinned_in, pinned_out;
     std::map<graph_key, graph> graphs;
@@ -338,7 +339,7 @@ private:
           else if (part == "wq.weight" || part == "wk.weight") wqkv.insert(wqkv.end(), v.begin(), v.end());
           else if (part == "wv.weight") {
             wqkv.insert(wqkv.end(), v.begin(), v.end());
-            l.wqkv.upload(std::span<const bf16>(detail::to_bf16(wqkv)));
+            l.wqkv.upload(std::span<const float>(wqkv));
             wqkv.clear();
           } else if (part == "wo.weight") l.wo.upload(std::span<const bf16>(detail::to_bf16(data)));
           else if (part == "w1.weight") l.w1.upload(std::span<const bf16>(detail::to_bf16(data)));
@@ -402,6 +403,7 @@ private:
       moved |= pinned_out.reserve(S * std::max<std::size_t>(k, 1) * 8);
       moved |= x.reserve(R * c.d_model);
       moved |= h.reserve(R * c.d_model);
+      moved |= h32.reserve(R * c.d_model);
       moved |= qkv.reserve(R * 3 * c.d_model);
       moved |= att.reserve(R * c.d_model);
       moved |= mlp.reserve(R * c.mlp);
@@ -416,13 +418,16 @@ private:
       }
     }
 
-    /// y[N, O] (+)= x[N, K] w[O, K]^T, row-major, bf16 inputs, fp32 accumulation; y is fp32 or bf16.
-    void gemm(const bf16* xin, const bf16* w, void* y, cudaDataType y_type, std::size_t N, std::size_t O, std::size_t K, float beta) {
+    /// y[N, O] (+)= x[N, K] w[O, K]^T, row-major, fp32 accumulation: bf16 inputs, or fp32 inputs
+    /// multiplied in TF32 (`in_type` CUDA_R_32F); y is fp32 or bf16.
+    void gemm(const void* xin, const void* w, void* y, cudaDataType y_type, std::size_t N, std::size_t O, std::size_t K, float beta,
+              cudaDataType in_type = CUDA_R_16BF) {
       const float alpha = 1.0f;
+      const cublasComputeType_t compute = in_type == CUDA_R_32F ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
       // Row-major Y = X W^T is column-major Y^T = W X^T: (O x K, transposed from K x O) times (K x N).
       detail::check(cublasGemmEx(blas, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(O), static_cast<int>(N), static_cast<int>(K), &alpha,
-                                 w, CUDA_R_16BF, static_cast<int>(K), xin, CUDA_R_16BF, static_cast<int>(K), &beta, y, y_type,
-                                 static_cast<int>(O), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+                                 w, in_type, static_cast<int>(K), xin, in_type, static_cast<int>(K), &beta, y, y_type,
+                                 static_cast<int>(O), compute, CUBLAS_GEMM_DEFAULT),
                     "cublasGemmEx");
     }
 
@@ -485,13 +490,13 @@ private:
 
       detail::check(cudaMemcpyAsync(dev, pinned_in.get(), in.bytes, cudaMemcpyHostToDevice, stream), "cudaMemcpyAsync (inputs)");
       kernels::rmsnorm_rows<true><<<rows_grid, 256, 0, stream>>>(counts, ids, embedding.get(), x.get(), layers[0].attn_norm.get(),
-                                                                 h.get(), static_cast<int>(R), static_cast<int>(d), eps);
+                                                                 h32.get(), static_cast<int>(R), static_cast<int>(d), eps);
       for (std::size_t i = 0; i < layers.size(); ++i) {
         const layer& l = layers[i];
         if (i > 0)
-          kernels::rmsnorm_rows<false><<<rows_grid, 256, 0, stream>>>(counts, nullptr, nullptr, x.get(), l.attn_norm.get(), h.get(),
-                                                                      static_cast<int>(R), static_cast<int>(d), eps);
-        gemm(h.get(), l.wqkv.get(), qkv.get(), CUDA_R_32F, R, 3 * d, d, 0.0f);
+          kernels::rmsnorm_rows<false><<<rows_grid, 256, 0, stream>>>(counts, nullptr, nullptr, x.get(), l.attn_norm.get(),
+                                                                      h32.get(), static_cast<int>(R), static_cast<int>(d), eps);
+        gemm(h32.get(), l.wqkv.get(), qkv.get(), CUDA_R_32F, R, 3 * d, d, 0.0f, CUDA_R_32F);  // TF32
         kernels::rope_attention<64><<<dim3(static_cast<unsigned>(p.tile_bucket), static_cast<unsigned>(c.heads)), 128, 0, stream>>>(
             counts, tiles, qkv.get(), cos_t.get(), sin_t.get(), att.get(), static_cast<int>(d), scale);
         gemm(att.get(), l.wo.get(), x.get(), CUDA_R_32F, R, d, d, 1.0f);
