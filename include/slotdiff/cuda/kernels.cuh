@@ -9,8 +9,11 @@
 // The kernels are templates: a header-only library may be included by several translation units.
 #pragma once
 
+#ifndef SLOTDIFF_CUDA_EMULATION  // tests/cuda/emulation.hpp runs these kernels on CPU threads
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
+#define SLOTDIFF_DYNAMIC_SHARED(type, name) extern __shared__ type name[]
+#endif
 
 #include <cstddef>
 #include <cstdint>
@@ -243,7 +246,7 @@ __global__ void __launch_bounds__(Threads) slot_softmax_top_k(const batch_counts
                                                               const unsigned char* never, int k, std::int32_t* ids, float* logp) {
   const int s = s0 + static_cast<int>(blockIdx.x);
   if (s >= counts->slots) return;
-  extern __shared__ float row[];
+  SLOTDIFF_DYNAMIC_SHARED(float, row);  // V floats
   __shared__ float scratch[32];
   __shared__ int iscratch[32];
   float* g = logits + static_cast<std::size_t>(blockIdx.x) * V;

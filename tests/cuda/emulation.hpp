@@ -1,0 +1,127 @@
+// Runs the CUDA reference denoiser's kernels (slotdiff/cuda/kernels.cuh) on CPU threads, so that
+// their indexing, barriers and warp shuffles are tested on machines without a GPU. Include this
+// instead of the CUDA headers, before kernels.cuh.
+//
+// One block at a time: every thread of the block is a std::thread; __syncthreads is a barrier of the
+// block, a warp shuffle a write-barrier-read-barrier exchange among the warp's 32 threads; __shared__
+// arrays are static (one block at a time shares them, as on the device). It checks logic, not speed,
+// and it cannot see what only real hardware does (memory ordering beyond the barriers, bank conflicts).
+#pragma once
+
+#define SLOTDIFF_CUDA_EMULATION 1
+
+#include <barrier>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+#define __global__
+#define __device__
+#define __host__
+#define __launch_bounds__(...)
+#define __shared__ static
+
+struct dim3 {
+  unsigned x = 1, y = 1, z = 1;
+};
+struct uint4 {
+  unsigned x, y, z, w;
+};
+inline uint4 make_uint4(unsigned x, unsigned y, unsigned z, unsigned w) { return {x, y, z, w}; }
+
+/// bf16 with the device's conversion: round to nearest, ties to even.
+struct __nv_bfloat16 {
+  std::uint16_t bits = 0;
+  __nv_bfloat16() = default;
+  explicit __nv_bfloat16(float f) {
+    std::uint32_t u;
+    std::memcpy(&u, &f, 4);
+    if ((u & 0x7fffffffu) > 0x7f800000u) {
+      bits = 0x7fc0;  // NaN
+    } else {
+      u += 0x7fffu + ((u >> 16) & 1u);
+      bits = static_cast<std::uint16_t>(u >> 16);
+    }
+  }
+  operator float() const {
+    const std::uint32_t u = std::uint32_t{bits} << 16;
+    float f;
+    std::memcpy(&f, &u, 4);
+    return f;
+  }
+};
+inline __nv_bfloat16 __float2bfloat16(float f) { return __nv_bfloat16(f); }
+
+inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
+inline int min(int a, int b) { return a < b ? a : b; }
+
+namespace emu {
+
+inline thread_local dim3 thread_index, block_index;
+inline dim3 block_dim, grid_dim;
+
+struct warp_exchange {
+  std::barrier<> bar{32};
+  float f[32];
+  int i[32];
+};
+inline std::unique_ptr<std::barrier<>> block_barrier;
+inline std::vector<std::unique_ptr<warp_exchange>> warps;
+
+template <class T>
+T exchange(T v, int from) {
+  warp_exchange& w = *warps[thread_index.x / 32];
+  const unsigned lane = thread_index.x % 32;
+  T* slot = nullptr;
+  if constexpr (sizeof(T) == sizeof(float) && std::is_floating_point_v<T>) slot = reinterpret_cast<T*>(w.f);
+  else slot = reinterpret_cast<T*>(w.i);
+  slot[lane] = v;
+  w.bar.arrive_and_wait();
+  const T r = slot[from & 31];
+  w.bar.arrive_and_wait();
+  return r;
+}
+
+/// Runs kernel(args...) over `grid` blocks of `block` threads (block a multiple of 32), block by block.
+template <class Kernel, class... Args>
+void launch(dim3 grid, dim3 block, Kernel kernel, Args... args) {
+  block_dim = block;
+  grid_dim = grid;
+  const unsigned threads = block.x;
+  for (unsigned by = 0; by < grid.y; ++by)
+    for (unsigned bx = 0; bx < grid.x; ++bx) {
+      block_barrier = std::make_unique<std::barrier<>>(threads);
+      warps.clear();
+      for (unsigned w = 0; w < threads / 32; ++w) warps.push_back(std::make_unique<warp_exchange>());
+      std::vector<std::thread> pool;
+      for (unsigned t = 0; t < threads; ++t)
+        pool.emplace_back([&, t] {
+          thread_index = {t, 0, 0};
+          block_index = {bx, by, 0};
+          kernel(args...);
+        });
+      for (auto& th : pool) th.join();
+    }
+}
+
+}  // namespace emu
+
+#define threadIdx (emu::thread_index)
+#define blockIdx (emu::block_index)
+#define blockDim (emu::block_dim)
+#define gridDim (emu::grid_dim)
+
+// Dynamic shared memory: one buffer, sized by the test before a launch.
+namespace emu {
+inline std::vector<float> dynamic_shared;
+}
+#define SLOTDIFF_DYNAMIC_SHARED(type, name) type* name = reinterpret_cast<type*>(emu::dynamic_shared.data())
+
+inline void __syncthreads() { emu::block_barrier->arrive_and_wait(); }
+inline float __shfl_xor_sync(unsigned, float v, int mask) { return emu::exchange(v, static_cast<int>(threadIdx.x % 32) ^ mask); }
+inline int __shfl_xor_sync(unsigned, int v, int mask) { return emu::exchange(v, static_cast<int>(threadIdx.x % 32) ^ mask); }
+inline float __shfl_sync(unsigned, float v, int src) { return emu::exchange(v, src); }

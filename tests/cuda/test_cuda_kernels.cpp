@@ -1,0 +1,220 @@
+// The CUDA reference denoiser's kernels, run on CPU threads (emulation.hpp) against plain
+// references: embedding + RMSNorm, RoPE + attention over ragged sequences (several query and key
+// tiles), the slot-query gather, log-softmax + top-k, GELU. Padding past the true counts must be
+// zeros or untouched. No GPU needed; what only hardware does is left to test_cuda_reference.
+#include <catch2/catch.hpp>
+
+#include "emulation.hpp"  // before the kernels: it stands in for the CUDA headers
+#include "slotdiff/cuda/kernels.cuh"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "random.hpp"
+
+using namespace slotdiff;
+namespace k = slotdiff::cuda::kernels;
+using bf16 = __nv_bfloat16;
+
+namespace {
+
+std::vector<float> normal(std::mt19937_64& g, std::size_t n, float sd = 1.0f) {
+  std::normal_distribution<float> d(0.0f, sd);
+  std::vector<float> v(n);
+  for (float& x : v) x = d(g);
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("cuda kernels: embedding + RMSNorm, fp32 and bf16 out, padding rows zeroed", "[cuda][emulated]") {
+  auto g = test::seeded_rng();
+  const int V = 50, d = 64, rows = 5, bucket = 8;
+  const std::vector<float> E = normal(g, V * d), gain = normal(g, d);
+  std::vector<std::int32_t> ids(bucket, 0);
+  for (int r = 0; r < rows; ++r) ids[r] = static_cast<std::int32_t>(g() % V);
+  const k::batch_counts counts{rows, 0, 0, 0};
+  std::vector<float> x(bucket * d, 7.0f), out(bucket * d, 7.0f);
+  emu::launch({1}, {256}, k::rmsnorm_rows<true, float>, &counts, ids.data(), E.data(), x.data(), gain.data(), out.data(), bucket, d,
+              1e-5f);
+  std::vector<bf16> outb(bucket * d, bf16(7.0f));
+  std::vector<float> x2(bucket * d, 7.0f);
+  emu::launch({1}, {256}, k::rmsnorm_rows<true, bf16>, &counts, ids.data(), E.data(), x2.data(), gain.data(), outb.data(), bucket, d,
+              1e-5f);
+  for (int r = 0; r < bucket; ++r) {
+    double ss = 0;
+    for (int j = 0; j < d; ++j) ss += double(E[ids[r] * d + j]) * E[ids[r] * d + j];
+    const double inv = 1.0 / std::sqrt(ss / d + 1e-5);
+    for (int j = 0; j < d; ++j) {
+      if (r >= rows) {
+        REQUIRE(x[r * d + j] == 0.0f);
+        REQUIRE(out[r * d + j] == 0.0f);
+        REQUIRE(float(outb[r * d + j]) == 0.0f);
+        continue;
+      }
+      REQUIRE(x[r * d + j] == E[ids[r] * d + j]);
+      const double want = E[ids[r] * d + j] * inv * gain[j];
+      REQUIRE(std::abs(out[r * d + j] - want) <= 1e-5 * (1 + std::abs(want)));
+      REQUIRE(std::abs(float(outb[r * d + j]) - want) <= 8e-3 * (1 + std::abs(want)));  // bf16: 8 bits
+    }
+  }
+}
+
+TEST_CASE("cuda kernels: RoPE + attention over ragged sequences equals the two-pass softmax in double", "[cuda][emulated]") {
+  auto g = test::seeded_rng(1);
+  constexpr int hd = 64, H = 2, d = hd * H, half = hd / 2;
+  // Lengths 1 (one key tile, one query), 17 (two query tiles), 66 and 75 (two key tiles, five query tiles).
+  std::vector<token_id> tokens;
+  std::vector<std::size_t> offsets{0};
+  for (int n : {17, 1, 75, 66}) {
+    for (int j = 0; j < n; ++j) tokens.push_back(5);
+    offsets.push_back(tokens.size());
+  }
+  const cuda::reference_plan plan = cuda::make_reference_plan({tokens, offsets}, 64, 256, 2);
+  const int R = static_cast<int>(plan.rows), P = 75;
+  const std::vector<float> qkv = normal(g, static_cast<std::size_t>(R) * 3 * d);
+  std::vector<float> cs(P * half), sn(P * half);
+  for (int p = 0; p < P; ++p)
+    for (int j = 0; j < half; ++j) {
+      const double a = p * std::pow(10000.0, -2.0 * j / hd);
+      cs[p * half + j] = static_cast<float>(std::cos(a));
+      sn[p * half + j] = static_cast<float>(std::sin(a));
+    }
+  std::vector<cuda::attention_tile_desc> tiles = plan.tiles;
+  const int real_tiles = static_cast<int>(tiles.size());
+  tiles.resize(real_tiles + 3, {0, 1, 0});  // bucket padding: these blocks must do nothing
+  const k::batch_counts counts{R, 0, real_tiles, 0};
+  std::vector<bf16> att(static_cast<std::size_t>(R) * d, bf16(7.0f));
+  const float scale = 1.0f / std::sqrt(float(hd));
+  emu::launch({static_cast<unsigned>(tiles.size()), H}, {128}, k::rope_attention<hd>, &counts, tiles.data(), qkv.data(), cs.data(),
+              sn.data(), att.data(), d, scale);
+
+  double worst = 0;
+  for (std::size_t s = 0; s + 1 < offsets.size(); ++s) {
+    const int start = static_cast<int>(offsets[s]), n = static_cast<int>(offsets[s + 1] - offsets[s]);
+    for (int h = 0; h < H; ++h) {
+      auto roped = [&](int row, int part, std::vector<double>& out) {  // part 0: q, 1: k
+        const float* x = qkv.data() + static_cast<std::size_t>(start + row) * 3 * d + part * d + h * hd;
+        out.resize(hd);
+        for (int j = 0; j < half; ++j) {
+          const double c = cs[row * half + j], si = sn[row * half + j];
+          out[j] = x[j] * c - x[j + half] * si;
+          out[j + half] = x[j + half] * c + x[j] * si;
+        }
+      };
+      std::vector<double> q, kk;
+      for (int i = 0; i < n; ++i) {
+        roped(i, 0, q);
+        std::vector<double> w(n);
+        double m = -1e300;
+        for (int j = 0; j < n; ++j) {
+          roped(j, 1, kk);
+          double dot = 0;
+          for (int t = 0; t < hd; ++t) dot += q[t] * kk[t];
+          w[j] = dot * scale;
+          m = std::max(m, w[j]);
+        }
+        double z = 0;
+        for (double& x : w) z += (x = std::exp(x - m));
+        for (int t = 0; t < hd; ++t) {
+          double o = 0;
+          for (int j = 0; j < n; ++j) o += w[j] * qkv[static_cast<std::size_t>(start + j) * 3 * d + 2 * d + h * hd + t];
+          o /= z;
+          const float got = att[static_cast<std::size_t>(start + i) * d + h * hd + t];
+          worst = std::max(worst, std::abs(got - o));
+          REQUIRE(std::abs(got - o) <= 8e-3 * (1 + std::abs(o)));  // bf16 output
+        }
+      }
+    }
+  }
+  WARN("max |attention - double reference| = " << worst);
+}
+
+TEST_CASE("cuda kernels: slot queries are gathered by the plan's rows, zeros past the count", "[cuda][emulated]") {
+  auto g = test::seeded_rng(2);
+  const int d = 64;
+  const std::vector<token_id> tokens{5, 6, 7, 8, 9, 10};
+  const std::vector<std::size_t> offsets{0, 2, 2, 6};  // lengths 2, 0 (ROOT), 4
+  const cuda::reference_plan plan = cuda::make_reference_plan({tokens, offsets}, 64, 16, 2);
+  const int S = static_cast<int>(plan.slots), bucket = S + 5;
+  std::vector<bf16> queries(2 * plan.rows * d);
+  for (auto& q : queries) q = bf16(std::normal_distribution<float>()(g));
+  std::vector<bf16> u(static_cast<std::size_t>(bucket) * d, bf16(7.0f));
+  const k::batch_counts counts{static_cast<int>(plan.rows), S, 0, 0};
+  emu::launch({static_cast<unsigned>((bucket + 7) / 8)}, {256}, k::gather_slot_queries<>, &counts, plan.slot_rows.data(), queries.data(),
+              u.data(), bucket, d);
+  for (int s = 0; s < bucket; ++s)
+    for (int j = 0; j < d; ++j) {
+      const float want = s < S ? float(queries[static_cast<std::size_t>(plan.slot_rows[s]) * d + j]) : 0.0f;
+      REQUIRE(float(u[static_cast<std::size_t>(s) * d + j]) == want);
+    }
+}
+
+TEST_CASE("cuda kernels: log-softmax + top-k per slot, ties to the smaller id, never-inserted ids masked", "[cuda][emulated]") {
+  auto g = test::seeded_rng(3);
+  const int V = 100, slots = 5, bucket = 8;  // fewer ids than threads: some threads hold none
+  std::vector<unsigned char> never(V, 0);
+  never[0] = never[1] = never[2] = 1;
+  std::vector<float> logits(static_cast<std::size_t>(bucket) * V);
+  for (float& x : logits) x = static_cast<float>(static_cast<int>(g() % 40) - 20) / 4.0f;  // many ties
+  emu::dynamic_shared.assign(V, 0.0f);
+  const k::batch_counts counts{0, slots, 0, 0};
+  for (int kk : {1, 7, V}) {
+    std::vector<float> work = logits;
+    std::vector<std::int32_t> ids(static_cast<std::size_t>(bucket) * kk, -5);
+    std::vector<float> logp(static_cast<std::size_t>(bucket) * kk, 7.0f);
+    // The device's block of 256 for small k; k = V takes V rounds of block-wide barriers, which CPU
+    // threads pay dearly for, so that case runs the same code with blocks of 64.
+    if (kk == V)
+      emu::launch({static_cast<unsigned>(bucket)}, {64}, k::slot_softmax_top_k<64>, &counts, 0, work.data(), V, never.data(), kk,
+                  ids.data(), logp.data());
+    else
+      emu::launch({static_cast<unsigned>(bucket)}, {256}, k::slot_softmax_top_k<256>, &counts, 0, work.data(), V, never.data(), kk,
+                  ids.data(), logp.data());
+    for (int s = 0; s < bucket; ++s) {
+      if (s >= slots) {  // past the count: nothing written
+        for (int j = 0; j < kk; ++j) REQUIRE(ids[s * kk + j] == -5);
+        continue;
+      }
+      const float* row = logits.data() + static_cast<std::size_t>(s) * V;
+      double m = -1e300, z = 0;
+      for (int v = 3; v < V; ++v) m = std::max(m, double(row[v]));
+      for (int v = 3; v < V; ++v) z += std::exp(row[v] - m);
+      const double lse = m + std::log(z);
+      std::vector<int> order(V);
+      for (int v = 0; v < V; ++v) order[v] = v;
+      auto value = [&](int v) { return never[v] ? -INFINITY : row[v]; };
+      std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return value(a) > value(b); });
+      for (int j = 0; j < kk; ++j) {
+        REQUIRE(ids[s * kk + j] == order[j]);
+        const double want = value(order[j]) - lse;
+        if (std::isinf(want)) REQUIRE(std::isinf(logp[s * kk + j]));
+        else REQUIRE(std::abs(logp[s * kk + j] - want) <= 1e-5 * (1 + std::abs(want)));
+      }
+    }
+  }
+  // k = 0: the log-probabilities over the logits, in place.
+  std::vector<float> work = logits;
+  emu::launch({bucket}, {256}, k::slot_softmax_top_k<256>, &counts, 0, work.data(), V, never.data(), 0, nullptr, nullptr);
+  for (int s = 0; s < slots; ++s) {
+    double z = 0;
+    for (int v = 0; v < V; ++v) {
+      const float x = work[static_cast<std::size_t>(s) * V + v];
+      if (v < 3) REQUIRE((std::isinf(x) && x < 0));
+      else z += std::exp(double(x));
+    }
+    REQUIRE(std::abs(z - 1.0) < 1e-5);
+  }
+  for (int s = slots; s < bucket; ++s)
+    for (int v = 0; v < V; ++v) REQUIRE(work[static_cast<std::size_t>(s) * V + v] == logits[static_cast<std::size_t>(s) * V + v]);
+}
+
+TEST_CASE("cuda kernels: GELU converts to bf16 element by element", "[cuda][emulated]") {
+  auto g = test::seeded_rng(4);
+  const std::vector<float> in = normal(g, 1000, 3.0f);
+  std::vector<bf16> out(in.size());
+  emu::launch({2}, {256}, k::gelu_to_bf16<>, in.data(), out.data(), in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) REQUIRE(float(out[i]) == float(bf16(cuda::detail::gelu_tanh(in[i]))));
+}
