@@ -406,7 +406,8 @@ private:
       moved |= h32.reserve(R * c.d_model);
       moved |= qkv.reserve(R * 3 * c.d_model);
       moved |= att.reserve(R * c.d_model);
-      moved |= mlp.reserve(R * c.mlp);
+      // The fp32 MLP pre-activations exist only on the unfused path (no cuBLASLt algorithm, or off).
+      if (!opt.fused_gelu || !plan_gelu(R, c.mlp, c.d_model).usable) moved |= mlp.reserve(R * c.mlp);
       moved |= act.reserve(R * c.mlp);
       moved |= lr.reserve(R * 2 * c.d_model);
       moved |= u.reserve(S * c.d_model);
@@ -444,7 +445,7 @@ private:
     }
 
     /// The descriptors and algorithm of the fused product for N rows, chosen once (host calls only;
-    /// run() asks before a capture begins, so no heuristic query happens inside one).
+    /// reserve() asks before any capture begins, so no heuristic query happens inside one).
     const gelu_plan& plan_gelu(std::size_t N, std::size_t O, std::size_t K) {
       auto [it, fresh] = gelu_plans.try_emplace(N);
       gelu_plan& g = it->second;
@@ -534,7 +535,7 @@ private:
     }
 
     void run(const reference_plan& p, std::size_t k, float* full) {
-      reserve(p, k);
+      reserve(p, k);  // also chooses the fused product's algorithm: nothing is chosen inside a capture
       // Pack the inputs into the page-locked staging buffer (the captured copy reads it from there).
       const input_layout in = layout_of(p.row_bucket, p.slot_bucket, p.tile_bucket);
       unsigned char* h_in = pinned_in.get();
@@ -550,7 +551,6 @@ private:
         const graph_key key{p.row_bucket, p.slot_bucket, p.tile_bucket, k};
         auto it = graphs.find(key);
         if (it == graphs.end()) {
-          if (opt.fused_gelu) plan_gelu(p.row_bucket, config.mlp, config.d_model);
           cudaGraph_t g = nullptr;
           detail::check(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal), "cudaStreamBeginCapture");
           try {
