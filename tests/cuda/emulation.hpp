@@ -10,6 +10,7 @@
 
 #define SLOTDIFF_CUDA_EMULATION 1
 
+#include <atomic>
 #include <barrier>
 #include <cmath>
 #include <cstdint>
@@ -125,3 +126,5 @@ inline void __syncthreads() { emu::block_barrier->arrive_and_wait(); }
 inline float __shfl_xor_sync(unsigned, float v, int mask) { return emu::exchange(v, static_cast<int>(threadIdx.x % 32) ^ mask); }
 inline int __shfl_xor_sync(unsigned, int v, int mask) { return emu::exchange(v, static_cast<int>(threadIdx.x % 32) ^ mask); }
 inline float __shfl_sync(unsigned, float v, int src) { return emu::exchange(v, src); }
+inline unsigned atomicAdd(unsigned* p, unsigned v) { return std::atomic_ref<unsigned>(*p).fetch_add(v); }
+inline int atomicAdd(int* p, int v) { return std::atomic_ref<int>(*p).fetch_add(v); }

@@ -152,7 +152,8 @@ TEST_CASE("cuda kernels: slot queries are gathered by the plan's rows, zeros pas
     }
 }
 
-TEST_CASE("cuda kernels: log-softmax + top-k per slot, ties to the smaller id, never-inserted ids masked", "[cuda][emulated]") {
+TEST_CASE("cuda kernels: log-softmax + top-k (radix select) per slot, ties to the smaller id, never-inserted ids masked",
+          "[cuda][emulated]") {
   auto g = test::seeded_rng(3);
   const int V = 100, slots = 5, bucket = 8;  // fewer ids than threads: some threads hold none
   std::vector<unsigned char> never(V, 0);
@@ -209,6 +210,30 @@ TEST_CASE("cuda kernels: log-softmax + top-k per slot, ties to the smaller id, n
   }
   for (int s = slots; s < bucket; ++s)
     for (int v = 0; v < V; ++v) REQUIRE(work[static_cast<std::size_t>(s) * V + v] == logits[static_cast<std::size_t>(s) * V + v]);
+}
+
+TEST_CASE("cuda kernels: top-k above the radix limit takes the argmax rounds, same order", "[cuda][emulated]") {
+  auto g = test::seeded_rng(5);
+  const int V = 300, kk = k::radix_top_k_max + 4, slots = 2;
+  std::vector<unsigned char> never(V, 0);
+  never[0] = 1;
+  std::vector<float> logits(static_cast<std::size_t>(slots) * V);
+  for (float& x : logits) x = static_cast<float>(static_cast<int>(g() % 40) - 20) / 4.0f;
+  emu::dynamic_shared.assign(V, 0.0f);
+  const k::batch_counts counts{0, slots, 0, 0};
+  std::vector<std::int32_t> ids(static_cast<std::size_t>(slots) * kk);
+  std::vector<float> logp(ids.size());
+  emu::launch({static_cast<unsigned>(slots)}, {64}, k::slot_softmax_top_k<64>, &counts, 0, logits.data(), V, never.data(), kk, ids.data(),
+              logp.data());
+  for (int s = 0; s < slots; ++s) {
+    const float* row = logits.data() + static_cast<std::size_t>(s) * V;
+    std::vector<int> order(V);
+    for (int v = 0; v < V; ++v) order[v] = v;
+    auto value = [&](int v) { return never[v] ? -INFINITY : row[v]; };
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return value(a) > value(b); });
+    for (int j = 0; j < kk; ++j) REQUIRE(ids[s * kk + j] == order[j]);
+    for (int j = 1; j < kk; ++j) REQUIRE(logp[s * kk + j] <= logp[s * kk + j - 1]);
+  }
 }
 
 TEST_CASE("cuda kernels: GELU converts to bf16 element by element", "[cuda][emulated]") {

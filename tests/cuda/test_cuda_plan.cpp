@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -189,6 +190,18 @@ TEST_CASE("cuda math: candidate order is larger value, then smaller id; taken (N
     order.resize(static_cast<std::size_t>(k));
     REQUIRE(got == order);
   }
+}
+
+TEST_CASE("cuda math: order_key orders like the floats it encodes", "[cuda]") {
+  auto g = test::seeded_rng(3);
+  std::vector<float> v{-INFINITY, INFINITY, 0.0f, -1e-30f, 1e-30f, -3.5f, 3.5f, std::numeric_limits<float>::denorm_min()};
+  std::normal_distribution<float> d(0.0f, 100.0f);
+  for (int i = 0; i < 2000; ++i) v.push_back(d(g));
+  for (float a : v)
+    for (float b : {v[0], v[1], v[2], v[3], v[5], v[static_cast<std::size_t>(g() % v.size())]}) {
+      REQUIRE((a < b) == (cuda::detail::order_key(a) < cuda::detail::order_key(b)));
+      REQUIRE((a == b) == (cuda::detail::order_key(a) == cuda::detail::order_key(b)));
+    }
 }
 
 TEST_CASE("cuda math: GELU (tanh form) matches the formula in double", "[cuda]") {

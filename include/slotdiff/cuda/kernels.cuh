@@ -86,6 +86,74 @@ __device__ void block_best(float& v, int& i, float* vs, int* is) {
   __syncthreads();
 }
 
+/// Up to this k the top-k is a radix select (four passes of 8-bit histograms, whatever k); above it,
+/// k rounds of a block-wide argmax.
+inline constexpr int radix_top_k_max = 256;
+
+/// The k best of row[0, V) (ties: smaller id), written best first with their log-probabilities
+/// (value - lse) at ids[0, k), logp[0, k). Radix select of the k-th best key (detail::order_key),
+/// then every value above it plus, of those equal to it, as many as fit (the smallest ids when there
+/// are more), ordered by counting the better candidates. Requires: k <= radix_top_k_max.
+template <int Threads>
+__device__ void radix_top_k(const float* row, int V, int k, float lse, std::int32_t* ids, float* logp) {
+  __shared__ unsigned hist[256];
+  __shared__ unsigned sel_prefix;
+  __shared__ int sel_remaining, n_above, n_equal;
+  __shared__ float cand_v[radix_top_k_max];
+  __shared__ int cand_i[radix_top_k_max];
+  unsigned prefix = 0, mask = 0;
+  int remaining = k;  // how many of the keys matching `prefix` on its known digits are still to take
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    for (int b = threadIdx.x; b < 256; b += Threads) hist[b] = 0;
+    __syncthreads();
+    for (int v = threadIdx.x; v < V; v += Threads) {
+      const unsigned key = detail::order_key(row[v]);
+      if ((key & mask) == prefix) atomicAdd(&hist[(key >> shift) & 255u], 1u);
+    }
+    __syncthreads();
+    if (threadIdx.x == 0) {  // the digit where the k-th best falls, from the top
+      int above = 0, d = 255;
+      for (; d > 0 && above + static_cast<int>(hist[d]) < remaining; --d) above += static_cast<int>(hist[d]);
+      sel_prefix = prefix | (static_cast<unsigned>(d) << shift);
+      sel_remaining = remaining - above;
+      n_above = n_equal = 0;
+    }
+    __syncthreads();
+    prefix = sel_prefix;
+    remaining = sel_remaining;
+    mask |= 255u << shift;
+  }
+  // prefix is now the k-th best key: k - remaining keys lie above it, and `remaining` of those equal
+  // to it are taken.
+  for (int v = threadIdx.x; v < V; v += Threads) {
+    const unsigned key = detail::order_key(row[v]);
+    if (key > prefix) {
+      const int at = atomicAdd(&n_above, 1);
+      cand_v[at] = row[v], cand_i[at] = v;
+    } else if (key == prefix) {
+      atomicAdd(&n_equal, 1);
+    }
+  }
+  __syncthreads();
+  if (n_equal == remaining) {  // the usual case: every equal key fits
+    for (int v = threadIdx.x; v < V; v += Threads)
+      if (detail::order_key(row[v]) == prefix) {
+        const int at = atomicAdd(&n_above, 1);
+        cand_v[at] = row[v], cand_i[at] = v;
+      }
+  } else if (threadIdx.x == 0) {  // more equal keys than places: the smallest ids, in id order
+    for (int v = 0, at = k - remaining; v < V && at < k; ++v)
+      if (detail::order_key(row[v]) == prefix) cand_v[at] = row[v], cand_i[at++] = v;
+  }
+  __syncthreads();
+  for (int i = threadIdx.x; i < k; i += Threads) {
+    int place = 0;
+    for (int j = 0; j < k; ++j) place += detail::better_candidate(cand_v[j], cand_i[j], cand_v[i], cand_i[i]);
+    ids[place] = cand_i[i];
+    logp[place] = cand_v[i] - lse;
+  }
+}
+
 /// One warp per row r < bucket_rows: out[r] = Out(x[r] * rsqrt(mean(x[r]^2) + eps) * gain), Out bf16
 /// or fp32. Embed: first x[r] = embedding[ids[r]] (the fp32 table). Rows at or past counts->rows get
 /// zeros in x and out, so that padding never carries anything forward.
@@ -239,8 +307,9 @@ __global__ void gather_slot_queries(const batch_counts* counts, const std::int32
 
 /// One block per slot row of a logits slab (rows s0 + blockIdx.x): masks the never-inserted ids,
 /// takes the log-sum-exp, then either writes the log-probabilities back over the logits (k == 0) or
-/// picks the k best ids (ties: smaller id) and writes them with their log-probabilities at
-/// ids[s k .. s k + k), logp[...]. The row sits in shared memory (V floats, dynamic).
+/// picks the k best ids (ties: smaller id; radix_top_k up to radix_top_k_max, else k argmax rounds)
+/// and writes them with their log-probabilities at ids[s k .. s k + k), logp[...]. The row sits in
+/// shared memory (V floats, dynamic).
 template <int Threads>
 __global__ void __launch_bounds__(Threads) slot_softmax_top_k(const batch_counts* counts, int s0, float* logits, int V,
                                                               const unsigned char* never, int k, std::int32_t* ids, float* logp) {
@@ -262,6 +331,10 @@ __global__ void __launch_bounds__(Threads) slot_softmax_top_k(const batch_counts
   const float lse = m + logf(block_reduce<Threads, false>(sum, scratch));
   if (k == 0) {
     for (int v = threadIdx.x; v < V; v += Threads) g[v] = row[v] - lse;
+    return;
+  }
+  if (k <= radix_top_k_max) {
+    radix_top_k<Threads>(row, V, k, lse, ids + static_cast<std::size_t>(s) * k, logp + static_cast<std::size_t>(s) * k);
     return;
   }
   for (int r = 0; r < k; ++r) {

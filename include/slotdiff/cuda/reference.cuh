@@ -306,7 +306,7 @@ private:
       detail::check(cudaGetDevice(&device), "cudaGetDevice");
       int smem = 0;
       detail::check(cudaDeviceGetAttribute(&smem, cudaDevAttrMaxSharedMemoryPerBlockOptin, device), "cudaDeviceGetAttribute");
-      const std::size_t row_bytes = c.vocabulary_size * sizeof(float) + 1024;
+      const std::size_t row_bytes = c.vocabulary_size * sizeof(float) + 4096;  // + the kernel's static arrays (3.3 KB)
       if (row_bytes > static_cast<std::size_t>(smem))
         throw error("slotdiff: CUDA reference denoiser: a vocabulary of " + std::to_string(c.vocabulary_size) +
                     " ids needs " + std::to_string(row_bytes) + " bytes of shared memory per block; this device offers " +

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cmath>
+#include <cstring>
 
 #include "slotdiff/config.hpp"
 
@@ -40,6 +41,18 @@ SLOTDIFF_HOST_DEVICE inline bool better_candidate(float va, int ia, float vb, in
   if (va != va) return false;
   if (vb != vb) return true;
   return va > vb || (va == vb && ia < ib);
+}
+
+/// The float's bits as an unsigned key that orders like the float: larger float, larger key (-inf
+/// lowest; -0 just below +0). What the top-k's radix select counts on.
+SLOTDIFF_HOST_DEVICE inline unsigned order_key(float f) noexcept {
+#ifdef __CUDA_ARCH__
+  const unsigned u = __float_as_uint(f);
+#else
+  unsigned u;
+  std::memcpy(&u, &f, sizeof u);
+#endif
+  return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
 }
 
 }  // namespace slotdiff::cuda::detail
