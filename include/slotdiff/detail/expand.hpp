@@ -119,6 +119,28 @@ inline void expand_cells(columns c, expand_cursor& at, std::size_t stop, expand_
 
 #if SLOTDIFF_HAS_AVX2_KERNELS
 
+/// One block of 8 output cells [p, p + 8): old cells from the 8 cells ending at old_t/old_b, new
+/// tokens from the 8 cells ending at new_t (the dense tokens' + 8 offset), chosen by the block's flags,
+/// which it clears. Returns how many of the 8 were new.
+SLOTDIFF_TARGET_AVX2 __attribute__((always_inline)) inline unsigned expand_block_avx2(columns c, std::size_t p, const token_id* old_t,
+                                                                                      const step_index* old_b, const token_id* new_t,
+                                                                                      expand_scratch s, __m256 bornv) noexcept {
+  const __m256 fresh =
+      _mm256_castsi256_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(s.flags + p))));
+  const auto m = static_cast<unsigned>(_mm256_movemask_ps(fresh));
+  const __m256i lane = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(expand_table.lane[m].data())));
+  const __m256i ot = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(old_t - 8));
+  const __m256i ob = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(old_b - 8));
+  const __m256i nt = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(new_t - 8));
+  const __m256 tok = _mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(ot, lane)),
+                                      _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(nt, lane)), fresh);
+  const __m256 bir = _mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(ob, lane)), bornv, fresh);
+  _mm256_storeu_ps(reinterpret_cast<float*>(c.tokens + p), tok);
+  _mm256_storeu_ps(reinterpret_cast<float*>(c.births + p), bir);
+  _mm_storel_epi64(reinterpret_cast<__m128i*>(s.flags + p), _mm_setzero_si128());
+  return static_cast<unsigned>(std::popcount(m));
+}
+
 /// Blocks of 8 output cells ending at w while new cells remain, w >= 8 and r >= min_r. A block's
 /// old cells are read from src_t/src_b at [r - 8, r) (readable whenever r >= min_r).
 SLOTDIFF_TARGET_AVX2 inline void expand_blocks_avx2(columns c, const token_id* src_t, const step_index* src_b,
@@ -128,25 +150,10 @@ SLOTDIFF_TARGET_AVX2 inline void expand_blocks_avx2(columns c, const token_id* s
   std::ptrdiff_t r = at.r, jn = at.jn;
   std::size_t w = at.w;
   while (w >= 8 && jn != 0 && r >= min_r) {
-    const std::size_t p = w - 8;
-    const __m256 fresh =
-        _mm256_castsi256_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(s.flags + p))));
-    const auto m = static_cast<unsigned>(_mm256_movemask_ps(fresh));
-    const __m256i lane =
-        _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(expand_table.lane[m].data())));
-    const __m256i ot = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src_t + (r - 8)));
-    const __m256i ob = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src_b + (r - 8)));
-    const __m256i nt = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s.tokens + jn));  // [jn - 8, jn) + 8
-    const int cnt = std::popcount(m);
+    w -= 8;
+    const auto cnt = static_cast<std::ptrdiff_t>(expand_block_avx2(c, w, src_t + r, src_b + r, s.tokens + jn + 8, s, bornv));
     r -= 8 - cnt;
     jn -= cnt;
-    const __m256 tok = _mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(ot, lane)),
-                                        _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(nt, lane)), fresh);
-    const __m256 bir = _mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(ob, lane)), bornv, fresh);
-    _mm256_storeu_ps(reinterpret_cast<float*>(c.tokens + p), tok);
-    _mm256_storeu_ps(reinterpret_cast<float*>(c.births + p), bir);
-    _mm_storel_epi64(reinterpret_cast<__m128i*>(s.flags + p), _mm_setzero_si128());
-    w = p;
   }
   at = {r, w, jn};
 }
@@ -158,24 +165,9 @@ SLOTDIFF_TARGET_AVX2 inline void expand_bulk_avx2(columns c, expand_cursor& at, 
   const __m256 bornv = _mm256_castsi256_ps(_mm256_set1_epi32(born));
   std::size_t r = static_cast<std::size_t>(at.r), jn = static_cast<std::size_t>(at.jn), w = at.w;
   for (; w > first_new && r >= 8; w -= 8) {
-    const std::size_t p = w - 8;
-    const __m256 fresh =
-        _mm256_castsi256_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(s.flags + p))));
-    const auto m = static_cast<unsigned>(_mm256_movemask_ps(fresh));
-    const __m256i lane =
-        _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(expand_table.lane[m].data())));
-    const __m256i ot = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c.tokens + r - 8));
-    const __m256i ob = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c.births + r - 8));
-    const __m256i nt = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s.tokens + jn));  // [jn - 8, jn) + 8
-    const auto cnt = static_cast<std::size_t>(std::popcount(m));
+    const std::size_t cnt = expand_block_avx2(c, w - 8, c.tokens + r, c.births + r, s.tokens + jn + 8, s, bornv);
     r -= 8 - cnt;
     jn -= cnt;
-    const __m256 tok = _mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(ot, lane)),
-                                        _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(nt, lane)), fresh);
-    const __m256 bir = _mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(ob, lane)), bornv, fresh);
-    _mm256_storeu_ps(reinterpret_cast<float*>(c.tokens + p), tok);
-    _mm256_storeu_ps(reinterpret_cast<float*>(c.births + p), bir);
-    _mm_storel_epi64(reinterpret_cast<__m128i*>(s.flags + p), _mm_setzero_si128());
   }
   at = {static_cast<std::ptrdiff_t>(r), w, static_cast<std::ptrdiff_t>(jn)};
 }
