@@ -74,11 +74,23 @@ inline batch_scan scan_batch_serial(std::span<const insertion> batch, std::size_
 }
 
 #if SLOTDIFF_HAS_AVX2_KERNELS
+/// Insertions j..j+3 in 64-bit lanes j, j+2 | j+1, j+3: their slots, their token qwords (the token in
+/// the low half), and the slots of the insertions just before them. Requires: at[-1] readable.
+struct four_insertions {
+  __m256i slot, token, prev;
+};
+SLOTDIFF_TARGET_AVX2 inline four_insertions load_four_avx2(const insertion* at) noexcept {
+  static_assert(sizeof(insertion) == 16 && offsetof(insertion, slot) == 0 && offsetof(insertion, token) == 8);
+  using pair = const __m256i*;  // one 32-byte load reads two insertions
+  const __m256i a = _mm256_loadu_si256(pair(at)), b = _mm256_loadu_si256(pair(at + 2));
+  return {_mm256_unpacklo_epi64(a, b), _mm256_unpackhi_epi64(a, b),
+          _mm256_unpacklo_epi64(_mm256_loadu_si256(pair(at - 1)), _mm256_loadu_si256(pair(at + 1)))};
+}
+
 /// scan_batch_serial, 4 insertions per step (GCC does not vectorise the serial loops over the
 /// 16-byte insertion records). Requires: cpu_has_avx2().
 SLOTDIFF_TARGET_AVX2 inline batch_scan scan_batch_avx2(std::span<const insertion> batch, std::size_t slots,
                                                       token_id vocab) noexcept {
-  static_assert(sizeof(insertion) == 16 && offsetof(insertion, slot) == 0 && offsetof(insertion, token) == 8);
   const std::size_t k = batch.size();
   if (k < 9 || vocab <= 0) return scan_batch_serial(batch, slots, vocab);
   // Unsigned comparisons as signed ones on values with the sign bit flipped.
@@ -89,17 +101,9 @@ SLOTDIFF_TARGET_AVX2 inline batch_scan scan_batch_avx2(std::span<const insertion
       _mm256_set1_epi32(static_cast<int>((static_cast<std::uint32_t>(vocab) - 1u) ^ 0x80000000u));
   __m256i bad_slot = _mm256_setzero_si256(), bad_token = _mm256_setzero_si256();
   __m256i rising = _mm256_set1_epi32(-1);
-  const insertion* at = batch.data();
-  using pair = const __m256i*;  // one 32-byte load reads two insertions
   std::size_t j = 1;
   for (; j + 4 <= k; j += 4) {
-    // Lanes hold insertions j, j+2 | j+1, j+3 (64-bit slots; tokens in the low half of each qword).
-    const __m256i a = _mm256_loadu_si256(pair(at + j));
-    const __m256i b = _mm256_loadu_si256(pair(at + j + 2));
-    const __m256i slot = _mm256_unpacklo_epi64(a, b);
-    const __m256i token = _mm256_unpackhi_epi64(a, b);
-    const __m256i prev =  // the slots before them
-        _mm256_unpacklo_epi64(_mm256_loadu_si256(pair(at + j - 1)), _mm256_loadu_si256(pair(at + j + 1)));
+    const auto [slot, token, prev] = load_four_avx2(batch.data() + j);
     bad_slot = _mm256_or_si256(bad_slot, _mm256_cmpgt_epi64(_mm256_xor_si256(slot, flip64), max_slot));
     bad_token = _mm256_or_si256(bad_token, _mm256_cmpgt_epi32(_mm256_xor_si256(token, flip32), max_token));
     rising = _mm256_and_si256(rising, _mm256_cmpgt_epi64(slot, prev));  // slots below 2^63 here if valid

@@ -217,7 +217,6 @@ template <class Layout>
 SLOTDIFF_TARGET_AVX2 inline bool scan_scatter_avx2(std::span<const insertion> batch, std::size_t n, token_id vocab,
                                                    expand_scratch s) noexcept {
   static_assert(linear_gap<Layout>::known);
-  static_assert(sizeof(insertion) == 16 && offsetof(insertion, slot) == 0 && offsetof(insertion, token) == 8);
   constexpr int add = linear_gap<Layout>::add, shift = linear_gap<Layout>::shift;
   const std::size_t k = batch.size(), slots = Layout::slot_count(n);
   if (n == 0 || k < 9 || vocab <= 0) return false;
@@ -230,16 +229,9 @@ SLOTDIFF_TARGET_AVX2 inline bool scan_scatter_avx2(std::span<const insertion> ba
   // out(j) = ((slot + add) >> shift) + j = (slot + add + (j << shift)) >> shift
   __m256i index = _mm256_setr_epi64x(add + (1 << shift), add + (3 << shift), add + (2 << shift), add + (4 << shift));
   const __m256i step = _mm256_set1_epi64x(4 << shift);  // lanes: j, j+2 | j+1, j+3
-  const insertion* at = batch.data();
-  using pair = const __m256i*;  // one 32-byte load reads two insertions
   std::size_t j = 1;
   for (; j + 4 <= k; j += 4) {
-    // Lanes hold insertions j, j+2 | j+1, j+3 (64-bit slots; tokens in the low half of each qword).
-    const __m256i a = _mm256_loadu_si256(pair(at + j));
-    const __m256i b = _mm256_loadu_si256(pair(at + j + 2));
-    const __m256i slot = _mm256_unpacklo_epi64(a, b);
-    const __m256i prev =  // the slots before them
-        _mm256_unpacklo_epi64(_mm256_loadu_si256(pair(at + j - 1)), _mm256_loadu_si256(pair(at + j + 1)));
+    const auto [slot, token_qwords, prev] = load_four_avx2(batch.data() + j);
     rising = _mm256_and_si256(rising, _mm256_cmpgt_epi64(slot, prev));
     const __m256i cell = _mm256_and_si256(_mm256_srli_epi64(_mm256_add_epi64(slot, index), shift), wrap);
     index = _mm256_add_epi64(index, step);
@@ -248,7 +240,7 @@ SLOTDIFF_TARGET_AVX2 inline bool scan_scatter_avx2(std::span<const insertion> ba
     s.flags[_mm256_extract_epi64(cell, 2)] = 0xff;
     s.flags[_mm256_extract_epi64(cell, 3)] = 0xff;
     // Tokens as dwords j, _, j+2, _ | j+1, _, j+3, _: one permute puts j..j+3 in the low half.
-    const __m256i tokens = _mm256_permutevar8x32_epi32(_mm256_unpackhi_epi64(a, b), pick_tokens);
+    const __m256i tokens = _mm256_permutevar8x32_epi32(token_qwords, pick_tokens);
     top_token = _mm256_max_epu32(top_token, tokens);  // a negative id counts as a huge one
     _mm_storeu_si128(reinterpret_cast<__m128i*>(s.tokens + 8 + j), _mm256_castsi256_si128(tokens));
   }
