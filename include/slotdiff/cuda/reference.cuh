@@ -71,26 +71,30 @@ inline void check(cublasStatus_t e, const char* what) {
   if (e != CUBLAS_STATUS_SUCCESS) throw cuda_error(std::string("slotdiff: cuBLAS ") + what + " failed: " + cublasGetStatusString(e));
 }
 
-/// Device memory for `count` T, released with the object; grows, never shrinks.
-template <class T>
-class device_array {
+/// `count` T of device memory, or of page-locked host memory (Pinned: what a captured copy reads and
+/// writes), released with the object; grows, never shrinks.
+template <class T, bool Pinned = false>
+class cuda_memory {
 public:
-  device_array() = default;
-  device_array(const device_array&) = delete;
-  device_array& operator=(const device_array&) = delete;
-  ~device_array() { cudaFree(p_); }
+  cuda_memory() = default;
+  cuda_memory(const cuda_memory&) = delete;
+  cuda_memory& operator=(const cuda_memory&) = delete;
+  ~cuda_memory() { release(); }
 
   /// Returns true when it had to reallocate (the old contents are gone).
   bool reserve(std::size_t count) {
     if (count <= n_) return false;
-    cudaFree(p_);
-    p_ = nullptr;
-    n_ = 0;
-    check(cudaMalloc(&p_, std::max<std::size_t>(count, 1) * sizeof(T)), "cudaMalloc");
+    release();
+    void* p = nullptr;
+    const std::size_t bytes = std::max<std::size_t>(count, 1) * sizeof(T);
+    check(Pinned ? cudaMallocHost(&p, bytes) : cudaMalloc(&p, bytes), Pinned ? "cudaMallocHost" : "cudaMalloc");
+    p_ = static_cast<T*>(p);
     n_ = count;
     return true;
   }
-  void upload(std::span<const T> host) {
+  void upload(std::span<const T> host)
+    requires(!Pinned)
+  {
     reserve(host.size());
     check(cudaMemcpy(p_, host.data(), host.size_bytes(), cudaMemcpyHostToDevice), "cudaMemcpy (weights)");
   }
@@ -98,32 +102,18 @@ public:
   std::size_t size() const noexcept { return n_; }
 
 private:
+  void release() noexcept {
+    if (Pinned) cudaFreeHost(p_);
+    else cudaFree(p_);
+    p_ = nullptr;
+    n_ = 0;
+  }
   T* p_ = nullptr;
   std::size_t n_ = 0;
 };
-
-/// Page-locked host memory (what a captured copy needs), released with the object.
-class pinned_bytes {
-public:
-  pinned_bytes() = default;
-  pinned_bytes(const pinned_bytes&) = delete;
-  pinned_bytes& operator=(const pinned_bytes&) = delete;
-  ~pinned_bytes() { cudaFreeHost(p_); }
-  bool reserve(std::size_t bytes) {
-    if (bytes <= n_) return false;
-    cudaFreeHost(p_);
-    p_ = nullptr;
-    n_ = 0;
-    check(cudaMallocHost(&p_, std::max<std::size_t>(bytes, 1)), "cudaMallocHost");
-    n_ = bytes;
-    return true;
-  }
-  unsigned char* get() const noexcept { return static_cast<unsigned char*>(p_); }
-
-private:
-  void* p_ = nullptr;
-  std::size_t n_ = 0;
-};
+template <class T>
+using device_array = cuda_memory<T>;
+using pinned_bytes = cuda_memory<unsigned char, true>;
 
 inline std::vector<__nv_bfloat16> to_bf16(std::span<const float> v) {
   std::vector<__nv_bfloat16> out(v.size());
