@@ -15,6 +15,7 @@
 // as their serial twin. insert_backward picks between them.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstddef>
@@ -173,10 +174,15 @@ SLOTDIFF_TARGET_AVX2 inline void expand_bulk_avx2(columns c, expand_cursor& at, 
 }
 
 /// The vectorised merge after the batch is scattered into `s` (scatter_batch or scan_scatter_avx2);
-/// `first_gap` is the batch's first gap. Same result as merge_backward. Requires: cpu_has_avx2().
-inline void expand_backward_avx2(columns c, std::size_t n, std::size_t k, std::size_t first_gap, step_index born,
-                                 expand_scratch s) noexcept {
-  expand_cursor at{static_cast<std::ptrdiff_t>(n), n + k, static_cast<std::ptrdiff_t>(k)};
+/// `first_gap` and `last_gap` are the batch's first and last gaps. Same result as merge_backward.
+/// Requires: cpu_has_avx2().
+inline void expand_backward_avx2(columns c, std::size_t n, std::size_t k, std::size_t first_gap,
+                                 std::size_t last_gap, step_index born, expand_scratch s) noexcept {
+  // The cells right of the last gap only shift by k: one memmove per column, then the blocks start
+  // at the last new cell.
+  move_cells(c.tokens + last_gap + k, c.tokens + last_gap, n - last_gap);
+  move_cells(c.births + last_gap + k, c.births + last_gap, n - last_gap);
+  expand_cursor at{static_cast<std::ptrdiff_t>(last_gap), last_gap + k, static_cast<std::ptrdiff_t>(k)};
   // Cell by cell down to a 32-byte boundary of the token column, so that the blocks' stores do not
   // straddle cache lines.
   const auto misalign = (reinterpret_cast<std::uintptr_t>(c.tokens + at.w) % 32) / sizeof(token_id);
@@ -268,11 +274,12 @@ SLOTDIFF_TARGET_AVX2 inline bool scan_scatter_avx2(std::span<const insertion> ba
 
 #endif  // SLOTDIFF_HAS_AVX2_KERNELS
 
-/// Whether the AVX2 expand beats merge_backward: its cost grows with the cells right of the first
-/// gap (in blocks of 8), merge_backward's with the number of insertions (a branchy step each) plus
-/// one memmove of those cells.
-inline bool expand_wins(std::size_t n, std::size_t k, std::size_t first_gap) noexcept {
-  return n >= 8 && 64 * k >= n - first_gap + k;
+/// Whether the AVX2 expand beats merge_backward: both memmove the cells right of the last gap; then
+/// the expand's cost grows with the cells from the first gap to the last (in blocks of 8),
+/// merge_backward's with the number of insertions (a branchy step each) plus one memmove of those
+/// cells.
+inline bool expand_wins(std::size_t n, std::size_t k, std::size_t first_gap, std::size_t last_gap) noexcept {
+  return n >= 8 && 64 * k >= last_gap - first_gap + k;
 }
 
 /// The in-place merge of merge_backward (same contract), by the fastest kernel available.
@@ -283,12 +290,12 @@ inline void insert_backward(columns c, std::size_t n, std::span<const insertion>
   const std::size_t k = sorted.size();
   const expand_path forced = forced_expand_path();
   const bool vector = forced == expand_path::avx2 ||
-                      (forced == expand_path::automatic && k != 0 && expand_wins(n, k, gap(sorted[0])));
+                      (forced == expand_path::automatic && k != 0 && expand_wins(n, k, gap(sorted[0]), gap(sorted[k - 1])));
   if (vector && cpu_has_avx2()) {
     const expand_scratch s = expand_scratch_for(n + k, k);
     if (s.flags != nullptr) {
       scatter_batch(s, sorted, gap);
-      expand_backward_avx2(c, n, k, gap(sorted[0]), born, s);
+      expand_backward_avx2(c, n, k, gap(sorted[0]), gap(sorted[k - 1]), born, s);
       return;
     }
   }
@@ -308,8 +315,10 @@ inline bool fused_expand(std::span<const insertion> batch, std::size_t n, token_
     const std::size_t k = batch.size();
     const expand_path forced = forced_expand_path();
     if (forced == expand_path::serial || k < 9 || n < 8 || !cpu_has_avx2()) return false;
-    // (A slot out of range only misleads this guess; the scan refuses the batch.)
-    if (forced != expand_path::avx2 && !expand_wins(n, k, Layout::gap_of(batch[0].slot, n))) return false;
+    // (A slot out of range or out of order only misleads this guess; the scan refuses the batch.)
+    const auto gap = [n](const insertion& i) { return Layout::gap_of(i.slot, n); };
+    if (forced != expand_path::avx2 && !expand_wins(n, k, gap(batch[0]), std::max(gap(batch[0]), gap(batch[k - 1]))))
+      return false;
     const expand_scratch s = expand_scratch_for(n + k, k);
     if (s.flags == nullptr || !scan_scatter_avx2<Layout>(batch, n, vocab, s)) return false;
     columns c;
@@ -319,7 +328,7 @@ inline bool fused_expand(std::span<const insertion> batch, std::size_t n, token_
       std::memset(s.flags, 0, n + k);
       throw;
     }
-    expand_backward_avx2(c, n, k, Layout::gap_of(batch[0].slot, n), born, s);
+    expand_backward_avx2(c, n, k, gap(batch[0]), gap(batch[k - 1]), born, s);
     return true;
   }
 #endif
