@@ -176,6 +176,24 @@ void bm_memmove_floor(benchmark::State& state) {
   set_counters(state, n, k, reps);
 }
 
+// Not a floor but the other fixed cost of a checked step: detail::checked_batch alone (one pass that
+// validates the batch and finds it sorted, reading the 16-byte insertion records), timed like the
+// steps. A contiguous sequence's step costs at least about this plus the memmove floor.
+void bm_check_batch(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const auto batch = make_batch(n, batch_size(n, static_cast<int>(state.range(1))), pattern::uniform, 42 + n);
+  const std::size_t reps = steps_per_iter(n);
+  std::vector<insertion> scratch;
+  for (auto _ : state) {
+    const double t0 = thread_seconds();
+    for (std::size_t i = 0; i < reps; ++i) {
+      benchmark::DoNotOptimize(detail::checked_batch<side_slots>(batch, n, unbounded_vocabulary, scratch).data());
+    }
+    state.SetIterationTime(thread_seconds() - t0);
+  }
+  set_counters(state, n, batch.size(), reps);
+}
+
 // The editor-like run: many steps of k = 1, each at or right after the previous insertion point.
 template <class Seq>
 void bm_editor(benchmark::State& state) {
@@ -215,6 +233,11 @@ void step_args(benchmark::internal::Benchmark* b, bool baseline) {
 }  // namespace
 
 BENCHMARK(bm_memmove_floor)->Apply([](auto* b) {
+  for (std::int64_t n : {64, 1024, 16384, 262144})
+    for (int k = 0; k < 4; ++k) b->Args({n, k, 0});
+  b->ArgNames({"n", "k", "pattern"})->UseManualTime();
+});
+BENCHMARK(bm_check_batch)->Apply([](auto* b) {
   for (std::int64_t n : {64, 1024, 16384, 262144})
     for (int k = 0; k < 4; ++k) b->Args({n, k, 0});
   b->ArgNames({"n", "k", "pattern"})->UseManualTime();

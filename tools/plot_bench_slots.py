@@ -20,6 +20,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 K_NAMES = {0: "1", 1: "n/8", 2: "n/2", 3: "max"}
 PATTERNS = {0: "uniform", 1: "clustered", 2: "single_point"}
+BASELINES = {"bm_vector_insert": "vector::insert", "bm_memmove_floor": "memmove floor", "bm_check_batch": "check batch"}
+PER_STEP = ("memmove floor", "check batch")  # measured once per (n, k), not per pattern
 
 
 def load(path):
@@ -34,10 +36,11 @@ def load(path):
         if m:
             editor[m.group(1)] = b["items_per_second"]
             continue
-        m = re.match(r"(bm_step<(\w+)<side_slots>>|bm_vector_insert|bm_memmove_floor)/n:(\d+)/k:(\d)/pattern:(\d)", name)
+        m = re.match(r"(bm_step<(\w+)<side_slots>>|bm_vector_insert|bm_memmove_floor|bm_check_batch)/n:(\d+)/k:(\d)/pattern:(\d)",
+                     name)
         if not m:
             continue
-        impl = m.group(2) or ("vector::insert" if "insert" in m.group(1) else "memmove floor")
+        impl = m.group(2) or BASELINES[m.group(1)]
         n, k, p = int(m.group(3)), int(m.group(4)), int(m.group(5))
         unit = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[b["time_unit"]]
         steps[(impl, n, k, p)] = b["real_time"] * unit / b["steps_per_iter"]
@@ -46,7 +49,8 @@ def load(path):
 
 def main(src, png):
     steps, editor = load(src)
-    impls = ["vector_slots", "devector_slots", "gap_buffer_slots", "gapped_slots", "vector::insert", "memmove floor"]
+    impls = ["vector_slots", "devector_slots", "gap_buffer_slots", "gapped_slots", "vector::insert", "memmove floor",
+             "check batch"]
     ns = sorted({key[1] for key in steps})
 
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.5), sharey=True)
@@ -69,7 +73,7 @@ def main(src, png):
     for n in ns:
         for k in range(4):
             for p in range(3):
-                row = [steps.get((i, n, k, p if i != "memmove floor" else 0)) for i in impls]
+                row = [steps.get((i, n, k, 0 if i in PER_STEP else p)) for i in impls]
                 if all(v is None for v in row[:4]):
                     continue
                 cells = ["-" if v is None else f"{v * 1e6:.3g}" for v in row]
@@ -92,12 +96,15 @@ def targets(steps, editor, seqs):
                  if (i, n, 1, 0) in steps]
         print(f"- k = n/8 uniform vs repeated vector::insert ({base * 1e6:.3g} us): " + ", ".join(parts))
     floor = steps.get(("memmove floor", n, 2, 0))
+    check = steps.get(("check batch", n, 2, 0))
+    if floor and check:
+        print(f"- k = n/2: checking the batch alone {check * 1e6:.3g} us = {check / floor:.2f}x the memmove floor")
     for p in (0, 1, 2):
         have = [(steps[(i, n, 2, p)], i) for i in seqs if (i, n, 2, p) in steps]
         if floor and have:
             t, best = min(have)
             print(f"- k = n/2 {PATTERNS[p]}: best {best} {t * 1e6:.3g} us vs memmove floor {floor * 1e6:.3g} us "
-                  f"({t / floor:.2f}x)")
+                  f"({t / floor:.2f}x)" + (f", vs floor + check {t / (floor + check):.2f}x" if check else ""))
     if "gap_buffer_slots" in editor and "vector_slots" in editor:
         print(f"- editor-like run: gap_buffer_slots / vector_slots = "
               f"{editor['gap_buffer_slots'] / editor['vector_slots']:,.0f}x")
