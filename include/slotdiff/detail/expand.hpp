@@ -278,8 +278,9 @@ SLOTDIFF_TARGET_AVX2 inline bool scan_scatter_avx2(std::span<const insertion> ba
 /// the expand's cost grows with the cells from the first gap to the last (in blocks of 8),
 /// merge_backward's with the number of insertions (a branchy step each) plus one memmove of those
 /// cells.
+/// Requires nothing of the gaps: a last gap before the first (an unsorted batch) counts as no win.
 inline bool expand_wins(std::size_t n, std::size_t k, std::size_t first_gap, std::size_t last_gap) noexcept {
-  return n >= 8 && 64 * k >= last_gap - first_gap + k;
+  return n >= 8 && last_gap >= first_gap && 64 * k >= last_gap - first_gap + k;
 }
 
 /// The in-place merge of merge_backward (same contract), by the fastest kernel available.
@@ -317,8 +318,7 @@ inline bool fused_expand(std::span<const insertion> batch, std::size_t n, token_
     if (forced == expand_path::serial || k < 9 || n < 8 || !cpu_has_avx2()) return false;
     // (A slot out of range or out of order only misleads this guess; the scan refuses the batch.)
     const auto gap = [n](const insertion& i) { return Layout::gap_of(i.slot, n); };
-    if (forced != expand_path::avx2 && !expand_wins(n, k, gap(batch[0]), std::max(gap(batch[0]), gap(batch[k - 1]))))
-      return false;
+    if (forced != expand_path::avx2 && !expand_wins(n, k, gap(batch[0]), gap(batch[k - 1]))) return false;
     const expand_scratch s = expand_scratch_for(n + k, k);
     if (s.flags == nullptr || !scan_scatter_avx2<Layout>(batch, n, vocab, s)) return false;
     columns c;
