@@ -126,5 +126,30 @@ inline void __syncthreads() { emu::block_barrier->arrive_and_wait(); }
 inline float __shfl_xor_sync(unsigned, float v, int mask) { return emu::exchange(v, static_cast<int>(threadIdx.x % 32) ^ mask); }
 inline int __shfl_xor_sync(unsigned, int v, int mask) { return emu::exchange(v, static_cast<int>(threadIdx.x % 32) ^ mask); }
 inline float __shfl_sync(unsigned, float v, int src) { return emu::exchange(v, src); }
+inline int __shfl_sync(unsigned, int v, int src) { return emu::exchange(v, src); }
+inline unsigned __shfl_sync(unsigned, unsigned v, int src) { return static_cast<unsigned>(emu::exchange(static_cast<int>(v), src)); }
+/// Lanes below `delta` keep their own value, as on the device.
+inline float __shfl_up_sync(unsigned, float v, unsigned delta) {
+  const int lane = static_cast<int>(threadIdx.x % 32), from = lane - static_cast<int>(delta);
+  const float r = emu::exchange(v, from < 0 ? lane : from);
+  return r;
+}
+inline int __shfl_up_sync(unsigned, int v, unsigned delta) {
+  const int lane = static_cast<int>(threadIdx.x % 32), from = lane - static_cast<int>(delta);
+  return emu::exchange(v, from < 0 ? lane : from);
+}
+/// Bit l set where lane l's predicate holds (every lane of the warp takes part, as the kernels do).
+inline unsigned __ballot_sync(unsigned, bool p) {
+  emu::warp_exchange& w = *emu::warps[threadIdx.x / 32];
+  w.i[threadIdx.x % 32] = p ? 1 : 0;
+  w.bar.arrive_and_wait();
+  unsigned bits = 0;
+  for (int l = 0; l < 32; ++l) bits |= static_cast<unsigned>(w.i[l] != 0) << l;
+  w.bar.arrive_and_wait();
+  return bits;
+}
+inline void __syncwarp(unsigned = 0xffffffffu) { emu::warps[threadIdx.x / 32]->bar.arrive_and_wait(); }
+inline int __popc(unsigned x) { return __builtin_popcount(x); }
+inline int __ffs(int x) { return __builtin_ffs(x); }
 inline unsigned atomicAdd(unsigned* p, unsigned v) { return std::atomic_ref<unsigned>(*p).fetch_add(v); }
 inline int atomicAdd(int* p, int v) { return std::atomic_ref<int>(*p).fetch_add(v); }

@@ -212,6 +212,105 @@ TEST_CASE("cuda kernels: log-softmax + top-k (radix select) per slot, ties to th
     for (int v = 0; v < V; ++v) REQUIRE(work[static_cast<std::size_t>(s) * V + v] == logits[static_cast<std::size_t>(s) * V + v]);
 }
 
+namespace {
+
+/// The plain reference of a slot's top-k: ids by value (never-inserted ids at -inf), ties to the
+/// smaller id (a stable sort), and the log-sum-exp in double over the ids that are not masked.
+struct top_k_reference {
+  std::vector<int> order;
+  double lse;
+  top_k_reference(const float* row, const std::vector<unsigned char>& never) {
+    const int V = static_cast<int>(never.size());
+    double m = -INFINITY, z = 0;
+    for (int v = 0; v < V; ++v)
+      if (!never[v]) m = std::max(m, double(row[v]));
+    for (int v = 0; v < V; ++v)
+      if (!never[v]) z += std::exp(double(row[v]) - m);
+    lse = m + std::log(z);
+    order.resize(V);
+    for (int v = 0; v < V; ++v) order[v] = v;
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+      return (never[a] ? -INFINITY : row[a]) > (never[b] ? -INFINITY : row[b]);
+    });
+  }
+};
+
+/// Runs slot_top_k_sweep<Threads> over `slots` rows of a bucket and checks every written pair
+/// against top_k_reference; rows past the count stay untouched.
+template <int Threads>
+void check_sweep(const std::vector<float>& logits, int V, int slots, int bucket, const std::vector<unsigned char>& never, int kk) {
+  INFO("V = " << V << ", k = " << kk << ", block " << Threads);
+  const k::batch_counts counts{0, slots, 0, 0};
+  std::vector<std::int32_t> ids(static_cast<std::size_t>(bucket) * kk, -5);
+  std::vector<float> logp(ids.size(), 7.0f);
+  emu::launch({static_cast<unsigned>(bucket)}, {Threads}, k::slot_top_k_sweep<Threads>, &counts, 0, logits.data(), V, never.data(), kk,
+              ids.data(), logp.data());
+  for (int s = 0; s < bucket; ++s) {
+    if (s >= slots) {
+      for (int j = 0; j < kk; ++j) REQUIRE(ids[s * kk + j] == -5);
+      continue;
+    }
+    const float* row = logits.data() + static_cast<std::size_t>(s) * V;
+    const top_k_reference ref(row, never);
+    for (int j = 0; j < kk; ++j) {
+      REQUIRE(ids[s * kk + j] == ref.order[j]);
+      const int v = ref.order[j];
+      const double want = (never[v] ? -INFINITY : double(row[v])) - ref.lse;
+      if (std::isinf(want)) REQUIRE((std::isinf(logp[s * kk + j]) && logp[s * kk + j] < 0));
+      else REQUIRE(std::abs(logp[s * kk + j] - want) <= 2e-5 * (1 + std::abs(want)));
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("cuda kernels: the one-sweep top-k (k <= 32) equals a stable sort and a double log-sum-exp", "[cuda][emulated][sweep]") {
+  auto g = test::seeded_rng(6);
+  SECTION("many ties, masked ids, k from 1 to 32, V not a multiple of 32") {
+    const int V = 1000, slots = 3, bucket = 5;
+    std::vector<unsigned char> never(V, 0);
+    never[0] = never[1] = never[2] = never[517] = 1;
+    std::vector<float> logits(static_cast<std::size_t>(bucket) * V);
+    for (float& x : logits) x = static_cast<float>(static_cast<int>(g() % 40) - 20) / 4.0f;  // each value ~25 times
+    for (int kk : {1, 2, 7, 16, 31, 32}) check_sweep<256>(logits, V, slots, bucket, never, kk);
+  }
+  SECTION("continuous values, rows in rising, falling and random order, the top ids at the row's ends") {
+    const int V = 4099, slots = 3;
+    std::vector<unsigned char> never(V, 0);
+    never[4] = 1;
+    std::vector<float> logits = normal(g, static_cast<std::size_t>(slots) * V, 3.0f);
+    for (int v = 0; v < V; ++v) logits[v] = static_cast<float>(v) * 0.01f;            // rising: every batch inserts
+    for (int v = 0; v < V; ++v) logits[V + v] = static_cast<float>(V - v) * 0.01f;     // falling: the first batch holds all
+    logits[2 * V + V - 1] = 40.0f;                                                   // the best is the last id
+    logits[2 * V + 0] = 39.0f;
+    for (int kk : {1, 16, 32}) check_sweep<256>(logits, V, slots, slots, never, kk);
+    check_sweep<128>(logits, V, slots, slots, never, 16);
+  }
+  SECTION("tiny vocabularies: fewer ids than lanes, k = V, one id") {
+    for (int V : {1, 5, 20, 32, 33}) {
+      std::vector<unsigned char> never(V, 0);
+      if (V > 3) never[V / 2] = 1;  // a masked id is still a candidate (at -inf) when k = V
+      std::vector<float> logits(static_cast<std::size_t>(2) * V);
+      for (float& x : logits) x = static_cast<float>(static_cast<int>(g() % 5));
+      for (int kk : {1, std::min(V, 32)}) check_sweep<256>(logits, V, 2, 2, never, kk);
+    }
+  }
+  SECTION("every value equal: the smallest ids, in id order") {
+    const int V = 777;
+    std::vector<unsigned char> never(V, 0);
+    std::vector<float> logits(V, 1.5f);
+    check_sweep<256>(logits, V, 1, 1, never, 32);
+  }
+  SECTION("large magnitudes (no overflow in the log-sum-exp), negative rows") {
+    const int V = 513;
+    std::vector<unsigned char> never(V, 0);
+    std::vector<float> logits = normal(g, static_cast<std::size_t>(2) * V, 1.0f);
+    for (int v = 0; v < V; ++v) logits[v] = logits[v] * 1e4f + 3e4f;
+    for (int v = 0; v < V; ++v) logits[V + v] = logits[V + v] - 500.0f;
+    check_sweep<256>(logits, V, 2, 2, never, 8);
+  }
+}
+
 TEST_CASE("cuda kernels: top-k above the radix limit takes the argmax rounds, same order", "[cuda][emulated]") {
   auto g = test::seeded_rng(5);
   const int V = 300, kk = k::radix_top_k_max + 4, slots = 2;

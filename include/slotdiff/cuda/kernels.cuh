@@ -154,6 +154,118 @@ __device__ void radix_top_k(const float* row, int V, int k, float lse, std::int3
   }
 }
 
+/// Up to this k the top-k takes slot_top_k_sweep (one read of each logit); above it, and for the
+/// full log-probabilities, slot_softmax_top_k.
+inline constexpr int sweep_top_k_max = 32;
+
+/// Folds x into a running (max m, sum of exp(. - m)) pair (Milakov & Gimelshein 2018). -inf values
+/// (never-inserted ids) add nothing; NaN is not expected (the weights are checked finite).
+__device__ inline void online_lse_add(float x, float& m, float& sum) {
+  if (x > m) {
+    sum = sum * expf(m - x) + 1.0f;  // exp(-inf) = 0 while nothing was seen
+    m = x;
+  } else if (x > -INFINITY) {
+    sum += expf(x - m);
+  }
+}
+
+/// One sweep per slot row of a logits slab (row blockIdx.x, slot s0 + blockIdx.x), k <= 32: each
+/// logit is read once from global memory (the slab sits in L2 after the product). Warp w takes the
+/// ids w 32 + lane, then Threads further on, and keeps
+///   - per lane, a running maximum and sum of exponentials (online log-sum-exp);
+///   - per warp, its k best (value, id) so far as a list sorted best first, entry j in lane j:
+///     a ballot finds the lanes whose value beats the list's k-th entry; each such value is
+///     inserted at its place (a ballot counts the entries better than it) and the entries after it
+///     move one lane up.
+/// The warps' lists (each sorted) are then merged by rank: an entry's place in the row's top-k is
+/// its index in its list plus, for every other list, how many of its entries are better (a binary
+/// search), so every thread places one entry, with no sort. Ties go to the smaller id
+/// (detail::better_candidate), exactly as on the CPU. Writes ids[s k + j], logp[s k + j] = value - lse
+/// for j < k. Requires: 1 <= k <= min(sweep_top_k_max, V). Cost: V loads, V expf per row, plus
+/// about k ln(V / (32 k)) insertions per warp for a row in random order.
+template <int Threads>
+__global__ void __launch_bounds__(Threads) slot_top_k_sweep(const batch_counts* counts, int s0, const float* __restrict__ logits, int V,
+                                                            const unsigned char* __restrict__ never, int k, std::int32_t* ids,
+                                                            float* logp) {
+  static_assert(Threads % 32 == 0 && Threads <= 1024);
+  constexpr int warps = Threads / 32, unroll = 4;
+  const int s = s0 + static_cast<int>(blockIdx.x);
+  if (s >= counts->slots) return;
+  __shared__ float list_v[warps][32];
+  __shared__ int list_i[warps][32];
+  __shared__ float part_m[warps], part_sum[warps];
+  const int lane = static_cast<int>(threadIdx.x % 32), warp = static_cast<int>(threadIdx.x / 32);
+  const float* g = logits + static_cast<std::size_t>(blockIdx.x) * V;
+
+  float bv = NAN;  // this lane's entry of the warp's list (NaN: empty, never better)
+  int bi = 0x7fffffff;
+  float tv = NAN;  // the list's k-th entry: what a new value must beat
+  int ti = 0x7fffffff;
+  float m = -INFINITY, sum = 0.0f;
+  for (int base0 = warp * 32; base0 < V; base0 += Threads * unroll) {
+    float xs[unroll];
+#pragma unroll
+    for (int u = 0; u < unroll; ++u) {  // the loads first, so that several are in flight
+      const int v = base0 + u * Threads + lane;
+      xs[u] = v < V ? (never[v] ? -INFINITY : g[v]) : NAN;
+    }
+#pragma unroll
+    for (int u = 0; u < unroll; ++u) {
+      const int base = base0 + u * Threads;
+      if (base >= V) break;  // the same for the whole warp
+      const float x = xs[u];
+      const int v = base + lane;
+      if (v < V) online_lse_add(x, m, sum);
+      unsigned want = __ballot_sync(full_mask, detail::better_candidate(x, v, tv, ti));
+      while (want) {
+        const int src = __ffs(static_cast<int>(want)) - 1;
+        want &= want - 1;
+        const float cv = __shfl_sync(full_mask, x, src);
+        const int ci = base + src;
+        if (!detail::better_candidate(cv, ci, tv, ti)) continue;  // an earlier insertion raised the bar
+        const int pos = __popc(__ballot_sync(full_mask, detail::better_candidate(bv, bi, cv, ci)));
+        const float uv = __shfl_up_sync(full_mask, bv, 1);
+        const int ui = __shfl_up_sync(full_mask, bi, 1);
+        if (lane == pos) bv = cv, bi = ci;
+        else if (lane > pos) bv = uv, bi = ui;
+        tv = __shfl_sync(full_mask, bv, k - 1);
+        ti = __shfl_sync(full_mask, bi, k - 1);
+      }
+    }
+  }
+  if (lane < k) list_v[warp][lane] = bv, list_i[warp][lane] = bi;
+  const float wm = warp_max(m);
+  const float ws = warp_sum(m > -INFINITY ? sum * expf(m - wm) : 0.0f);
+  if (lane == 0) part_m[warp] = wm, part_sum[warp] = ws;
+  __syncthreads();
+  float M = -INFINITY, S = 0.0f;
+  for (int w = 0; w < warps; ++w) M = fmaxf(M, part_m[w]);
+  for (int w = 0; w < warps; ++w)
+    if (part_m[w] > -INFINITY) S += part_sum[w] * expf(part_m[w] - M);
+  const float lse = M + logf(S);
+  for (int t = static_cast<int>(threadIdx.x); t < warps * k; t += Threads) {
+    const int w = t / k, i = t % k;
+    const float cv = list_v[w][i];
+    const int ci = list_i[w][i];
+    if (ci >= V) continue;  // an empty entry (fewer than k ids reached this warp)
+    int rank = i;
+    for (int o = 0; o < warps; ++o) {
+      if (o == w) continue;
+      int lo = 0, hi = k;  // the entries of list o better than this one are a prefix of it
+      while (lo < hi) {
+        const int mid = (lo + hi) / 2;
+        if (detail::better_candidate(list_v[o][mid], list_i[o][mid], cv, ci)) lo = mid + 1;
+        else hi = mid;
+      }
+      rank += lo;
+    }
+    if (rank < k) {
+      ids[static_cast<std::size_t>(s) * k + rank] = ci;
+      logp[static_cast<std::size_t>(s) * k + rank] = cv - lse;
+    }
+  }
+}
+
 /// One warp per row r < bucket_rows: out[r] = Out(x[r] * rsqrt(mean(x[r]^2) + eps) * gain), Out bf16
 /// or fp32. Embed: first x[r] = embedding[ids[r]] (the fp32 table). Rows at or past counts->rows get
 /// zeros in x and out, so that padding never carries anything forward.

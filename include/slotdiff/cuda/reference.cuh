@@ -512,8 +512,12 @@ private:
       for (std::size_t s0 = 0; s0 < last; s0 += slab) {
         const std::size_t n = std::min(slab, last - s0);
         gemm(u.get() + s0 * d, embedding_bf16.get(), logits.get(), CUDA_R_32F, n, V, d, 0.0f);
-        kernels::slot_softmax_top_k<threads><<<static_cast<unsigned>(n), threads, V * sizeof(float), stream>>>(
-            counts, static_cast<int>(s0), logits.get(), static_cast<int>(V), never.get(), static_cast<int>(k), out_ids, out_logp);
+        if (!full && k <= static_cast<std::size_t>(kernels::sweep_top_k_max))  // one read of each logit
+          kernels::slot_top_k_sweep<threads><<<static_cast<unsigned>(n), threads, 0, stream>>>(
+              counts, static_cast<int>(s0), logits.get(), static_cast<int>(V), never.get(), static_cast<int>(k), out_ids, out_logp);
+        else
+          kernels::slot_softmax_top_k<threads><<<static_cast<unsigned>(n), threads, V * sizeof(float), stream>>>(
+              counts, static_cast<int>(s0), logits.get(), static_cast<int>(V), never.get(), static_cast<int>(k), out_ids, out_logp);
         if (full)
           detail::check(cudaMemcpyAsync(full + s0 * V, logits.get(), n * V * sizeof(float), cudaMemcpyDeviceToHost, stream),
                         "cudaMemcpyAsync (log-probabilities)");
