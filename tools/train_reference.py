@@ -27,6 +27,7 @@ import sys
 import time
 
 import numpy as np
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))  # tools/trajectories.py
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -174,14 +175,33 @@ class ReferenceDenoiser(nn.Module):
 DTYPES = {np.dtype("float32"): "F32", np.dtype("int32"): "I32", np.dtype("int64"): "I64"}
 
 
+class BF16(np.ndarray):
+    """uint16 words holding bfloat16 values (the upper half of binary32), written with dtype BF16."""
+
+
+def to_bf16(a):
+    """fp32 -> bfloat16 bits, round to nearest even (what torch's .to(torch.bfloat16) does)."""
+    u = np.ascontiguousarray(a, np.float32).view(np.uint32).astype(np.uint64)
+    u = (u + 0x7FFF + ((u >> 16) & 1)) >> 16
+    return u.astype(np.uint16).view(BF16)
+
+
+def from_bf16(b):
+    return (np.asarray(b, np.uint16).astype(np.uint32) << 16).view(np.float32)
+
+
 def write_safetensors(path, tensors, metadata):
     header, blobs, offset = {"__metadata__": metadata}, [], 0
     for name in sorted(tensors):
-        a = np.ascontiguousarray(tensors[name])
-        if a.dtype not in DTYPES:
-            raise ValueError(f"{name}: dtype {a.dtype} not supported")
-        b = a.astype(a.dtype.newbyteorder("<"), copy=False).tobytes()
-        header[name] = {"dtype": DTYPES[a.dtype], "shape": list(a.shape), "data_offsets": [offset, offset + len(b)]}
+        a = tensors[name]
+        if isinstance(a, BF16):
+            dt, b = "BF16", np.ascontiguousarray(a.view(np.uint16)).astype("<u2", copy=False).tobytes()
+        else:
+            a = np.ascontiguousarray(a)
+            if a.dtype not in DTYPES:
+                raise ValueError(f"{name}: dtype {a.dtype} not supported")
+            dt, b = DTYPES[a.dtype], a.astype(a.dtype.newbyteorder("<"), copy=False).tobytes()
+        header[name] = {"dtype": dt, "shape": list(a.shape), "data_offsets": [offset, offset + len(b)]}
         blobs.append(b)
         offset += len(b)
     h = json.dumps(header, separators=(",", ":")).encode()
@@ -228,14 +248,31 @@ def load_weights(path):
                norm_eps=float(meta["norm_eps"]), rope_base=float(meta["rope_base"]),
                never_insert=tuple(int(x) for x in meta["never_insert"].split(",")))
     model = ReferenceDenoiser(cfg)
-    sd = {k: torch.from_numpy(np.frombuffer(data[v["data_offsets"][0]:v["data_offsets"][1]], dtype="<f4")
-                              .reshape(v["shape"]).copy()) for k, v in header.items()}
+    def tensor(v):
+        raw_t = data[v["data_offsets"][0]:v["data_offsets"][1]]
+        if v["dtype"] == "BF16":
+            a = from_bf16(np.frombuffer(raw_t, dtype="<u2"))
+        elif v["dtype"] == "F32":
+            a = np.frombuffer(raw_t, dtype="<f4")
+        else:
+            raise SystemExit(f"{path}: dtype {v['dtype']} is not a weight dtype")
+        return torch.from_numpy(a.reshape(v["shape"]).copy())
+    sd = {k: tensor(v) for k, v in header.items()}
     model.load_state_dict(sd)
     return model.eval()
 
 
-def save_weights(model, path, extra):
+def round_to_bf16_(model):
+    """Rounds every weight to bfloat16 in place (so the golden file matches what a BF16 file holds)."""
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(p.to(torch.bfloat16).float())
+
+
+def save_weights(model, path, extra, dtype="f32"):
     sd = {k: v.detach().float().cpu().numpy() for k, v in model.state_dict().items()}
+    if dtype == "bf16":
+        sd = {k: to_bf16(v) for k, v in sd.items()}
     meta = config_metadata(model.cfg)
     meta.update({k: str(v) for k, v in extra.items()})
     write_safetensors(path, sd, meta)
@@ -307,41 +344,17 @@ def write_golden(model, path):
 
 
 # ---- data --------------------------------------------------------------------------------------------
-class Shards:
-    def __init__(self, dirs, heldout_every, vocab, val_every=0, val_offset=0):
-        parts = []
-        for d in dirs:
-            d = pathlib.Path(d)
-            meta = json.loads((d / "shard.json").read_text())
-            if meta.get("layout") != "side_slots":
-                raise SystemExit(f"{d}: layout {meta.get('layout')}, the reference model needs side_slots")
-            if int(meta["vocabulary"]) != vocab:
-                raise SystemExit(f"{d}: vocabulary size {meta['vocabulary']}, the model has {vocab}")
-            parts.append({k: np.load(d / f"{k}.npy") for k in
-                          ("inputs", "input_offsets", "targets", "target_offsets", "example_sentence", "sentence_ids")})
-        # Concatenate shards into one packed set.
-        self.inputs, self.targets, io, to, held, val = [], [], [0], [0], [], []
-        for p in parts:
-            base_i, base_t = io[-1], to[-1]
-            self.inputs.append(p["inputs"])
-            self.targets.append(p["targets"])
-            io.extend((p["input_offsets"][1:] + base_i).tolist())
-            to.extend((p["target_offsets"][1:] + base_t).tolist())
-            sid = p["sentence_ids"][p["example_sentence"]]
-            held.append(sid % heldout_every == 0 if heldout_every else np.zeros(len(sid), bool))
-            val.append(sid % val_every == val_offset if val_every else np.zeros(len(sid), bool))
-        self.inputs = np.concatenate(self.inputs).astype(np.int64)
-        self.targets = np.concatenate(self.targets).astype(np.int64)
-        self.io, self.to = np.asarray(io, np.int64), np.asarray(to, np.int64)
+class Packed:
+    """Examples packed back to back: inputs/io (x_{t+1} of each example) and targets/to (one id per
+    slot of side_slots). Batches pad to the longest example of a batch."""
+
+    def __init__(self, inputs, io, targets, to):
+        self.inputs, self.io = np.asarray(inputs, np.int64), np.asarray(io, np.int64)
+        self.targets, self.to = np.asarray(targets, np.int64), np.asarray(to, np.int64)
         self.lengths = np.diff(self.io)
-        self.held = np.concatenate(held)
-        self.val = np.concatenate(val) & ~self.held
-        slots = np.diff(self.to)
-        expect = np.where(self.lengths == 0, 1, 2 * self.lengths)
-        if not np.array_equal(slots, expect):
-            raise SystemExit("shards: target counts do not match side_slots slot counts")
-        if self.targets.size and (self.targets.min() < 0 or self.targets.max() >= vocab):
-            raise SystemExit("shards: a target id lies outside the vocabulary")
+
+    def __len__(self):
+        return len(self.lengths)
 
     def batches(self, idx, max_tokens, rng=None):
         """Lists of example indices, similar lengths together, about max_tokens padded tokens each."""
@@ -381,6 +394,42 @@ class Shards:
         tgt[np.isin(tgt, NEVER_INSERT)] = IGNORE  # never inserted: not a class the model can predict
         return torch.from_numpy(tok), torch.from_numpy(m), torch.from_numpy(tgt.reshape(len(b), L, 2))
 
+
+class Shards(Packed):
+    def __init__(self, dirs, heldout_every, vocab, val_every=0, val_offset=0):
+        parts = []
+        for d in dirs:
+            d = pathlib.Path(d)
+            meta = json.loads((d / "shard.json").read_text())
+            if meta.get("layout") != "side_slots":
+                raise SystemExit(f"{d}: layout {meta.get('layout')}, the reference model needs side_slots")
+            if int(meta["vocabulary"]) != vocab:
+                raise SystemExit(f"{d}: vocabulary size {meta['vocabulary']}, the model has {vocab}")
+            parts.append({k: np.load(d / f"{k}.npy") for k in
+                          ("inputs", "input_offsets", "targets", "target_offsets", "example_sentence", "sentence_ids")})
+        # Concatenate shards into one packed set.
+        self.inputs, self.targets, io, to, held, val = [], [], [0], [0], [], []
+        for p in parts:
+            base_i, base_t = io[-1], to[-1]
+            self.inputs.append(p["inputs"])
+            self.targets.append(p["targets"])
+            io.extend((p["input_offsets"][1:] + base_i).tolist())
+            to.extend((p["target_offsets"][1:] + base_t).tolist())
+            sid = p["sentence_ids"][p["example_sentence"]]
+            held.append(sid % heldout_every == 0 if heldout_every else np.zeros(len(sid), bool))
+            val.append(sid % val_every == val_offset if val_every else np.zeros(len(sid), bool))
+        self.inputs = np.concatenate(self.inputs).astype(np.int64)
+        self.targets = np.concatenate(self.targets).astype(np.int64)
+        self.io, self.to = np.asarray(io, np.int64), np.asarray(to, np.int64)
+        self.lengths = np.diff(self.io)
+        self.held = np.concatenate(held)
+        self.val = np.concatenate(val) & ~self.held
+        slots = np.diff(self.to)
+        expect = np.where(self.lengths == 0, 1, 2 * self.lengths)
+        if not np.array_equal(slots, expect):
+            raise SystemExit("shards: target counts do not match side_slots slot counts")
+        if self.targets.size and (self.targets.min() < 0 or self.targets.max() >= vocab):
+            raise SystemExit("shards: a target id lies outside the vocabulary")
 
 def slot_loss(model, tok, m, tgt, device, autocast):
     tok, m, tgt = tok.to(device, non_blocking=True), m.to(device, non_blocking=True), tgt.to(device, non_blocking=True)
@@ -441,6 +490,11 @@ def main():
     ap.add_argument("--init-std", type=float, default=0.0, help="with --init-only: draw every weight N(0, s) (0: training init)")
     ap.add_argument("--golden-from", default="", help="only (re)write the golden file of this weights file (to --out/--name-golden)")
     ap.add_argument("--log", default="", help="log file (default OUT/train-log.txt when training)")
+    ap.add_argument("--train-set", default="", help="trajectory set (tools/trajectories.py): every epoch draws a fresh step of every trajectory")
+    ap.add_argument("--valid-set", default="", help="trajectory set whose steps select the checkpoint (with --train-set)")
+    ap.add_argument("--test-set", action="append", default=[], metavar="NAME=FILE",
+                    help="held-out nats/slot over every step of this trajectory set, after training (repeatable)")
+    ap.add_argument("--dtype", default="f32", choices=["f32", "bf16"], help="weights file dtype (bf16 halves the file; the golden file matches it)")
     args = ap.parse_args()
 
     t_start = time.time()
@@ -491,27 +545,63 @@ def main():
             with torch.no_grad():
                 for p in model.parameters():
                     p.copy_(torch.randn(p.shape, generator=g) * args.init_std + (1.0 if p.dim() == 1 else 0.0))
-        save_weights(model, weights_path, {"trained": "no (random initialisation, seed %d)" % args.seed})
+        if args.dtype == "bf16":
+            round_to_bf16_(model)
+        save_weights(model, weights_path, {"trained": "no (random initialisation, seed %d)" % args.seed}, args.dtype)
         write_golden(model, golden_path)
         log(f"wrote {weights_path} and {golden_path}")
         return
 
-    if not args.shards:
-        raise SystemExit("--shards is required unless --init-only")
-    data = Shards(args.shards, args.heldout_every, vsize, args.val_every, args.val_offset)
-    train_idx = np.flatnonzero(~data.held & ~data.val)
-    val_idx = np.flatnonzero(data.val)
-    held_idx = np.flatnonzero(data.held)
     rng = np.random.default_rng(args.seed)
-    n_eval = args.eval_examples or (len(held_idx) if cuda else 20000)
-    eval_idx = np.sort(rng.permutation(held_idx)[:n_eval])
     batch_tokens = args.batch_tokens or (16384 if cuda else 2048)
-    eval_batches = data.batches(eval_idx, batch_tokens)
-    val_batches = data.batches(np.sort(rng.permutation(val_idx)[:20000]), batch_tokens) if select_every > 0 else []
     lr = args.lr or (1.5e-3 if cuda else 2e-3)
-    log(f"{len(train_idx):,} training examples, {len(val_idx):,} validation (sentence id % {args.val_every} == {args.val_offset}), "
-        f"{len(held_idx):,} held out (sentence id % {args.heldout_every} == 0); evaluating on {len(eval_idx):,}; "
-        f"{batch_tokens} tokens/batch, peak lr {lr}, dropout {dropout}, checkpoint selection every {select_every} s")
+    tests = {}
+    if args.train_set:
+        from trajectories import TrajectorySet
+
+        def load_set(path):
+            ts = TrajectorySet(path)
+            if ts.vocabulary != vsize:
+                raise SystemExit(f"{path}: vocabulary size {ts.vocabulary}, the model has {vsize}")
+            return ts
+        tset = load_set(args.train_set)
+
+        def epoch_data(epoch_no):
+            traj, t = tset.sample_steps(np.random.default_rng([args.seed, epoch_no]))
+            return Packed(*tset.examples(traj, t))
+        data = epoch_data(1)
+        train_idx = np.arange(len(data))
+        if args.valid_set:
+            vset = load_set(args.valid_set)
+            val_data = Packed(*vset.examples(*vset.all_steps()))
+        else:
+            val_data = Packed(*tset.examples(*tset.all_steps(np.arange(min(len(tset), 2000)))))
+            log("no --valid-set: selecting on training trajectories (not held out)")
+        val_idx = np.arange(len(val_data))
+        for spec in args.test_set:
+            name, _, path = spec.partition("=")
+            ts = load_set(path)
+            tests[name] = Packed(*ts.examples(*ts.all_steps()))
+        eval_data, eval_idx = val_data, val_idx
+        log(f"{len(tset):,} training trajectories from {args.train_set} (one fresh step each per epoch: {len(data):,} examples), "
+            f"{len(val_idx):,} validation examples, test sets {', '.join(f'{k} ({len(v):,})' for k, v in tests.items()) or 'none'}; "
+            f"{batch_tokens} tokens/batch, peak lr {lr}, dropout {dropout}, checkpoint selection every {select_every} s")
+    else:
+        if not args.shards:
+            raise SystemExit("--shards or --train-set is required unless --init-only")
+        data = Shards(args.shards, args.heldout_every, vsize, args.val_every, args.val_offset)
+        val_data = eval_data = data
+        train_idx = np.flatnonzero(~data.held & ~data.val)
+        val_idx = np.flatnonzero(data.val)
+        held_idx = np.flatnonzero(data.held)
+        n_eval = args.eval_examples or (len(held_idx) if cuda else 20000)
+        eval_idx = np.sort(rng.permutation(held_idx)[:n_eval])
+        log(f"{len(train_idx):,} training examples, {len(val_idx):,} validation (sentence id % {args.val_every} == {args.val_offset}), "
+            f"{len(held_idx):,} held out (sentence id % {args.heldout_every} == 0); evaluating on {len(eval_idx):,}; "
+            f"{batch_tokens} tokens/batch, peak lr {lr}, dropout {dropout}, checkpoint selection every {select_every} s")
+    eval_batches = eval_data.batches(eval_idx, batch_tokens)
+    val_batches = val_data.batches(np.sort(rng.permutation(val_idx)[:20000]), batch_tokens) if select_every > 0 else []
+    curve = []
 
     model.to(device)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
@@ -537,13 +627,23 @@ def main():
 
     def select_checkpoint():
         nonlocal best
-        v, _ = evaluate(model, data, val_batches, device, autocast)
+        v, _ = evaluate(model, val_data, val_batches, device, autocast)
+        curve.append({"seconds": round(time.time() - t0, 1), "step": step, "tokens": seen_tokens, "epoch": epoch, "validation": round(v, 5)})
         if v < best[0]:
             best = (v, {k: t.detach().clone() for k, t in model.state_dict().items()}, step)
         log(f"validation {v:.4f} nats/slot at step {step} (best {best[0]:.4f} at step {best[2]})")
 
+    prefetch = None
+    if args.train_set:
+        import concurrent.futures
+        pool = concurrent.futures.ThreadPoolExecutor(1)
     while not done:
         epoch += 1
+        if args.train_set and epoch > 1:
+            data = prefetch.result()
+            train_idx = np.arange(len(data))
+        if args.train_set:
+            prefetch = pool.submit(epoch_data, epoch + 1)
         for b in data.batches(train_idx, batch_tokens, rng):
             frac = (time.time() - t0) / budget
             if frac >= 1.0 or (args.max_steps and step >= args.max_steps):
@@ -579,14 +679,26 @@ def main():
         model.load_state_dict(best[1])
         log(f"kept the state of step {best[2]} (validation {best[0]:.4f} nats/slot)")
     log(f"trained {step} steps ({epoch} epochs begun, {seen_tokens:,} tokens, {seen_slots:,} slots) in {train_s:.0f} s")
-    held_nll, held_slots = evaluate(model, data, eval_batches, device, autocast)
-    log(f"held out: {held_nll:.4f} nats/slot over {held_slots:,} slots ({len(eval_idx):,} examples)")
+    if args.dtype == "bf16":
+        round_to_bf16_(model)  # measured and written as it will be loaded
+    held_nll, held_slots = evaluate(model, eval_data, eval_batches, device, autocast)
+    held_rule = (f"every step of {args.valid_set or 'training trajectories'}" if args.train_set
+                 else f"sentence id % {args.heldout_every} == 0")
+    log(f"held out: {held_nll:.4f} nats/slot over {held_slots:,} slots ({len(eval_idx):,} examples; {held_rule})")
+    results = {"name": args.name, "train_set": args.train_set, "steps": step, "epochs": epoch, "tokens": seen_tokens,
+               "slots": seen_slots, "train_seconds": round(train_s, 1), "device": device, "best_step": best[2],
+               "heldout_nats_per_slot": round(held_nll, 5), "heldout_rule": held_rule, "curve": curve, "test": {}}
+    for name, td in tests.items():
+        nll, n = evaluate(model, td, td.batches(np.arange(len(td)), batch_tokens), device, autocast)
+        results["test"][name] = {"nats_per_slot": round(nll, 5), "slots": n}
+        log(f"test set {name}: {nll:.4f} nats/slot over {n:,} slots")
+    (out / f"{args.name}-results.json").write_text(json.dumps(results, indent=1) + "\n")
     model = model.float().cpu()
     save_weights(model, weights_path, {
         "trained": f"{step} steps, {train_s:.0f} s on {device} (torch {torch.__version__})",
         "heldout_nats_per_slot": f"{held_nll:.4f}",
-        "heldout_rule": f"sentence id % {args.heldout_every} == 0",
-    })
+        "heldout_rule": held_rule,
+    }, args.dtype)
     write_golden(model, golden_path)
     log(f"wrote {weights_path} ({weights_path.stat().st_size:,} bytes) and {golden_path}")
 

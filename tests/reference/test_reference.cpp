@@ -125,6 +125,40 @@ TEST_CASE("reference: parity with PyTorch, tiny random model", "[reference]") {
   for (std::size_t threads : {1, 3}) check_parity(tiny, data_dir + "/tiny-golden.safetensors", threads);
 }
 
+TEST_CASE("reference: a BF16 weights file loads and matches PyTorch", "[reference]") {
+  // tiny-bf16: written by train_reference.py --init-only --dtype bf16 (weights rounded to bfloat16
+  // before its golden logits were computed), so widening BF16 to fp32 must reproduce them.
+  const std::string bf = data_dir + "/tiny-bf16.safetensors";
+  REQUIRE(safetensors_file::open(bf).at("tok_embeddings.weight", st_dtype::bf16).dtype == st_dtype::bf16);
+  check_parity(bf, data_dir + "/tiny-bf16-golden.safetensors", 2);
+  // Every BF16 value widens exactly: an F32 copy of the same file gives the same weights, bit for bit.
+  temp_file f32_copy("tiny-bf16-as-f32.safetensors");
+  rewrite(bf, f32_copy.path.string(), [](nlohmann::json&) {}, [](nlohmann::json& j, std::string& data) {
+    std::string wide;
+    for (auto& [name, t] : j.items()) {
+      if (name == "__metadata__") continue;
+      const auto b = t["data_offsets"][0].get<std::size_t>(), e = t["data_offsets"][1].get<std::size_t>();
+      const std::size_t start = wide.size();
+      for (std::size_t i = b; i < e; i += 2) wide += std::string{'\0', '\0', data[i], data[i + 1]};
+      t["dtype"] = "F32";
+      t["data_offsets"] = {start, wide.size()};
+    }
+    data = wide;
+  });
+  const auto a = reference_weights::load(bf), c = reference_weights::load(f32_copy.path.string());
+  CHECK(a->embedding == c->embedding);
+  CHECK(a->heads == c->heads);
+  CHECK(a->layers.at(0).w1 == c->layers.at(0).w1);
+  // A BF16 tensor holding NaN is refused like an F32 one.
+  temp_file bad("tiny-bf16-nan.safetensors");
+  rewrite(bf, bad.path.string(), [](nlohmann::json&) {}, [](nlohmann::json& j, std::string& data) {
+    const auto b = j["final_norm.weight"]["data_offsets"][0].get<std::size_t>();
+    data[b] = '\xc0';
+    data[b + 1] = '\x7f';  // 0x7fc0: a quiet NaN
+  });
+  CHECK_THROWS_WITH(reference_weights::load(bad.path.string()), Catch::Contains("final_norm.weight") && Catch::Contains("NaN"));
+}
+
 TEST_CASE("reference: parity with PyTorch, the shipped model", "[reference][shipped]") {
   const std::string dir = SLOTDIFF_SOURCE_DIR "/models";
   check_parity(dir + "/reference.safetensors", dir + "/reference-golden.safetensors", 2);

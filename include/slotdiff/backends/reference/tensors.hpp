@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <set>
 #include <span>
@@ -49,7 +50,10 @@ inline std::vector<reference_tensor_spec> reference_tensor_specs(const reference
 
 /// Reads every tensor of reference_tensor_specs(c) from `f` as fp32 and calls
 /// visit(spec, std::span<const float>) for each, in that order. Checks everything before the first
-/// call: each tensor present with dtype F32 and its shape, every value finite, no other tensor.
+/// call: each tensor present with dtype F32 or BF16 and its shape, every value finite, no other
+/// tensor. BF16 (the upper 16 bits of an IEEE-754 binary32, as PyTorch's torch.bfloat16 stores it)
+/// widens exactly to fp32, so a BF16 file gives the same forward pass as the fp32 file of the same
+/// rounded weights.
 /// Throws: safetensors_error (missing tensor, wrong dtype or shape) or reference_model_error
 /// (NaN/infinity, an unexpected tensor), naming `source` and the tensor.
 template <class Visit>
@@ -64,12 +68,21 @@ void read_reference_tensors(const safetensors_file& f, const reference_config& c
   std::vector<const st_tensor*> found;
   for (const auto& s : specs) {
     const std::vector<std::size_t> shape = s.cols ? std::vector<std::size_t>{s.rows, s.cols} : std::vector<std::size_t>{s.rows};
-    found.push_back(&f.at(s.name, st_dtype::f32, shape));
+    const st_tensor* t = f.find(s.name);
+    found.push_back(&f.at(s.name, t && t->dtype == st_dtype::bf16 ? st_dtype::bf16 : st_dtype::f32, shape));
   }
   std::vector<float> values;
   for (std::size_t i = 0; i < specs.size(); ++i) {
     values.resize(specs[i].size());
-    std::memcpy(values.data(), found[i]->bytes.data(), values.size() * sizeof(float));  // bytes may be unaligned
+    if (found[i]->dtype == st_dtype::bf16) {
+      const auto* b = reinterpret_cast<const unsigned char*>(found[i]->bytes.data());
+      for (std::size_t j = 0; j < values.size(); ++j) {  // little-endian; bytes may be unaligned
+        const std::uint32_t bits = (std::uint32_t{b[2 * j + 1]} << 24) | (std::uint32_t{b[2 * j]} << 16);
+        std::memcpy(&values[j], &bits, sizeof(float));
+      }
+    } else {
+      std::memcpy(values.data(), found[i]->bytes.data(), values.size() * sizeof(float));  // bytes may be unaligned
+    }
     for (float v : values)
       if (!std::isfinite(v))
         throw reference_model_error("slotdiff: reference model " + source + ": tensor \"" + specs[i].name + "\" holds NaN or infinity");
