@@ -33,35 +33,32 @@ constexpr std::uint64_t sentence_seed(std::uint64_t corpus_seed, std::uint64_t i
   return detail::splitmix64(corpus_seed ^ detail::splitmix64(index));
 }
 
-/// Noises every sentence; result[i] is sentence i's trajectory with noise_options.seed =
-/// sentence_seed(opts.seed, first_index + i), identical for any thread count.
-/// `noise_one(tokens, options)` is the noiser, e.g. a lambda calling noise<Layout>(tokens, scorer, options).
-/// Throws: the exception of the lowest-numbered sentence that failed, after all threads stopped.
-/// Complexity: the sum of the sentences' costs, spread over the threads.
-template <class Trajectory, class Sentences, class NoiseOne>
-std::vector<Trajectory> noise_corpus(const Sentences& sentences, NoiseOne&& noise_one, const noise_options& opts,
-                                     const corpus_options& copts = {}, std::uint64_t first_index = 0) {
-  const std::size_t n = std::size(sentences);
-  if (!copts.indices.empty() && copts.indices.size() != n)
-    throw error("noise_corpus: " + std::to_string(copts.indices.size()) + " indices for " + std::to_string(n) + " sentences");
-  std::vector<Trajectory> out(n);
-  std::size_t threads = copts.threads ? copts.threads : std::max<std::size_t>(1, std::thread::hardware_concurrency());
-  const std::size_t chunk = std::max<std::size_t>(1, copts.chunk);
+/// The seed of attempt `a` at a trajectory of a sentence whose seed is `sentence`: attempt 0 uses the
+/// sentence seed itself, so the first of K trajectories is the one noise_corpus writes.
+constexpr std::uint64_t trajectory_seed(std::uint64_t sentence, std::uint64_t attempt) noexcept {
+  return attempt == 0 ? sentence : detail::splitmix64(sentence ^ detail::splitmix64(~attempt));
+}
+
+namespace detail {
+/// Runs fn(i) for i in [0, n) on `threads` threads, `chunk` indices at a time; rethrows the exception
+/// of the lowest failing index after all threads stopped; bumps *progress once per index.
+template <class Fn>
+void parallel_indices(std::size_t n, std::size_t threads, std::size_t chunk, std::atomic<std::size_t>* progress, Fn&& fn) {
+  threads = threads ? threads : std::max<std::size_t>(1, std::thread::hardware_concurrency());
+  chunk = std::max<std::size_t>(1, chunk);
   threads = std::min(threads, (n + chunk - 1) / chunk);
   std::atomic<std::size_t> next{0};
   std::mutex failure_lock;
   std::size_t failed_at = n;
   std::exception_ptr failure;
   auto work = [&] {
-    noise_options local = opts;
     for (;;) {
       const std::size_t begin = next.fetch_add(chunk);
       if (begin >= n) return;
       const std::size_t end = std::min(n, begin + chunk);
       for (std::size_t i = begin; i < end; ++i) {
-        local.seed = sentence_seed(opts.seed, copts.indices.empty() ? first_index + i : copts.indices[i]);
         try {
-          out[i] = noise_one(std::span<const token_id>(std::data(sentences[i]), std::size(sentences[i])), local);
+          fn(i);
         } catch (...) {
           std::lock_guard lock(failure_lock);
           if (i < failed_at) {
@@ -69,7 +66,7 @@ std::vector<Trajectory> noise_corpus(const Sentences& sentences, NoiseOne&& nois
             failure = std::current_exception();
           }
         }
-        if (copts.progress) copts.progress->fetch_add(1, std::memory_order_relaxed);
+        if (progress) progress->fetch_add(1, std::memory_order_relaxed);
       }
     }
   };
@@ -82,6 +79,70 @@ std::vector<Trajectory> noise_corpus(const Sentences& sentences, NoiseOne&& nois
     for (auto& th : pool) th.join();
   }
   if (failure) std::rethrow_exception(failure);
+}
+}  // namespace detail
+
+/// Noises every sentence; result[i] is sentence i's trajectory with noise_options.seed =
+/// sentence_seed(opts.seed, first_index + i), identical for any thread count.
+/// `noise_one(tokens, options)` is the noiser, e.g. a lambda calling noise<Layout>(tokens, scorer, options).
+/// Throws: the exception of the lowest-numbered sentence that failed, after all threads stopped.
+/// Complexity: the sum of the sentences' costs, spread over the threads.
+template <class Trajectory, class Sentences, class NoiseOne>
+std::vector<Trajectory> noise_corpus(const Sentences& sentences, NoiseOne&& noise_one, const noise_options& opts,
+                                     const corpus_options& copts = {}, std::uint64_t first_index = 0) {
+  const std::size_t n = std::size(sentences);
+  if (!copts.indices.empty() && copts.indices.size() != n)
+    throw error("noise_corpus: " + std::to_string(copts.indices.size()) + " indices for " + std::to_string(n) + " sentences");
+  std::vector<Trajectory> out(n);
+  detail::parallel_indices(n, copts.threads, copts.chunk, copts.progress, [&](std::size_t i) {
+    noise_options local = opts;
+    local.seed = sentence_seed(opts.seed, copts.indices.empty() ? first_index + i : copts.indices[i]);
+    out[i] = noise_one(std::span<const token_id>(std::data(sentences[i]), std::size(sentences[i])), local);
+  });
+  return out;
+}
+
+/// How noise_corpus_samples draws several trajectories per sentence.
+struct corpus_sampling {
+  std::size_t trajectories = 1;  ///< K: trajectories wanted per sentence
+  /// Keep only distinct trajectories, drawing up to `attempts_per_trajectory * K` times; a sentence
+  /// that has fewer than K distinct trajectories (a short one) gets all it found. Off: exactly K,
+  /// duplicates allowed.
+  bool distinct = true;
+  std::size_t attempts_per_trajectory = 4;
+};
+
+/// Up to K trajectories of every sentence: result[i][a] is drawn with noise_options.seed =
+/// trajectory_seed(sentence_seed(opts.seed, index_i), attempt), so result[i][0] is noise_corpus's
+/// trajectory and the whole result is the same for any thread count and any sharding. The draws
+/// differ only when noising is stochastic: opts.temperature > 0, a random schedule, or a scorer
+/// that the caller seeds from the options (`noise_one` sees each attempt's seed).
+/// Throws: error if K is 0; otherwise as noise_corpus.
+/// Complexity: up to attempts_per_trajectory * K noisings per sentence, plus O(K^2 n) comparisons.
+template <class Trajectory, class Sentences, class NoiseOne>
+std::vector<std::vector<Trajectory>> noise_corpus_samples(const Sentences& sentences, NoiseOne&& noise_one,
+                                                          const noise_options& opts, const corpus_sampling& sopts,
+                                                          const corpus_options& copts = {}, std::uint64_t first_index = 0) {
+  const std::size_t n = std::size(sentences), K = sopts.trajectories;
+  if (K == 0) throw error("noise_corpus_samples: 0 trajectories per sentence asked for");
+  if (!copts.indices.empty() && copts.indices.size() != n)
+    throw error("noise_corpus_samples: " + std::to_string(copts.indices.size()) + " indices for " + std::to_string(n) +
+                " sentences");
+  std::vector<std::vector<Trajectory>> out(n);
+  const std::size_t attempts = sopts.distinct ? std::max<std::size_t>(1, sopts.attempts_per_trajectory) * K : K;
+  detail::parallel_indices(n, copts.threads, copts.chunk, copts.progress, [&](std::size_t i) {
+    noise_options local = opts;
+    const std::uint64_t base = sentence_seed(opts.seed, copts.indices.empty() ? first_index + i : copts.indices[i]);
+    const std::span<const token_id> tokens(std::data(sentences[i]), std::size(sentences[i]));
+    auto& mine = out[i];
+    mine.reserve(K);
+    for (std::size_t a = 0; a < attempts && mine.size() < K; ++a) {
+      local.seed = trajectory_seed(base, a);
+      Trajectory tr = noise_one(tokens, local);
+      if (sopts.distinct && std::find(mine.begin(), mine.end(), tr) != mine.end()) continue;
+      mine.push_back(std::move(tr));
+    }
+  });
   return out;
 }
 

@@ -32,7 +32,64 @@ struct noise_options {
   std::size_t keep_keywords = 0;  ///< m: stop when m tokens remain (never remove below m)
   std::uint64_t seed = 0;         ///< breaks ties between equal scores; same seed, same trajectory
   std::size_t max_steps = 0;      ///< stop after this many steps (0: no limit)
+  /// Stochastic selection (0: off, the deterministic least-score choice). Each step's scores are
+  /// standardised over the removable tokens (mean 0, standard deviation 1, so one temperature means
+  /// the same for every scorer) and perturbed, z_i - temperature * g_i with g_i standard Gumbel noise
+  /// drawn from (seed, step, x_0 position); the selection then takes the least perturbed scores. For
+  /// greedy selection without constraints this is the Gumbel-top-k trick: k tokens drawn without
+  /// replacement with probability proportional to exp(-z_i / temperature) (Kool, van Hoof & Welling
+  /// 2019, "Stochastic Beams and Where to Find Them"). Higher is more random. Must be >= 0 and finite.
+  float temperature = 0.0f;
 };
+
+namespace detail {
+
+/// The seeded uniform in (0, 1) behind every draw of a noising run: a hash of (seed, stream, a, b).
+/// Streams keep the schedule's draws apart from the Gumbel draws.
+inline double noise_uniform(std::uint64_t seed, std::uint64_t stream, std::uint64_t a, std::uint64_t b) noexcept {
+  const std::uint64_t h = splitmix64(splitmix64(splitmix64(seed ^ stream) ^ a) ^ b);
+  return (static_cast<double>(h >> 11) + 0.5) * 0x1.0p-53;  // never 0 or 1
+}
+inline constexpr std::uint64_t schedule_stream = 0x5c4ed01e5c4ed01eull;
+inline constexpr std::uint64_t gumbel_stream = 0x6ab6e16ab6e16ab6ull;
+
+/// Standard Gumbel noise for (seed, step, x_0 position): -log(-log u).
+inline float gumbel(std::uint64_t seed, std::uint64_t step, std::uint64_t position) noexcept {
+  return static_cast<float>(-std::log(-std::log(noise_uniform(seed, gumbel_stream, step, position))));
+}
+
+/// Throws error naming the value unless temperature is finite and >= 0.
+inline void check_temperature(float temperature) {
+  if (!(temperature >= 0.0f) || !std::isfinite(temperature))
+    throw error("noise_options: temperature must be finite and >= 0, got " + std::to_string(temperature));
+}
+
+/// Rewrites `scores` in place as z_i - temperature g_i over the tokens scoring below `below` (the
+/// removable ones); the others become +infinity. z is the standardised score (0 when all removable
+/// scores are equal). `positions` are the x_0 positions that seed each token's noise.
+/// Complexity: O(n).
+inline void perturb_scores(std::span<float> scores, std::span<const std::uint32_t> positions, float below, float temperature,
+                           std::uint64_t seed, std::uint64_t step) {
+  constexpr float inf = std::numeric_limits<float>::infinity();
+  double sum = 0, sq = 0;
+  std::size_t m = 0;
+  for (float s : scores)
+    if (s < below) sum += s, ++m;
+  const double mean = m ? sum / static_cast<double>(m) : 0.0;
+  for (float s : scores)
+    if (s < below) sq += (s - mean) * (s - mean);
+  const double sd = m > 1 ? std::sqrt(sq / static_cast<double>(m)) : 0.0;
+  for (std::size_t i = 0; i < scores.size(); ++i) {
+    if (!(scores[i] < below)) {
+      scores[i] = inf;
+      continue;
+    }
+    const double z = sd > 0 ? (scores[i] - mean) / sd : 0.0;
+    scores[i] = static_cast<float>(z - static_cast<double>(temperature) * gumbel(seed, step, positions[i]));
+  }
+}
+
+}  // namespace detail
 
 namespace detail {
 
@@ -42,6 +99,7 @@ template <class Layout, class Budget, class Choose>
 trajectory<Layout> noise_loop(std::span<const token_id> tokens, const noise_options& opts, Budget&& budget,
                               Choose&& choose) {
   opts.schedule.validate();
+  check_temperature(opts.temperature);
   const std::size_t n0 = tokens.size();
   constexpr auto kept = std::numeric_limits<step_index>::max();
   std::vector<step_index> removed_at(n0, kept);
@@ -54,7 +112,10 @@ trajectory<Layout> noise_loop(std::span<const token_id> tokens, const noise_opti
     const std::size_t n = current.size();
     // budget(current, alive, step) -> how many the layout allows, given the removable tokens
     const std::size_t feasible = budget(std::span<const token_id>(current), std::span<const std::uint32_t>(alive), t);
-    const std::size_t k = std::min(opts.schedule.removals(n, feasible), n - opts.keep_keywords);
+    const float u = opts.schedule.is_random()
+                        ? static_cast<float>(noise_uniform(opts.seed, schedule_stream, static_cast<std::uint64_t>(t), 0))
+                        : 0.0f;
+    const std::size_t k = std::min(opts.schedule.removals(n, feasible, u), n - opts.keep_keywords);
     if (k == 0) break;
     const std::size_t got = choose(std::span<const token_id>(current), std::span<const std::uint32_t>(alive), k, t, mask);
     if (got == 0) break;
@@ -82,6 +143,7 @@ trajectory<Layout> noise_loop(std::span<const token_id> tokens, const noise_opti
 /// Noises `tokens` under `Layout` with an importance scorer: at each step, the schedule's number of
 /// tokens, chosen among the removable ones (score below the threshold, never +infinity) by greedy or
 /// exact selection. A static scorer is scored once on x_0; a dynamic one is rescored on every x_t.
+/// With opts.temperature > 0 each step's choice is stochastic (see noise_options::temperature).
 ///
 /// Requires: token ids >= 0.
 /// Complexity: steps x (scoring + selection); with the exact selection and a fraction schedule,
@@ -113,9 +175,13 @@ trajectory<Layout> noise(std::span<const token_id> tokens, const S& scorer, cons
                     std::to_string(alive[i]) + ", token " + std::to_string(current[i]) + ") is NaN");
     return max_feasible_removals<Layout>(std::span<const float>(scores), below);
   };
-  auto choose = [&](std::span<const token_id>, std::span<const std::uint32_t>, std::size_t k, step_index t,
+  auto choose = [&](std::span<const token_id>, std::span<const std::uint32_t> alive, std::size_t k, step_index t,
                     std::vector<std::uint8_t>& mask) -> std::size_t {
-    const selection_options sel{.below = below, .seed = detail::splitmix64(opts.seed + static_cast<std::uint64_t>(t))};
+    selection_options sel{.below = below, .seed = detail::splitmix64(opts.seed + static_cast<std::uint64_t>(t))};
+    if (opts.temperature > 0.0f) {
+      detail::perturb_scores(std::span<float>(scores), alive, below, opts.temperature, opts.seed, static_cast<std::uint64_t>(t));
+      sel.below = std::numeric_limits<float>::infinity();
+    }
     try {
       return select_removals<Layout>(opts.selection, std::span<const float>(scores), k, mask, sel);
     } catch (const error& e) {

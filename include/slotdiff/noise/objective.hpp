@@ -32,15 +32,55 @@ struct embedding_objective {
   std::size_t exact_up_to = 16;
 };
 
+/// Stochastic choice for select_by_objective (see noise_options::temperature): each candidate's
+/// distance is standardised over the candidates of the same choice and perturbed with standard Gumbel
+/// noise times `temperature`, drawn from (seed, step, the candidate); the least perturbed value wins.
+struct objective_sampling {
+  float temperature = 0.0f;  ///< 0: the deterministic argmin
+  std::uint64_t seed = 0;
+  std::uint64_t step = 0;
+  /// x_0 positions of `tokens` (seed each token's noise); empty: the positions in `tokens`.
+  std::span<const std::uint32_t> positions = {};
+};
+
+namespace detail {
+// The argmin of standardised-and-perturbed values; `key(j)` names candidate j for its Gumbel draw.
+template <class Key>
+std::size_t perturbed_argmin(std::span<const float> values, const objective_sampling& s, std::uint64_t salt, Key&& key) {
+  constexpr float inf = std::numeric_limits<float>::infinity();
+  double sum = 0, sq = 0;
+  std::size_t m = 0;
+  for (float v : values)
+    if (v < inf) sum += v, ++m;
+  const double mean = m ? sum / static_cast<double>(m) : 0.0;
+  for (float v : values)
+    if (v < inf) sq += (v - mean) * (v - mean);
+  const double sd = m > 1 ? std::sqrt(sq / static_cast<double>(m)) : 0.0;
+  std::size_t pick = values.size();
+  double best = inf;
+  for (std::size_t j = 0; j < values.size(); ++j) {
+    if (!(values[j] < inf)) continue;
+    const double z = sd > 0 ? (values[j] - mean) / sd : 0.0;
+    const double g = -std::log(-std::log(noise_uniform(s.seed, gumbel_stream ^ salt, s.step, key(j))));
+    const double v = z - static_cast<double>(s.temperature) * g;
+    if (v < best) best = v, pick = j;
+  }
+  return pick;
+}
+}  // namespace detail
+
 /// One step's choice under the objective: flags k tokens of `tokens` in `removed` and returns
 /// d(embed(tokens), embed(tokens without them)), or +infinity with nothing flagged when no feasible
 /// k-set exists (exact) / greedy gets stuck (then the tokens it did flag stay flagged).
+/// With sampling.temperature > 0 the choice is drawn (exact: among all feasible k-sets; greedy: at
+/// each one-token extension) instead of the argmin.
 ///
 /// Complexity: exact, O(C(n, k) n d); greedy, O(k (n d + n cost(metric))).
 /// Throws: error if the embedder pointer is null, the metric gives NaN, or exact is asked for n > 24.
 template <slot_layout Layout, leave_one_out_embedder E, distance_metric M>
 float select_by_objective(std::span<const token_id> tokens, const embedding_objective<E, M>& obj, std::size_t k,
-                          selection_method method, std::vector<std::uint8_t>& removed) {
+                          selection_method method, std::vector<std::uint8_t>& removed,
+                          const objective_sampling& sampling = {}) {
   if (obj.embedder == nullptr) throw error("embedding_objective: no embedder");
   const E& emb = *obj.embedder;
   const std::size_t n = tokens.size(), d = emb.dimension();
@@ -48,6 +88,8 @@ float select_by_objective(std::span<const token_id> tokens, const embedding_obje
   constexpr float inf = std::numeric_limits<float>::infinity();
   if (k == 0) return 0.0f;
   if (k > n) return inf;
+  const bool stochastic = sampling.temperature > 0.0f;
+  auto position = [&](std::size_t i) -> std::uint64_t { return sampling.positions.empty() ? i : sampling.positions[i]; };
   std::vector<float> base(d), cand(d);
   emb.embed(tokens, std::span<float>(base));
   auto distance = [&](std::span<const float> v) {
@@ -62,6 +104,8 @@ float select_by_objective(std::span<const token_id> tokens, const embedding_obje
     std::vector<std::uint8_t> flags(n);
     float best = inf;
     std::uint32_t best_set = 0;
+    std::vector<std::uint32_t> sets;  // stochastic: every feasible set and its distance
+    std::vector<float> dists;
     // Gosper's hack: every n-bit word with k bits set, in increasing order.
     for (std::uint32_t set = (1u << k) - 1; set < (1u << n);) {
       for (std::size_t i = 0; i < n; ++i) flags[i] = (set >> i) & 1u;
@@ -71,7 +115,10 @@ float select_by_objective(std::span<const token_id> tokens, const embedding_obje
           if (!flags[i]) rest.push_back(tokens[i]);
         emb.embed(std::span<const token_id>(rest), std::span<float>(cand));
         const float dist = distance(cand);
-        if (dist < best) {
+        if (stochastic) {
+          sets.push_back(set);
+          dists.push_back(dist);
+        } else if (dist < best) {
           best = dist;
           best_set = set;
         }
@@ -79,6 +126,17 @@ float select_by_objective(std::span<const token_id> tokens, const embedding_obje
       const std::uint32_t c = set & (0u - set), r = set + c;
       if (r == 0) break;
       set = (((r ^ set) >> 2) / c) | r;
+    }
+    if (stochastic && !sets.empty()) {
+      // A set's key: the sorted x_0 positions it removes, hashed.
+      const std::size_t pick = detail::perturbed_argmin(std::span<const float>(dists), sampling, 0, [&](std::size_t j) {
+        std::uint64_t h = 0;
+        for (std::size_t i = 0; i < n; ++i)
+          if ((sets[j] >> i) & 1u) h = detail::splitmix64(h ^ position(i));
+        return h;
+      });
+      best = dists[pick];
+      best_set = sets[pick];
     }
     if (best == inf) return inf;
     for (std::size_t i = 0; i < n; ++i) removed[i] = (best_set >> i) & 1u;
@@ -89,34 +147,38 @@ float select_by_objective(std::span<const token_id> tokens, const embedding_obje
   std::vector<std::uint32_t> where(n);
   for (std::size_t i = 0; i < n; ++i) where[i] = static_cast<std::uint32_t>(i);
   rest.assign(tokens.begin(), tokens.end());
-  std::vector<float> loo;
+  std::vector<float> loo, dists;
   float last = inf;
   for (std::size_t step = 0; step < k; ++step) {
     const std::size_t m = rest.size();
     loo.resize(m * d);
     emb.embed_leave_one_out(std::span<const token_id>(rest), std::span<float>(loo));
+    dists.assign(m, inf);
+    for (std::size_t j = 0; j < m; ++j)
+      if (detail::can_add_removal<Layout>(removed, where[j]))
+        dists[j] = distance(std::span<const float>(loo.data() + j * d, d));
     std::size_t pick = m;
-    float best = inf;
-    for (std::size_t j = 0; j < m; ++j) {
-      if (!detail::can_add_removal<Layout>(removed, where[j])) continue;
-      const float dist = distance(std::span<const float>(loo.data() + j * d, d));
-      if (dist < best) {
-        best = dist;
-        pick = j;
-      }
+    if (stochastic) {
+      pick = detail::perturbed_argmin(std::span<const float>(dists), sampling, detail::splitmix64(step + 1),
+                                      [&](std::size_t j) { return position(where[j]); });
+    } else {
+      float best = inf;
+      for (std::size_t j = 0; j < m; ++j)
+        if (dists[j] < best) best = dists[j], pick = j;
     }
     if (pick == m) return inf;
     removed[where[pick]] = 1;
     rest.erase(rest.begin() + static_cast<std::ptrdiff_t>(pick));
     where.erase(where.begin() + static_cast<std::ptrdiff_t>(pick));
-    last = best;
+    last = dists[pick];
   }
   return last;
 }
 
 /// Noises with the embedding objective instead of per-token scores. The schedule gives k per step
 /// (threshold schedules are refused: the objective has no per-token scores); `opts.selection` chooses
-/// exact (for n <= obj.exact_up_to) or greedy; keep_keywords and max_steps work as in noise().
+/// exact (for n <= obj.exact_up_to) or greedy; keep_keywords, max_steps, temperature and random
+/// schedules work as in noise().
 /// Throws: error on a threshold schedule, or select_by_objective's errors.
 template <slot_layout Layout = side_slots, leave_one_out_embedder E, distance_metric M>
 trajectory<Layout> noise(std::span<const token_id> tokens, const embedding_objective<E, M>& obj,
@@ -129,10 +191,12 @@ trajectory<Layout> noise(std::span<const token_id> tokens, const embedding_objec
     zeros.assign(current.size(), 0.0f);
     return max_feasible_removals<Layout>(std::span<const float>(zeros));
   };
-  auto choose = [&](std::span<const token_id> current, std::span<const std::uint32_t>, std::size_t k, step_index,
+  auto choose = [&](std::span<const token_id> current, std::span<const std::uint32_t> alive, std::size_t k, step_index t,
                     std::vector<std::uint8_t>& mask) -> std::size_t {
     const bool exact = opts.selection == selection_method::exact && current.size() <= std::min<std::size_t>(obj.exact_up_to, 24);
-    select_by_objective<Layout>(current, obj, k, exact ? selection_method::exact : selection_method::greedy, mask);
+    select_by_objective<Layout>(current, obj, k, exact ? selection_method::exact : selection_method::greedy, mask,
+                                {.temperature = opts.temperature, .seed = opts.seed, .step = static_cast<std::uint64_t>(t),
+                                 .positions = alive});
     std::size_t got = 0;
     for (auto f : mask) got += f;
     return got;
