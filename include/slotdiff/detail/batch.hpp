@@ -26,12 +26,15 @@
 
 namespace slotdiff::detail {
 
-/// Whether the running CPU can run the SLOTDIFF_TARGET_AVX2 kernels.
+/// Whether the running CPU can run the SLOTDIFF_TARGET_AVX2 kernels: asked of the CPU once (cached),
+/// never read from this unit's -m flags, so every translation unit gets the same answer (a unit built
+/// with -mavx2 must not send a CPU without AVX2 into these kernels).
 inline bool cpu_has_avx2() noexcept {
-#if defined(__AVX2__)
-  return true;
-#elif SLOTDIFF_HAS_AVX2_KERNELS
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
+#if SLOTDIFF_HAS_AVX2_KERNELS
+  static const bool has = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
+  }();
   return has;
 #else
   return false;

@@ -54,41 +54,9 @@ inline bool is_fast_vector_metric(const vector_metric<K>& m) {
   return m.path == kernel_path::fast;
 }
 
-/// out(i, j) = a_i . b_j for all pairs: 4 x 2 register blocks of the dot kernel.
+/// out(i, j) = a_i . b_j for all pairs: 4 x 2 register blocks of the dot kernel (kernels.hpp).
 inline void gram_f32(matrix_view<const float> a, matrix_view<const float> b, matrix_view<float> out) noexcept {
-  const std::size_t d = a.cols;
-  std::size_t i = 0;
-#if SLOTDIFF_VECTOR_EXT
-  using namespace simd;
-  const std::size_t dv = d - d % FL;
-  for (; i + 4 <= a.rows; i += 4) {
-    const float* x[4] = {a.data + i * d, a.data + (i + 1) * d, a.data + (i + 2) * d, a.data + (i + 3) * d};
-    std::size_t j = 0;
-    for (; j + 2 <= b.rows; j += 2) {
-      const float* y0 = b.data + j * d;
-      const float* y1 = y0 + d;
-      vf acc[4][2] = {};
-      for (std::size_t k = 0; k < dv; k += FL) {
-        const vf v0 = load(y0 + k), v1 = load(y1 + k);
-        for (std::size_t r = 0; r < 4; ++r) {
-          const vf u = load(x[r] + k);
-          acc[r][0] += u * v0;
-          acc[r][1] += u * v1;
-        }
-      }
-      for (std::size_t r = 0; r < 4; ++r)
-        for (std::size_t c = 0; c < 2; ++c) {
-          float s = hsum(acc[r][c]);
-          for (std::size_t k = dv; k < d; ++k) s += x[r][k] * b.data[(j + c) * d + k];
-          out(i + r, j + c) = s;
-        }
-    }
-    for (; j < b.rows; ++j)
-      for (std::size_t r = 0; r < 4; ++r) out(i + r, j) = dot_auto(x[r], b.data + j * d, d);
-  }
-#endif
-  for (; i < a.rows; ++i)
-    for (std::size_t j = 0; j < b.rows; ++j) out(i, j) = dot_auto(a.data + i * d, b.data + j * d, d);
+  gram_auto(a.data, a.rows, b.data, b.rows, a.cols, out.data, out.cols);
 }
 
 inline void row_norms2(matrix_view<const float> a, std::vector<float>& out) {

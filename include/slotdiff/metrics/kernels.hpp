@@ -1,31 +1,31 @@
 // slotdiff/metrics/kernels.hpp: the raw distance kernels, SimSIMD style: <metric>_<dtype>_<isa>.
 //
-// Two paths per metric:
-//   *_serial  the reference: one element at a time, accumulates in double, calls std::log/std::sqrt.
-//             It is the oracle the tests hold the fast path to.
-//   *_auto    SIMD through the compiler's generic vectors (detail/simd.hpp): 8-lane float vectors,
-//             2-4 independent accumulators, a polynomial log; lowered to whatever ISA the translation
-//             unit is compiled for (the release preset: -march=native, e.g. AVX2+FMA). Compilers
-//             without the vector extension get plain loops. Lanes are reduced in a fixed order.
+// Per metric and dtype:
+//   *_serial    the reference: one element at a time, accumulates in double, calls std::log/std::sqrt.
+//               It is the oracle the tests hold every fast path to.
+//   *_portable  16-byte generic vectors of the target's baseline ISA (SSE2 on x86-64, NEON on
+//               AArch64; plain loops without the vector extension).
+//   *_avx2      32-byte vectors, compiled for x86-64-v3 (AVX2 + FMA) whatever the unit's -m flags.
+//   *_avx512    64-byte vectors, compiled for x86-64-v4 (AVX-512). x86-64 with GCC/Clang only.
+//   *_auto      the best of those the running CPU supports: one dispatch on simd_isa_in_use()
+//               (detail/simd.hpp: __builtin_cpu_supports, cached), never on the unit's -m flags.
+// The fast paths accumulate in float over 2-4 independent vector accumulators, use a polynomial
+// log, and reduce their lanes in a fixed order; results differ from the serial ones by rounding only.
+// Call an *_avx2 / *_avx512 kernel directly only where cpu_simd_isa() is at least that ISA.
 //
 // The kernels do NO validation (they are what the metric objects in vector.hpp / probability.hpp call
-// after checking): Requires a and b point to n readable elements each. Complexity: O(n).
+// after checking): Requires a and b point to n readable elements each (n may be 0). Complexity: O(n).
 // dtypes: f32, and bf16 / f16 (widened to float on load) for the vector kernels.
 #pragma once
 
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 
 #include "slotdiff/metrics/detail/fast_math.hpp"
 #include "slotdiff/metrics/detail/simd.hpp"
 #include "slotdiff/metrics/half.hpp"
-
-#if defined(__GNUC__) || defined(__clang__)
-#define SLOTDIFF_RESTRICT __restrict__
-#else
-#define SLOTDIFF_RESTRICT
-#endif
 
 namespace slotdiff {
 
@@ -34,171 +34,172 @@ enum class kernel_path { fast, serial };
 
 namespace detail {
 
-// ---- the fast bodies: generic vectors where the compiler has them (see detail/simd.hpp) ----------------
-
-template <class T>
-inline float dot_auto(const T* SLOTDIFF_RESTRICT a, const T* SLOTDIFF_RESTRICT b, std::size_t n) noexcept {
-  std::size_t i = 0;
-  float s = 0;
-#if SLOTDIFF_VECTOR_EXT
-  using namespace simd;
-  vf acc[4] = {};  // 4 independent chains hide the FMA latency
-  for (; i + 4 * FL <= n; i += 4 * FL)
-    for (std::size_t k = 0; k < 4; ++k) acc[k] += load(a + i + FL * k) * load(b + i + FL * k);
-  for (; i + FL <= n; i += FL) acc[0] += load(a + i) * load(b + i);
-  s = hsum((acc[0] + acc[1]) + (acc[2] + acc[3]));
-#endif
-  for (; i < n; ++i) s += to_float(a[i]) * to_float(b[i]);
-  return s;
-}
-
-template <class T>
-inline float l2sq_auto(const T* SLOTDIFF_RESTRICT a, const T* SLOTDIFF_RESTRICT b, std::size_t n) noexcept {
-  std::size_t i = 0;
-  float s = 0;
-#if SLOTDIFF_VECTOR_EXT
-  using namespace simd;
-  vf acc[4] = {};
-  for (; i + 4 * FL <= n; i += 4 * FL)
-    for (std::size_t k = 0; k < 4; ++k) {
-      const vf d = load(a + i + FL * k) - load(b + i + FL * k);
-      acc[k] += d * d;
-    }
-  for (; i + FL <= n; i += FL) {
-    const vf d = load(a + i) - load(b + i);
-    acc[0] += d * d;
-  }
-  s = hsum((acc[0] + acc[1]) + (acc[2] + acc[3]));
-#endif
-  for (; i < n; ++i) {
-    const float d = to_float(a[i]) - to_float(b[i]);
-    s += d * d;
-  }
-  return s;
-}
-
+/// a.b, a.a, b.b of the cosine kernels.
 struct cos_parts {
   float ab, aa, bb;
 };
 
-template <class T>
-inline cos_parts cos_auto(const T* SLOTDIFF_RESTRICT a, const T* SLOTDIFF_RESTRICT b, std::size_t n) noexcept {
-  std::size_t i = 0;
-  cos_parts r{0, 0, 0};
+}  // namespace detail
+}  // namespace slotdiff
+
+// ---- the per-ISA bodies: detail/simd_body.hpp once per target region ---------------------------------
 #if SLOTDIFF_VECTOR_EXT
-  using namespace simd;
-  vf ab[2] = {}, aa[2] = {}, bb[2] = {};
-  for (; i + 2 * FL <= n; i += 2 * FL)
-    for (std::size_t k = 0; k < 2; ++k) {
-      const vf x = load(a + i + FL * k), y = load(b + i + FL * k);
-      ab[k] += x * y;
-      aa[k] += x * x;
-      bb[k] += y * y;
-    }
-  for (; i + FL <= n; i += FL) {
-    const vf x = load(a + i), y = load(b + i);
-    ab[0] += x * y;
-    aa[0] += x * x;
-    bb[0] += y * y;
-  }
-  r = {hsum(ab[0] + ab[1]), hsum(aa[0] + aa[1]), hsum(bb[0] + bb[1])};
+#if SLOTDIFF_SIMD_X86
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("arch=x86-64"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("arch=x86-64")
 #endif
-  for (; i < n; ++i) {
+#endif
+#define SLOTDIFF_SIMD_NS portable
+#define SLOTDIFF_SIMD_BYTES 16
+#include "slotdiff/metrics/detail/simd_body.hpp"  // IWYU pragma: keep
+#undef SLOTDIFF_SIMD_NS
+#undef SLOTDIFF_SIMD_BYTES
+#if SLOTDIFF_SIMD_X86
+#if defined(__clang__)
+#pragma clang attribute pop
+#pragma clang attribute push(__attribute__((target("arch=x86-64-v3"))), apply_to = function)
+#else
+#pragma GCC pop_options
+#pragma GCC push_options
+#pragma GCC target("arch=x86-64-v3")
+#endif
+#define SLOTDIFF_SIMD_NS avx2
+#define SLOTDIFF_SIMD_BYTES 32
+#include "slotdiff/metrics/detail/simd_body.hpp"  // IWYU pragma: keep
+#undef SLOTDIFF_SIMD_NS
+#undef SLOTDIFF_SIMD_BYTES
+#if defined(__clang__)
+#pragma clang attribute pop
+#pragma clang attribute push(__attribute__((target("arch=x86-64-v4"))), apply_to = function)
+#else
+#pragma GCC pop_options
+#pragma GCC push_options
+#pragma GCC target("arch=x86-64-v4")
+#endif
+#define SLOTDIFF_SIMD_NS avx512
+#define SLOTDIFF_SIMD_BYTES 64
+#include "slotdiff/metrics/detail/simd_body.hpp"  // IWYU pragma: keep
+#undef SLOTDIFF_SIMD_NS
+#undef SLOTDIFF_SIMD_BYTES
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+#endif  // SLOTDIFF_SIMD_X86
+#else   // no vector extension: the portable path is plain loops
+namespace slotdiff::detail::portable {
+template <class T>
+inline float dot(const T* a, const T* b, std::size_t n) noexcept {
+  float s = 0;
+  for (std::size_t i = 0; i < n; ++i) s += to_float(a[i]) * to_float(b[i]);
+  return s;
+}
+template <class T>
+inline float l2sq(const T* a, const T* b, std::size_t n) noexcept {
+  float s = 0;
+  for (std::size_t i = 0; i < n; ++i) s += (to_float(a[i]) - to_float(b[i])) * (to_float(a[i]) - to_float(b[i]));
+  return s;
+}
+template <class T>
+inline cos_parts cos(const T* a, const T* b, std::size_t n) noexcept {
+  cos_parts r{0, 0, 0};
+  for (std::size_t i = 0; i < n; ++i) {
     const float x = to_float(a[i]), y = to_float(b[i]);
-    r.ab += x * y;
-    r.aa += x * x;
-    r.bb += y * y;
+    r.ab += x * y, r.aa += x * x, r.bb += y * y;
   }
   return r;
 }
-
-// Smallest normal float: the fast log's domain. Probabilities below it are read as it (a relative
-// change below 1e-38 of the mass is invisible in float32 sums anyway).
 inline constexpr float log_floor = 1.17549435e-38f;
-
-inline float kl_term(float x, float y) noexcept {
-  return x > 0 ? x * (fast_logf(std::max(x, log_floor)) - fast_logf(std::max(y, log_floor))) : 0.0f;
-}
-inline float js_term(float x, float y) noexcept {
-  const float lm = fast_logf(std::max(0.5f * (x + y), log_floor));
-  return (x > 0 ? x * (fast_logf(std::max(x, log_floor)) - lm) : 0.0f) +
-         (y > 0 ? y * (fast_logf(std::max(y, log_floor)) - lm) : 0.0f);
-}
-
-inline float kl_auto(const float* SLOTDIFF_RESTRICT p, const float* SLOTDIFF_RESTRICT q, std::size_t n) noexcept {
-  std::size_t i = 0;
+inline float kl(const float* p, const float* q, std::size_t n) noexcept {
   float s = 0;
-#if SLOTDIFF_VECTOR_EXT
-  using namespace simd;
-  const vf lo = splat(log_floor), zero{};
-  vf acc[2] = {};
-  for (; i + 2 * FL <= n; i += 2 * FL)
-    for (std::size_t k = 0; k < 2; ++k) {
-      const vf x = load(p + i + FL * k), y = load(q + i + FL * k);
-      const vf t = x * (log(max(x, lo)) - log(max(y, lo)));
-      acc[k] += x > zero ? t : zero;
-    }
-  s = hsum(acc[0] + acc[1]);
-#endif
-  for (; i < n; ++i) s += kl_term(p[i], q[i]);
+  for (std::size_t i = 0; i < n; ++i)
+    if (p[i] > 0) s += p[i] * (fast_logf(std::max(p[i], log_floor)) - fast_logf(std::max(q[i], log_floor)));
   return s;
 }
-
-inline float js_auto(const float* SLOTDIFF_RESTRICT p, const float* SLOTDIFF_RESTRICT q, std::size_t n) noexcept {
-  std::size_t i = 0;
+inline float js(const float* p, const float* q, std::size_t n) noexcept {
   float s = 0;
-#if SLOTDIFF_VECTOR_EXT
-  using namespace simd;
-  const vf lo = splat(log_floor), zero{};
-  vf acc[2] = {};
-  for (; i + 2 * FL <= n; i += 2 * FL)
-    for (std::size_t k = 0; k < 2; ++k) {
-      const vf x = load(p + i + FL * k), y = load(q + i + FL * k);
-      const vf lm = log(max(0.5f * (x + y), lo));
-      const vf tx = x * (log(max(x, lo)) - lm);
-      const vf ty = y * (log(max(y, lo)) - lm);
-      acc[k] += (x > zero ? tx : zero) + (y > zero ? ty : zero);
-    }
-  s = hsum(acc[0] + acc[1]);
-#endif
-  for (; i < n; ++i) s += js_term(p[i], q[i]);
-  return std::max(0.0f, 0.5f * s);
-}
-
-inline float hellinger_auto(const float* SLOTDIFF_RESTRICT p, const float* SLOTDIFF_RESTRICT q, std::size_t n) noexcept {
-  std::size_t i = 0;
-  float s = 0;
-#if SLOTDIFF_VECTOR_EXT
-  using namespace simd;
-  vf acc[2] = {};
-  for (; i + 2 * FL <= n; i += 2 * FL)
-    for (std::size_t k = 0; k < 2; ++k) {
-      const vf d = sqrt(load(p + i + FL * k)) - sqrt(load(q + i + FL * k));
-      acc[k] += d * d;
-    }
-  s = hsum(acc[0] + acc[1]);
-#endif
-  for (; i < n; ++i) {
-    const float d = std::sqrt(p[i]) - std::sqrt(q[i]);
-    s += d * d;
+  for (std::size_t i = 0; i < n; ++i) {
+    const float x = p[i], y = q[i], lm = fast_logf(std::max(0.5f * (x + y), log_floor));
+    if (x > 0) s += x * (fast_logf(std::max(x, log_floor)) - lm);
+    if (y > 0) s += y * (fast_logf(std::max(y, log_floor)) - lm);
   }
-  return std::min(1.0f, std::sqrt(0.5f * s));
+  return s;
 }
-
-inline float tv_auto(const float* SLOTDIFF_RESTRICT p, const float* SLOTDIFF_RESTRICT q, std::size_t n) noexcept {
-  std::size_t i = 0;
+inline float hellinger(const float* p, const float* q, std::size_t n) noexcept {
   float s = 0;
-#if SLOTDIFF_VECTOR_EXT
-  using namespace simd;
-  vf acc[4] = {};
-  for (; i + 4 * FL <= n; i += 4 * FL)
-    for (std::size_t k = 0; k < 4; ++k) acc[k] += abs(load(p + i + FL * k) - load(q + i + FL * k));
-  s = hsum((acc[0] + acc[1]) + (acc[2] + acc[3]));
-#endif
-  for (; i < n; ++i) s += std::abs(p[i] - q[i]);
-  return std::min(1.0f, 0.5f * s);
+  for (std::size_t i = 0; i < n; ++i) s += (std::sqrt(p[i]) - std::sqrt(q[i])) * (std::sqrt(p[i]) - std::sqrt(q[i]));
+  return s;
 }
+inline float tv(const float* p, const float* q, std::size_t n) noexcept {
+  float s = 0;
+  for (std::size_t i = 0; i < n; ++i) s += std::abs(p[i] - q[i]);
+  return s;
+}
+inline void gram(const float* a, std::size_t ra, const float* b, std::size_t rb, std::size_t d, float* out,
+                 std::size_t ldo) noexcept {
+  for (std::size_t i = 0; i < ra; ++i)
+    for (std::size_t j = 0; j < rb; ++j) out[i * ldo + j] = dot(a + i * d, b + j * d, d);
+}
+inline void exp_row(double f, const double* g, const double* c, double inv, double* out, std::size_t m) noexcept {
+  for (std::size_t j = 0; j < m; ++j) out[j] = fast_exp((f + g[j] - c[j]) * inv);
+}
+inline double dot_f64(const double* a, const double* b, std::size_t n) noexcept {
+  double s = 0;
+  for (std::size_t i = 0; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+}  // namespace slotdiff::detail::portable
+#endif  // SLOTDIFF_VECTOR_EXT
 
+namespace slotdiff {
+namespace detail {
+
+// Every fast kernel by the ISA in use. `name` is a kernel of the per-ISA namespaces.
+#if SLOTDIFF_SIMD_X86
+#define SLOTDIFF_DISPATCH(name, ...)                                  \
+  switch (simd_isa_in_use()) {                                        \
+    case simd_isa::avx512: return avx512::name(__VA_ARGS__);          \
+    case simd_isa::avx2: return avx2::name(__VA_ARGS__);              \
+    default: return portable::name(__VA_ARGS__);                      \
+  }
+#else
+#define SLOTDIFF_DISPATCH(name, ...) return portable::name(__VA_ARGS__);
+#endif
+
+template <class T>
+inline float dot_auto(const T* a, const T* b, std::size_t n) noexcept { SLOTDIFF_DISPATCH(dot, a, b, n) }
+template <class T>
+inline float l2sq_auto(const T* a, const T* b, std::size_t n) noexcept { SLOTDIFF_DISPATCH(l2sq, a, b, n) }
+template <class T>
+inline cos_parts cos_auto(const T* a, const T* b, std::size_t n) noexcept { SLOTDIFF_DISPATCH(cos, a, b, n) }
+inline float kl_auto(const float* p, const float* q, std::size_t n) noexcept { SLOTDIFF_DISPATCH(kl, p, q, n) }
+inline float js_sum_auto(const float* p, const float* q, std::size_t n) noexcept { SLOTDIFF_DISPATCH(js, p, q, n) }
+inline float hellinger_sum_auto(const float* p, const float* q, std::size_t n) noexcept {
+  SLOTDIFF_DISPATCH(hellinger, p, q, n)
+}
+inline float tv_sum_auto(const float* p, const float* q, std::size_t n) noexcept { SLOTDIFF_DISPATCH(tv, p, q, n) }
+/// out[i * ldo + j] = a_i . b_j (rows of a: ra x d, of b: rb x d).
+inline void gram_auto(const float* a, std::size_t ra, const float* b, std::size_t rb, std::size_t d, float* out,
+                      std::size_t ldo) noexcept {
+  SLOTDIFF_DISPATCH(gram, a, ra, b, rb, d, out, ldo)
+}
+/// out_j = exp((f + g_j - c_j) * inv), j < m.
+inline void exp_row_auto(double f, const double* g, const double* c, double inv, double* out, std::size_t m) noexcept {
+  SLOTDIFF_DISPATCH(exp_row, f, g, c, inv, out, m)
+}
+inline double dot_f64_auto(const double* a, const double* b, std::size_t n) noexcept { SLOTDIFF_DISPATCH(dot_f64, a, b, n) }
+#undef SLOTDIFF_DISPATCH
+
+// The finishing steps of the probability kernels (the same for every ISA).
+inline float js_auto(const float* p, const float* q, std::size_t n) noexcept { return std::max(0.0f, 0.5f * js_sum_auto(p, q, n)); }
+inline float hellinger_auto(const float* p, const float* q, std::size_t n) noexcept {
+  return std::min(1.0f, std::sqrt(0.5f * hellinger_sum_auto(p, q, n)));
+}
+inline float tv_auto(const float* p, const float* q, std::size_t n) noexcept { return std::min(1.0f, 0.5f * tv_sum_auto(p, q, n)); }
 
 /// 1 - ab / sqrt(aa bb), with the documented zero-vector convention: both zero -> 0, one zero -> 1.
 /// Clamped to [0, 2]: rounding can step just outside, the true value cannot.
@@ -313,5 +314,56 @@ inline double tv_f32_serial(const float* p, const float* q, std::size_t n) noexc
   return std::min(1.0, 0.5 * s);
 }
 inline float tv_f32_auto(const float* p, const float* q, std::size_t n) noexcept { return detail::tv_auto(p, q, n); }
+
+// ---- the per-ISA entry points, <metric>_<dtype>_<isa>: what *_auto dispatches to ---------------------------
+#define SLOTDIFF_ISA_KERNELS(isa)                                                                          \
+  inline float dot_f32_##isa(const float* a, const float* b, std::size_t n) noexcept {                     \
+    return detail::isa::dot(a, b, n);                                                                      \
+  }                                                                                                        \
+  inline float dot_bf16_##isa(const bf16* a, const bf16* b, std::size_t n) noexcept {                     \
+    return detail::isa::dot(a, b, n);                                                                      \
+  }                                                                                                        \
+  inline float dot_f16_##isa(const f16* a, const f16* b, std::size_t n) noexcept {                         \
+    return detail::isa::dot(a, b, n);                                                                      \
+  }                                                                                                        \
+  inline float l2sq_f32_##isa(const float* a, const float* b, std::size_t n) noexcept {                    \
+    return detail::isa::l2sq(a, b, n);                                                                     \
+  }                                                                                                        \
+  inline float l2sq_bf16_##isa(const bf16* a, const bf16* b, std::size_t n) noexcept {                    \
+    return detail::isa::l2sq(a, b, n);                                                                     \
+  }                                                                                                        \
+  inline float l2sq_f16_##isa(const f16* a, const f16* b, std::size_t n) noexcept {                        \
+    return detail::isa::l2sq(a, b, n);                                                                     \
+  }                                                                                                        \
+  inline float cos_f32_##isa(const float* a, const float* b, std::size_t n) noexcept {                     \
+    const auto p = detail::isa::cos(a, b, n);                                                              \
+    return static_cast<float>(detail::cosine_from_parts(p.ab, p.aa, p.bb));                                \
+  }                                                                                                        \
+  inline float cos_bf16_##isa(const bf16* a, const bf16* b, std::size_t n) noexcept {                      \
+    const auto p = detail::isa::cos(a, b, n);                                                              \
+    return static_cast<float>(detail::cosine_from_parts(p.ab, p.aa, p.bb));                                \
+  }                                                                                                        \
+  inline float cos_f16_##isa(const f16* a, const f16* b, std::size_t n) noexcept {                         \
+    const auto p = detail::isa::cos(a, b, n);                                                              \
+    return static_cast<float>(detail::cosine_from_parts(p.ab, p.aa, p.bb));                                \
+  }                                                                                                        \
+  inline float kl_f32_##isa(const float* p, const float* q, std::size_t n) noexcept {                      \
+    return detail::isa::kl(p, q, n);                                                                       \
+  }                                                                                                        \
+  inline float js_f32_##isa(const float* p, const float* q, std::size_t n) noexcept {                      \
+    return std::max(0.0f, 0.5f * detail::isa::js(p, q, n));                                                \
+  }                                                                                                        \
+  inline float hellinger_f32_##isa(const float* p, const float* q, std::size_t n) noexcept {               \
+    return std::min(1.0f, std::sqrt(0.5f * detail::isa::hellinger(p, q, n)));                              \
+  }                                                                                                        \
+  inline float tv_f32_##isa(const float* p, const float* q, std::size_t n) noexcept {                      \
+    return std::min(1.0f, 0.5f * detail::isa::tv(p, q, n));                                                \
+  }
+SLOTDIFF_ISA_KERNELS(portable)
+#if SLOTDIFF_SIMD_X86
+SLOTDIFF_ISA_KERNELS(avx2)
+SLOTDIFF_ISA_KERNELS(avx512)
+#endif
+#undef SLOTDIFF_ISA_KERNELS
 
 }  // namespace slotdiff

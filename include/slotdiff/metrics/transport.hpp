@@ -144,31 +144,14 @@ inline void build_kernel(const ot_problem& pr, const std::vector<double>& f, con
   for (std::size_t i = 0; i < n; ++i) {
     const double* c = pr.c.data() + i * m;
     double* kr = k.data() + i * m;
-    std::size_t j = 0;
-#if SLOTDIFF_VECTOR_EXT
-    for (; j + simd::DL <= m; j += simd::DL)
-      simd::stored(kr + j, simd::exp((f[i] + simd::loadd(g.data() + j) - simd::loadd(c + j)) * inv));
-#endif
-    for (; j < m; ++j) kr[j] = fast_exp((f[i] + g[j] - c[j]) * inv);
+    exp_row_auto(f[i], g.data(), c, inv, kr, m);
   }
 }
 
 // out_i = sum_j K_ij v_j
 inline void kernel_times(const std::vector<double>& k, std::size_t n, std::size_t m, const double* v, double* out) {
   for (std::size_t i = 0; i < n; ++i) {
-    const double* kr = k.data() + i * m;
-    std::size_t j = 0;
-    double s = 0;
-#if SLOTDIFF_VECTOR_EXT
-    simd::vd acc[2] = {};
-    for (; j + 2 * simd::DL <= m; j += 2 * simd::DL) {
-      acc[0] += simd::loadd(kr + j) * simd::loadd(v + j);
-      acc[1] += simd::loadd(kr + j + simd::DL) * simd::loadd(v + j + simd::DL);
-    }
-    s = simd::hsum(acc[0] + acc[1]);
-#endif
-    for (; j < m; ++j) s += kr[j] * v[j];
-    out[i] = s;
+    out[i] = dot_f64_auto(k.data() + i * m, v, m);
   }
 }
 
