@@ -69,6 +69,7 @@ struct warp_exchange {
   std::barrier<> bar{32};
   float f[32];
   int i[32];
+  float ma[16][16], mb[16][8];  // a warp's mma operands, gathered from its lanes' fragments
 };
 inline std::unique_ptr<std::barrier<>> block_barrier;
 inline std::vector<std::unique_ptr<warp_exchange>> warps;
@@ -153,3 +154,60 @@ inline int __popc(unsigned x) { return __builtin_popcount(x); }
 inline int __ffs(int x) { return __builtin_ffs(x); }
 inline unsigned atomicAdd(unsigned* p, unsigned v) { return std::atomic_ref<unsigned>(*p).fetch_add(v); }
 inline int atomicAdd(int* p, int v) { return std::atomic_ref<int>(*p).fetch_add(v); }
+
+// Warp-wide tensor-core products (mma.sync), from the fragment layouts of the PTX ISA ("Matrix
+// Fragments for mma.m16n8k8" / "mma.m16n8k16"): lane = 4 g + t holds A rows g and g + 8, B column g,
+// C/D row g (and g + 8) columns 2t, 2t + 1. Sums in double, rounded once (the device's fp32
+// accumulation may round differently: the tests allow for it).
+namespace emu {
+inline float tf32_bits(unsigned u) {
+  u &= 0xffffe000u;  // the tensor cores read 19 bits of each tf32 operand
+  float x;
+  std::memcpy(&x, &u, 4);
+  return x;
+}
+inline float bf16_half(unsigned u, bool high) {
+  const std::uint32_t b = (high ? u >> 16 : u & 0xffffu) << 16;
+  float x;
+  std::memcpy(&x, &b, 4);
+  return x;
+}
+template <int K>
+inline void mma_finish(warp_exchange& w, float (&d)[4], int g, int t) {
+  w.bar.arrive_and_wait();
+  for (int e = 0; e < 4; ++e) {
+    const int row = g + (e >= 2 ? 8 : 0), col = 2 * t + (e & 1);
+    double sum = d[e];
+    for (int kk = 0; kk < K; ++kk) sum += static_cast<double>(w.ma[row][kk]) * w.mb[kk][col];
+    d[e] = static_cast<float>(sum);
+  }
+  w.bar.arrive_and_wait();
+}
+/// d (16 x 8) += a (16 x 8, tf32) b (8 x 8, tf32).
+inline void mma_tf32_16x8x8(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2]) {
+  warp_exchange& w = *warps[thread_index.x / 32];
+  const int lane = static_cast<int>(thread_index.x % 32), g = lane / 4, t = lane % 4;
+  w.ma[g][t] = tf32_bits(a[0]);
+  w.ma[g + 8][t] = tf32_bits(a[1]);
+  w.ma[g][t + 4] = tf32_bits(a[2]);
+  w.ma[g + 8][t + 4] = tf32_bits(a[3]);
+  w.mb[t][g] = tf32_bits(b[0]);
+  w.mb[t + 4][g] = tf32_bits(b[1]);
+  mma_finish<8>(w, d, g, t);
+}
+/// d (16 x 8) += a (16 x 16, bf16 pairs) b (16 x 8, bf16 pairs); the low half of a register is the
+/// element of the smaller column (a) or row (b).
+inline void mma_bf16_16x8x16(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2]) {
+  warp_exchange& w = *warps[thread_index.x / 32];
+  const int lane = static_cast<int>(thread_index.x % 32), g = lane / 4, t = lane % 4;
+  for (int h = 0; h < 2; ++h) {
+    w.ma[g][2 * t + h] = bf16_half(a[0], h);
+    w.ma[g + 8][2 * t + h] = bf16_half(a[1], h);
+    w.ma[g][2 * t + 8 + h] = bf16_half(a[2], h);
+    w.ma[g + 8][2 * t + 8 + h] = bf16_half(a[3], h);
+    w.mb[2 * t + h][g] = bf16_half(b[0], h);
+    w.mb[2 * t + 8 + h][g] = bf16_half(b[1], h);
+  }
+  mma_finish<16>(w, d, g, t);
+}
+}  // namespace emu

@@ -62,20 +62,26 @@ TEST_CASE("cuda kernels: embedding + RMSNorm, fp32 and bf16 out, padding rows ze
   }
 }
 
-TEST_CASE("cuda kernels: RoPE + attention over ragged sequences equals the two-pass softmax in double", "[cuda][emulated]") {
-  auto g = test::seeded_rng(1);
+namespace {
+
+/// Runs an attention kernel (rope_attention or rope_attention_mma) over a ragged batch on CPU threads
+/// and compares every output with a two-pass softmax in double; returns the largest difference.
+template <class Kernel>
+double check_attention(Kernel kernel, const std::vector<int>& lengths, double tolerance, std::uint64_t seed) {
+  auto g = test::seeded_rng(seed);
   constexpr int hd = 64, H = 2, d = hd * H, half = hd / 2;
-  // Lengths 1 (one key tile, one query), 17 (two query tiles), 66 and 75 (two key tiles, five query tiles).
   std::vector<token_id> tokens;
   std::vector<std::size_t> offsets{0};
-  for (int n : {17, 1, 75, 66}) {
+  int P = 1;
+  for (int n : lengths) {
     for (int j = 0; j < n; ++j) tokens.push_back(5);
     offsets.push_back(tokens.size());
+    P = std::max(P, n);
   }
-  const cuda::reference_plan plan = cuda::make_reference_plan({tokens, offsets}, 64, 256, 2);
-  const int R = static_cast<int>(plan.rows), P = 75;
+  const cuda::reference_plan plan = cuda::make_reference_plan({tokens, offsets}, 64, 1024, 2);
+  const int R = static_cast<int>(plan.rows);
   const std::vector<float> qkv = normal(g, static_cast<std::size_t>(R) * 3 * d);
-  std::vector<float> cs(P * half), sn(P * half);
+  std::vector<float> cs(static_cast<std::size_t>(P) * half), sn(cs.size());
   for (int p = 0; p < P; ++p)
     for (int j = 0; j < half; ++j) {
       const double a = p * std::pow(10000.0, -2.0 * j / hd);
@@ -86,10 +92,11 @@ TEST_CASE("cuda kernels: RoPE + attention over ragged sequences equals the two-p
   const int real_tiles = static_cast<int>(tiles.size());
   tiles.resize(real_tiles + 3, {0, 1, 0});  // bucket padding: these blocks must do nothing
   const k::batch_counts counts{R, 0, real_tiles, 0};
-  std::vector<bf16> att(static_cast<std::size_t>(R) * d, bf16(7.0f));
+  std::vector<bf16> att(static_cast<std::size_t>(R) * d + d, bf16(7.0f));  // + one row that nothing may touch
   const float scale = 1.0f / std::sqrt(float(hd));
-  emu::launch({static_cast<unsigned>(tiles.size()), H}, {128}, k::rope_attention<hd>, &counts, tiles.data(), qkv.data(), cs.data(),
-              sn.data(), att.data(), d, scale);
+  emu::launch({static_cast<unsigned>(tiles.size()), H}, {128}, kernel, &counts, tiles.data(), qkv.data(), cs.data(), sn.data(),
+              att.data(), d, scale);
+  for (int j = 0; j < d; ++j) REQUIRE(float(att[static_cast<std::size_t>(R) * d + j]) == 7.0f);
 
   double worst = 0;
   for (std::size_t s = 0; s + 1 < offsets.size(); ++s) {
@@ -104,15 +111,16 @@ TEST_CASE("cuda kernels: RoPE + attention over ragged sequences equals the two-p
           out[j + half] = x[j + half] * c + x[j] * si;
         }
       };
-      std::vector<double> q, kk;
+      std::vector<std::vector<double>> keys(n);
+      for (int j = 0; j < n; ++j) roped(j, 1, keys[j]);
+      std::vector<double> q;
       for (int i = 0; i < n; ++i) {
         roped(i, 0, q);
         std::vector<double> w(n);
         double m = -1e300;
         for (int j = 0; j < n; ++j) {
-          roped(j, 1, kk);
           double dot = 0;
-          for (int t = 0; t < hd; ++t) dot += q[t] * kk[t];
+          for (int t = 0; t < hd; ++t) dot += q[t] * keys[j][t];
           w[j] = dot * scale;
           m = std::max(m, w[j]);
         }
@@ -124,12 +132,29 @@ TEST_CASE("cuda kernels: RoPE + attention over ragged sequences equals the two-p
           o /= z;
           const float got = att[static_cast<std::size_t>(start + i) * d + h * hd + t];
           worst = std::max(worst, std::abs(got - o));
-          REQUIRE(std::abs(got - o) <= 8e-3 * (1 + std::abs(o)));  // bf16 output
+          INFO("sequence " << s << " (length " << n << ") head " << h << " query " << i << " dim " << t);
+          REQUIRE(std::abs(got - o) <= tolerance * (1 + std::abs(o)));
         }
       }
     }
   }
-  WARN("max |attention - double reference| = " << worst);
+  return worst;
+}
+
+}  // namespace
+
+TEST_CASE("cuda kernels: RoPE + attention over ragged sequences equals the two-pass softmax in double", "[cuda][emulated][attention]") {
+  // Lengths 1 (one key tile, one query), 17 (one query tile, part of a warp's rows), 66 and 75 (two
+  // key tiles, two query tiles), 130 (three of each), 64 (exactly one).
+  const std::vector<int> lengths{17, 1, 75, 66, 130, 64};
+  SECTION("plain fp32 kernel") {
+    const double worst = check_attention(k::rope_attention<64>, lengths, 8e-3, 1);  // bf16 output
+    WARN("plain: max |attention - double reference| = " << worst);
+  }
+  SECTION("tensor-core kernel (mma fragments emulated): tf32 scores, bf16 p and v") {
+    const double worst = check_attention(k::rope_attention_mma<64>, lengths, 1.6e-2, 1);
+    WARN("mma: max |attention - double reference| = " << worst);
+  }
 }
 
 TEST_CASE("cuda kernels: slot queries are gathered by the plan's rows, zeros past the count", "[cuda][emulated]") {

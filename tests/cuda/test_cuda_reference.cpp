@@ -112,21 +112,62 @@ parity compare(const top& t, const std::vector<float>& lp, std::size_t S, std::s
 
 TEST_CASE("cuda: top-k parity with the CPU pass on the shipped weights, mixed lengths", "[cuda][gpu]") {
   auto g = slotdiff::test::seeded_rng();
-  const bool fused = GENERATE(true, false);
-  auto m = cuda::reference_handle::load(weights, vocab(), {.fused_gelu = fused});
+  // The defaults, then the GELU product unfused, then the plain fp32 attention kernel.
+  const int variant = GENERATE(0, 1, 2);
+  const bool fused = variant != 1, mma = variant != 2;
+  auto m = cuda::reference_handle::load(weights, vocab(), {.fused_gelu = fused, .mma_attention = mma});
   const std::size_t V = m.vocabulary_size(), k = 8;
   parity total;
-  for (const auto& [count, longest] : std::vector<std::pair<std::size_t, std::size_t>>{{4, 1}, {64, 40}, {32, 150}, {200, 64}}) {
+  // Up to 1000 tokens: 16 query tiles and 16 key tiles per sequence in the attention kernels.
+  for (const auto& [count, longest] :
+       std::vector<std::pair<std::size_t, std::size_t>>{{4, 1}, {64, 40}, {32, 150}, {200, 64}, {3, 1000}}) {
     const batch_data b = mixed_batch(g, count, longest, V);
     const std::size_t S = reference_model::slot_rows(b.view());
     const parity p = compare(gpu_top_k(m, b.view(), k), cpu_log_probs(b.view()), S, k, V);
     total.sure += p.sure, total.agree += p.agree, total.worst = std::max(total.worst, p.worst);
   }
-  WARN((fused ? "GELU fused: " : "GELU unfused: ") << "top-1 agreement " << total.agree << " / " << total.sure
+  WARN((fused ? "GELU fused, " : "GELU unfused, ") << (mma ? "mma attention: " : "plain attention: ") << "top-1 agreement " << total.agree << " / " << total.sure
                                                    << " slots with CPU margin > 0.05; max |top-k log-prob diff| " << total.worst);
   REQUIRE(total.sure > 1000);
   CHECK(static_cast<double>(total.agree) >= 0.99 * static_cast<double>(total.sure));
   CHECK(total.worst <= 0.1f);
+}
+
+TEST_CASE("cuda: the one-sweep top-k (k <= 32) and the radix top-k (k > 32) agree", "[cuda][gpu][top_k]") {
+  auto g = slotdiff::test::seeded_rng(4);
+  cuda::reference_handle m(weights);
+  const std::size_t V = m.vocabulary_size();
+  const batch_data b = mixed_batch(g, 40, 60, V);
+  const std::size_t S = reference_model::slot_rows(b.view());
+  const top one = gpu_top_k(m, b.view(), 1), sweep = gpu_top_k(m, b.view(), 32), radix = gpu_top_k(m, b.view(), 40);
+  for (std::size_t s = 0; s < S; ++s) {
+    REQUIRE(one.ids[s] == sweep.ids[s * 32]);
+    for (std::size_t j = 0; j < 32; ++j) {
+      REQUIRE(sweep.ids[s * 32 + j] == radix.ids[s * 40 + j]);
+      REQUIRE(std::abs(sweep.logp[s * 32 + j] - radix.logp[s * 40 + j]) <= 1e-5f * (1 + std::abs(radix.logp[s * 40 + j])));
+    }
+  }
+}
+
+// The short case that scripts/device-cuda runs under compute-sanitizer (memcheck, racecheck): every
+// kernel once, launch by launch: both attention kernels (two query and two key tiles), the one-sweep
+// and radix top-k, and the full log-probabilities.
+TEST_CASE("cuda: every kernel on a small batch (the sanitizers' case)", "[cuda][gpu][sanitize]") {
+  batch_data b;
+  std::vector<token_id> s(70);
+  for (std::size_t j = 0; j < s.size(); ++j) s[j] = static_cast<token_id>(4 + (31 * j) % 1000);
+  b.add(std::span<const token_id>(s).first(0));
+  b.add(std::span<const token_id>(s).first(1));
+  b.add(s);
+  for (const bool mma : {true, false}) {
+    cuda::reference_handle m(weights, {.logits_slab = 64, .graphs = false, .mma_attention = mma});
+    const std::size_t V = m.vocabulary_size(), S = reference_model::slot_rows(b.view());
+    const top small = gpu_top_k(m, b.view(), 8), big = gpu_top_k(m, b.view(), 40);
+    for (std::size_t i = 0; i < S; ++i) REQUIRE(small.ids[i * 8] == big.ids[i * 40]);
+    std::vector<float> full(S * V);
+    REQUIRE(m.log_probs(b.view(), full) == S);
+    for (std::size_t i = 0; i < S; ++i) REQUIRE(std::abs(full[i * V + static_cast<std::size_t>(small.ids[i * 8])] - small.logp[i * 8]) <= 1e-4f);
+  }
 }
 
 TEST_CASE("cuda: full log-probabilities match the CPU pass and are normalised", "[cuda][gpu]") {

@@ -19,6 +19,7 @@ inline reference_options with_own_stream(handle_options o) {
           .logits_slab = o.logits_slab,
           .graphs = o.graphs,
           .fused_gelu = o.fused_gelu,
+          .mma_attention = o.mma_attention,
           .stream = nullptr};
 }
 }  // namespace detail

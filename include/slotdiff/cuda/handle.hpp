@@ -34,6 +34,7 @@ struct handle_options {
   std::size_t logits_slab = 1024;
   bool graphs = true;
   bool fused_gelu = true;
+  bool mma_attention = true;
 };
 
 /// A cuda::reference_backend held by pointer: same behaviour, same errors (reference.cuh).

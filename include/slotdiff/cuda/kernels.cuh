@@ -299,22 +299,29 @@ __device__ inline void rope_pair(float x1, float x2, const float* cos_t, const f
 }
 
 /// RoPE + bidirectional attention for one tile of `attention_tile` queries of one sequence and one
-/// head (blockIdx.y), in one pass over the sequence's keys in tiles of 64 (online softmax). 128
-/// threads: each warp owns 4 queries; a lane scores keys lane and lane + 32 of a tile and owns output
-/// dims 2 lane, 2 lane + 1. qkv: fp32 [rows, 3d] (q | k | v); att: bf16 [rows, d].
+/// head (blockIdx.y), plain fp32 arithmetic (no tensor cores): the queries in groups of 16, each in
+/// one pass over the sequence's keys in tiles of 64 (online softmax). 128 threads: each warp owns 4
+/// queries of a group; a lane scores keys lane and lane + 32 of a tile and owns output dims 2 lane,
+/// 2 lane + 1. qkv: fp32 [rows, 3d] (q | k | v); att: bf16 [rows, d]. The reference for
+/// rope_attention_mma, and the path taken with reference_options::mma_attention off.
 template <int HeadDim>
 __global__ void __launch_bounds__(128) rope_attention(const batch_counts* counts, const attention_tile_desc* tiles, const float* qkv,
                                                       const float* cos_t, const float* sin_t, bf16* att, int d, float scale) {
   static_assert(HeadDim == 64, "one lane owns two output dims");
-  constexpr int queries = static_cast<int>(attention_tile), keys = 64, half = HeadDim / 2, warps = 4, per_warp = queries / warps;
-  static_assert(queries % warps == 0);
+  constexpr int queries = 16, keys = 64, half = HeadDim / 2, warps = 4, per_warp = queries / warps;
+  static_assert(queries % warps == 0 && static_cast<int>(attention_tile) % queries == 0);
   if (static_cast<int>(blockIdx.x) >= counts->tiles) return;
-  const attention_tile_desc t = tiles[blockIdx.x];
+  const attention_tile_desc tile = tiles[blockIdx.x];
   const int head = static_cast<int>(blockIdx.y), ld = 3 * d;
   __shared__ float qs[queries][HeadDim];
   __shared__ float ks[keys][HeadDim + 1];  // +1: lanes reading one column of 32 rows hit 32 banks
   __shared__ float vs[keys][HeadDim];
 
+  for (int group = 0; group < static_cast<int>(attention_tile) / queries; ++group) {
+  attention_tile_desc t = tile;
+  t.q0 = tile.q0 + group * queries;
+  if (t.q0 >= t.length) break;  // the same for the whole block
+  __syncthreads();              // the previous group is done with qs
   for (int idx = threadIdx.x; idx < queries * half; idx += blockDim.x) {
     const int i = idx / half, j = idx % half, q = t.q0 + i;
     float a = 0.0f, b = 0.0f;
@@ -389,6 +396,214 @@ __global__ void __launch_bounds__(128) rope_attention(const batch_counts* counts
     const float inv = 1.0f / state[qq].l;
     o[2 * lane] = __float2bfloat16(acc0[qq] * inv);
     o[2 * lane + 1] = __float2bfloat16(acc1[qq] * inv);
+  }
+  }
+}
+
+/// The fp32 value rounded to tf32 (10 mantissa bits; to nearest, ties away from zero: cvt.rna).
+__device__ inline float tf32_round(float x) {
+#ifdef SLOTDIFF_CUDA_EMULATION
+  std::uint32_t u;
+  std::memcpy(&u, &x, 4);
+  if ((u & 0x7f800000u) != 0x7f800000u) u = (u + 0x1000u) & 0xffffe000u;
+  std::memcpy(&x, &u, 4);
+  return x;
+#else
+  unsigned r;
+  asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(x));
+  return __uint_as_float(r);
+#endif
+}
+__device__ inline unsigned float_bits(float x) {
+#ifdef SLOTDIFF_CUDA_EMULATION
+  unsigned u;
+  std::memcpy(&u, &x, 4);
+  return u;
+#else
+  return __float_as_uint(x);
+#endif
+}
+/// Two floats as a bf16 pair in one register, `lo` in the low half (round to nearest even).
+__device__ inline unsigned pack_bf16x2(float lo, float hi) {
+#ifdef SLOTDIFF_CUDA_EMULATION
+  return static_cast<unsigned>(bf16(hi).bits) << 16 | bf16(lo).bits;
+#else
+  const __nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);
+  return *reinterpret_cast<const unsigned*>(&h);
+#endif
+}
+/// Two adjacent bf16 (the first at an even index) as one register.
+__device__ inline unsigned load_bf16x2(const bf16* p) {
+#ifdef SLOTDIFF_CUDA_EMULATION
+  unsigned u;
+  std::memcpy(&u, p, 4);
+  return u;
+#else
+  return *reinterpret_cast<const unsigned*>(p);
+#endif
+}
+/// d (16 x 8, fp32) += a (16 x 8) b (8 x 8), tf32 operands (fp32 bits, low 13 bits ignored): one
+/// warp-wide mma.sync (sm_80+). Fragments as in the PTX ISA, lane = 4 g + t: a = {(g, t), (g + 8, t),
+/// (g, t + 4), (g + 8, t + 4)}, b = {(t, g), (t + 4, g)}, d = {(g, 2t), (g, 2t + 1), (g + 8, 2t),
+/// (g + 8, 2t + 1)}.
+__device__ inline void mma_tf32_16x8x8(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2]) {
+#ifdef SLOTDIFF_CUDA_EMULATION
+  emu::mma_tf32_16x8x8(d, a, b);
+#else
+  asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+#endif
+}
+/// d (16 x 8, fp32) += a (16 x 16) b (16 x 8), bf16 pairs: a = {(g, 2t..2t+1), (g + 8, 2t..),
+/// (g, 2t + 8..), (g + 8, 2t + 8..)}, b = {(2t..2t+1, g), (2t + 8..2t + 9, g)}, d as above.
+__device__ inline void mma_bf16_16x8x16(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2]) {
+#ifdef SLOTDIFF_CUDA_EMULATION
+  emu::mma_bf16_16x8x16(d, a, b);
+#else
+  asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+#endif
+}
+
+/// RoPE + bidirectional attention on the tensor cores, flash-attention-2 style (Dao 2023): one block
+/// of 4 warps per (tile of attention_tile = 64 queries, head); warp w owns queries 16 w .. 16 w + 15
+/// of the tile and keeps their scores, running maxima and sums and outputs in registers; key tiles of
+/// 64 (RoPE applied as they are loaded) are shared by the 4 warps in shared memory.
+///   - scores q k^T: mma m16n8k8 in tf32 (q and k rounded to 10 mantissa bits, as the TF32 q/k/v
+///     product that made them: bf16 here would cost the parity bound, docs/cuda.md "Precision");
+///   - online softmax per row in fp32 (the row's 4 lanes exchange maxima by shuffles);
+///   - p v: mma m16n8k16 in bf16 (p in [0, 1] and v rounded to bf16), fp32 accumulation; the score
+///     fragments are the p operand's fragments, register for register.
+/// Same inputs, outputs and padding behaviour as rope_attention. Shared memory: 44 KB.
+template <int HeadDim>
+__global__ void __launch_bounds__(128) rope_attention_mma(const batch_counts* counts, const attention_tile_desc* tiles, const float* qkv,
+                                                          const float* cos_t, const float* sin_t, bf16* att, int d, float scale) {
+  static_assert(HeadDim == 64, "8 k-steps of tf32, 8 column tiles of the output");
+  constexpr int queries = static_cast<int>(attention_tile), keys = 64, half = HeadDim / 2, ld_f = HeadDim + 4, ld_v = keys + 8;
+  static_assert(queries == 64, "4 warps of 16 query rows");
+  if (static_cast<int>(blockIdx.x) >= counts->tiles) return;
+  const attention_tile_desc t = tiles[blockIdx.x];
+  const int head = static_cast<int>(blockIdx.y), ld = 3 * d;
+  // Rows padded by 4 floats / 8 bf16: the fragment reads of a warp (rows g, columns t) hit 32 banks.
+  __shared__ float qs[queries][ld_f];
+  __shared__ float ks[keys][ld_f];
+  __shared__ bf16 vt[HeadDim][ld_v];  // v transposed: the p v product reads pairs of keys per dim
+
+  for (int idx = threadIdx.x; idx < queries * half; idx += blockDim.x) {
+    const int i = idx / half, j = idx % half, q = t.q0 + i;
+    float a = 0.0f, b = 0.0f;
+    if (q < t.length) {
+      const float* row = qkv + static_cast<std::size_t>(t.start + q) * ld + head * HeadDim;
+      rope_pair(row[j], row[j + half], cos_t, sin_t, q, half, j, a, b);
+    }
+    qs[i][j] = tf32_round(a * scale);  // scale = 1/8 for head dim 64: exact
+    qs[i][j + half] = tf32_round(b * scale);
+  }
+  __syncthreads();
+  const int warp = static_cast<int>(threadIdx.x / 32), lane = static_cast<int>(threadIdx.x % 32), g = lane / 4, tq = lane % 4;
+  const int r0 = warp * 16 + g;  // this lane's rows of the tile: r0 and r0 + 8
+  const bool active = t.q0 + warp * 16 < t.length;  // the same for the whole warp
+  unsigned qa[HeadDim / 8][4];
+#pragma unroll
+  for (int ks8 = 0; ks8 < HeadDim / 8; ++ks8) {
+    qa[ks8][0] = float_bits(qs[r0][ks8 * 8 + tq]);
+    qa[ks8][1] = float_bits(qs[r0 + 8][ks8 * 8 + tq]);
+    qa[ks8][2] = float_bits(qs[r0][ks8 * 8 + tq + 4]);
+    qa[ks8][3] = float_bits(qs[r0 + 8][ks8 * 8 + tq + 4]);
+  }
+  float o[HeadDim / 8][4];
+#pragma unroll
+  for (int n = 0; n < HeadDim / 8; ++n) o[n][0] = o[n][1] = o[n][2] = o[n][3] = 0.0f;
+  float m0 = -INFINITY, m1 = -INFINITY, l0 = 0.0f, l1 = 0.0f;  // rows r0, r0 + 8 (l: this lane's part)
+
+  for (int k0 = 0; k0 < t.length; k0 += keys) {
+    __syncthreads();  // the previous key tile is consumed
+    for (int idx = threadIdx.x; idx < keys * half; idx += blockDim.x) {
+      const int kk = idx / half, j = idx % half, key = k0 + kk;
+      float a = 0.0f, b = 0.0f, v1 = 0.0f, v2 = 0.0f;
+      if (key < t.length) {
+        const float* row = qkv + static_cast<std::size_t>(t.start + key) * ld + d + head * HeadDim;
+        rope_pair(row[j], row[j + half], cos_t, sin_t, key, half, j, a, b);
+        v1 = row[d + j];
+        v2 = row[d + j + half];
+      }
+      ks[kk][j] = tf32_round(a);
+      ks[kk][j + half] = tf32_round(b);
+      vt[j][kk] = __float2bfloat16(v1);
+      vt[j + half][kk] = __float2bfloat16(v2);
+    }
+    __syncthreads();
+    if (!active) continue;
+    float sc[keys / 8][4];
+#pragma unroll
+    for (int n = 0; n < keys / 8; ++n) {
+      sc[n][0] = sc[n][1] = sc[n][2] = sc[n][3] = 0.0f;
+#pragma unroll
+      for (int ks8 = 0; ks8 < HeadDim / 8; ++ks8) {
+        const unsigned b[2] = {float_bits(ks[n * 8 + g][ks8 * 8 + tq]), float_bits(ks[n * 8 + g][ks8 * 8 + tq + 4])};
+        mma_tf32_16x8x8(sc[n], qa[ks8], b);
+      }
+    }
+    float mx0 = -INFINITY, mx1 = -INFINITY;
+#pragma unroll
+    for (int n = 0; n < keys / 8; ++n) {
+      const int key = k0 + n * 8 + 2 * tq;
+      if (key >= t.length) sc[n][0] = sc[n][2] = -INFINITY;
+      if (key + 1 >= t.length) sc[n][1] = sc[n][3] = -INFINITY;
+      mx0 = fmaxf(mx0, fmaxf(sc[n][0], sc[n][1]));
+      mx1 = fmaxf(mx1, fmaxf(sc[n][2], sc[n][3]));
+    }
+    // A row's 64 scores lie in the 4 lanes of its quad.
+    mx0 = fmaxf(mx0, __shfl_xor_sync(full_mask, mx0, 1));
+    mx0 = fmaxf(mx0, __shfl_xor_sync(full_mask, mx0, 2));
+    mx1 = fmaxf(mx1, __shfl_xor_sync(full_mask, mx1, 1));
+    mx1 = fmaxf(mx1, __shfl_xor_sync(full_mask, mx1, 2));
+    const float n0 = fmaxf(m0, mx0), n1 = fmaxf(m1, mx1);  // finite: every key tile holds a real key
+    const float f0 = expf(m0 - n0), f1 = expf(m1 - n1);
+    m0 = n0, m1 = n1;
+    l0 *= f0, l1 *= f1;
+#pragma unroll
+    for (int n = 0; n < HeadDim / 8; ++n) o[n][0] *= f0, o[n][1] *= f0, o[n][2] *= f1, o[n][3] *= f1;
+#pragma unroll
+    for (int n = 0; n < keys / 8; ++n) {
+      sc[n][0] = expf(sc[n][0] - m0), sc[n][1] = expf(sc[n][1] - m0);
+      sc[n][2] = expf(sc[n][2] - m1), sc[n][3] = expf(sc[n][3] - m1);
+      l0 += sc[n][0] + sc[n][1];
+      l1 += sc[n][2] + sc[n][3];
+    }
+#pragma unroll
+    for (int kk = 0; kk < keys / 16; ++kk) {  // 16 keys per step: score tiles 2 kk and 2 kk + 1
+      const unsigned pa[4] = {pack_bf16x2(sc[2 * kk][0], sc[2 * kk][1]), pack_bf16x2(sc[2 * kk][2], sc[2 * kk][3]),
+                              pack_bf16x2(sc[2 * kk + 1][0], sc[2 * kk + 1][1]), pack_bf16x2(sc[2 * kk + 1][2], sc[2 * kk + 1][3])};
+#pragma unroll
+      for (int n = 0; n < HeadDim / 8; ++n) {
+        const unsigned b[2] = {load_bf16x2(&vt[n * 8 + g][kk * 16 + 2 * tq]), load_bf16x2(&vt[n * 8 + g][kk * 16 + 8 + 2 * tq])};
+        mma_bf16_16x8x16(o[n], pa, b);
+      }
+    }
+  }
+  if (!active) return;
+  l0 += __shfl_xor_sync(full_mask, l0, 1);
+  l0 += __shfl_xor_sync(full_mask, l0, 2);
+  l1 += __shfl_xor_sync(full_mask, l1, 1);
+  l1 += __shfl_xor_sync(full_mask, l1, 2);
+  const float i0 = 1.0f / l0, i1 = 1.0f / l1;
+  const int q0 = t.q0 + r0, q1 = q0 + 8;
+#pragma unroll
+  for (int n = 0; n < HeadDim / 8; ++n) {
+    const int col = head * HeadDim + n * 8 + 2 * tq;
+    if (q0 < t.length) {
+      bf16* out = att + static_cast<std::size_t>(t.start + q0) * d + col;
+      out[0] = __float2bfloat16(o[n][0] * i0);
+      out[1] = __float2bfloat16(o[n][1] * i0);
+    }
+    if (q1 < t.length) {
+      bf16* out = att + static_cast<std::size_t>(t.start + q1) * d + col;
+      out[0] = __float2bfloat16(o[n][2] * i1);
+      out[1] = __float2bfloat16(o[n][3] * i1);
+    }
   }
 }
 

@@ -25,8 +25,8 @@
 
 namespace slotdiff::cuda {
 
-/// Queries per attention tile (one thread block per tile and head).
-inline constexpr std::size_t attention_tile = 16;
+/// Queries per attention tile (one thread block per tile and head: four warps of 16 queries).
+inline constexpr std::size_t attention_tile = 64;
 
 /// The smallest bucket at least `n` (and at least 32): 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, ...
 /// (four steps per power of two). Complexity: O(1).

@@ -136,6 +136,9 @@ struct reference_options {
   /// The MLP's first product with GELU in its epilogue (cuBLASLt), writing bf16 directly; false (or
   /// no cuBLASLt algorithm for the shape): an fp32 product and a separate GELU kernel.
   bool fused_gelu = true;
+  /// Attention on the tensor cores (kernels::rope_attention_mma: tf32 scores, bf16 p v); false: the
+  /// plain fp32 kernel (kernels::rope_attention).
+  bool mma_attention = true;
   /// The stream everything runs on; nullptr: the backend creates and owns one (the legacy default
   /// stream cannot be captured).
   cudaStream_t stream = nullptr;
@@ -488,8 +491,13 @@ private:
           kernels::rmsnorm_rows<false><<<rows_grid, 256, 0, stream>>>(counts, nullptr, nullptr, x.get(), l.attn_norm.get(),
                                                                       h32.get(), static_cast<int>(R), static_cast<int>(d), eps);
         gemm(h32.get(), l.wqkv.get(), qkv.get(), CUDA_R_32F, R, 3 * d, d, 0.0f, CUDA_R_32F);  // TF32
-        kernels::rope_attention<64><<<dim3(static_cast<unsigned>(p.tile_bucket), static_cast<unsigned>(c.heads)), 128, 0, stream>>>(
-            counts, tiles, qkv.get(), cos_t.get(), sin_t.get(), att.get(), static_cast<int>(d), scale);
+        const dim3 attention_grid(static_cast<unsigned>(p.tile_bucket), static_cast<unsigned>(c.heads));
+        if (opt.mma_attention)
+          kernels::rope_attention_mma<64><<<attention_grid, 128, 0, stream>>>(counts, tiles, qkv.get(), cos_t.get(), sin_t.get(), att.get(),
+                                                                              static_cast<int>(d), scale);
+        else
+          kernels::rope_attention<64><<<attention_grid, 128, 0, stream>>>(counts, tiles, qkv.get(), cos_t.get(), sin_t.get(), att.get(),
+                                                                          static_cast<int>(d), scale);
         gemm(att.get(), l.wo.get(), x.get(), CUDA_R_32F, R, d, d, 1.0f);
         kernels::rmsnorm_rows<false><<<rows_grid, 256, 0, stream>>>(counts, nullptr, nullptr, x.get(), l.mlp_norm.get(), h.get(),
                                                                     static_cast<int>(R), static_cast<int>(d), eps);
