@@ -462,7 +462,7 @@ def evaluate(model, data, batches, device, autocast):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--shards", nargs="*", default=[], help="shard folders (slotdiff noise --format npy)")
-    ap.add_argument("--vocab", default="data/wordnet/vocab.txt")
+    ap.add_argument("--vocab", default="data/corpus/vocab.txt")
     ap.add_argument("--out", required=True, help="output folder")
     ap.add_argument("--name", default="reference", help="file stem: NAME.safetensors, NAME-golden.safetensors")
     ap.add_argument("--minutes", type=float, default=10.0, help="wall-clock training budget")
