@@ -85,7 +85,7 @@ TEMPLATE_TEST_CASE("denoise(noise(x)) with the oracle rebuilds x exactly, in the
     // Half the batch starts from a middle state (keywords), not from x_T.
     for (std::size_t i = 0; i < starts.size(); i += 2) starts[i] = trs[i].states[trs[i].steps() / 2];
     const auto gens = denoise(oracle, std::span<const std::vector<token_id>>(starts), stop::probability_below{0.5f},
-                              {.fill = {.min_confidence = 0.5f}});
+                              {.fill = {.min_confidence = 0.5f, .gaps = gap_policy::independent}});
     for (std::size_t i = 0; i < trs.size(); ++i) {
       INFO("round " << round << ", sequence " << i);
       REQUIRE(gens[i].tokens == trs[i].states[0]);
@@ -255,7 +255,7 @@ TEST_CASE("the trace prints as the notes' diagram and as JSON", "[denoise][trace
   oracle_backend<side_slots> oracle(vocab, none);
   oracle.add(tr);
   const std::vector<std::vector<token_id>> start{tr.states.back()};
-  const auto g = denoise(oracle, std::span(start), stop::probability_below{0.5f});
+  const auto g = denoise(oracle, std::span(start), stop::probability_below{0.5f}, {.fill = {.gaps = gap_policy::independent}});
   auto word = [](token_id t) { return std::string(1, static_cast<char>('a' + (t - 40))); };
   const std::string diagram = underscores_diagram(g[0], word);
   CHECK(std::count(diagram.begin(), diagram.end(), '\n') == static_cast<std::ptrdiff_t>(tr.steps() + 1));

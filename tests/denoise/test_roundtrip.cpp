@@ -54,7 +54,7 @@ void round_trip(std::mt19937_64& rng, const unigram_model& model) {
       starts.push_back(trs.back().state(trs.back().steps()));
     }
     const auto gens = denoise(oracle, std::span<const std::vector<token_id>>(starts), stop::probability_below{0.5f},
-                              {.fill = {.min_confidence = 0.5f}});
+                              {.fill = {.min_confidence = 0.5f, .gaps = gap_policy::independent}});
     for (std::size_t i = 0; i < trs.size(); ++i) {
       INFO(Layout::name << ", batch " << batch << ", sequence " << i << ", steps " << trs[i].steps());
       REQUIRE(gens[i].tokens == trs[i].state(0));

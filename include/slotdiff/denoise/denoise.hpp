@@ -10,6 +10,7 @@
 #include <limits>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "slotdiff/concepts/denoiser_backend.hpp"
@@ -27,9 +28,33 @@
 
 namespace slotdiff {
 
-/// Which of the drawn tokens a step inserts. The three rules compose: slots whose drawn token is
-/// not "none" and has probability >= min_confidence, most confident first, at most max_insertions
-/// of them, accepted while the step's semantic change stays <= budget.
+/// How many insertions one step may put into one gap.
+enum class gap_policy : std::uint8_t {
+  /// At most one insertion per gap per step. The model draws every slot independently, so two
+  /// tokens drawn for the two slots that face each other across a gap (side_slots: the right slot of
+  /// token i and the left slot of token i + 1) were each chosen for a neighbour that did not have the
+  /// other one: "a feeling of of something". Of two such draws only the more probable is inserted
+  /// (ties: the left slot); the other slot may be filled by a later step, which sees the first token.
+  /// With gap_slots (one slot per gap) the rule changes nothing.
+  one_per_gap,
+  /// Every slot on its own: up to the layout's limit per gap (two per interior gap with side_slots).
+  /// What an oracle replaying a noising trajectory needs, since noising may empty two cells of a gap.
+  independent,
+};
+
+/// Which of the drawn tokens a step inserts. The rules compose, in this order:
+///  1. the drawn tokens that are not "none" and have probability >= min_confidence;
+///  2. the gap rule (`gaps`): by default at most one per gap, the most probable;
+///  3. the progress rule: when fewer than `min_insertions` remain, the most probable real candidates
+///     of the slots still empty (ranked by probability divided by the repetition penalty when the
+///     token is already present; each of probability > 0, >= min_confidence and >= the sampling's
+///     min_probability; within the gap rule) are added until there are min_insertions or no
+///     candidate is left. A step therefore inserts something whenever the model offers any
+///     admissible word, and ending a generation is the stop policy's decision (e.g.
+///     stop::probability_below, which reads the best insertion over all slots), not an accident of
+///     every slot drawing none. 0 turns the rule off;
+///  4. most confident first, at most max_insertions;
+///  5. accepted while the step's semantic change stays <= budget.
 ///
 /// The budget rule: candidates are tried in order of confidence and acceptance stops at the first
 /// one that would push the change of the step above the budget, so a larger budget never accepts
@@ -39,12 +64,19 @@ struct fill_options {
   float min_confidence = 0.0f;
   std::size_t max_insertions = std::numeric_limits<std::size_t>::max();
   float budget = std::numeric_limits<float>::infinity();
+  gap_policy gaps = gap_policy::one_per_gap;
+  std::size_t min_insertions = 1;
 
   void validate() const {
     if (!(min_confidence >= 0.0f && min_confidence <= 1.0f))
       throw error("slotdiff: fill min_confidence must lie in [0, 1], got " + std::to_string(min_confidence));
     if (max_insertions == 0) throw error("slotdiff: fill max_insertions must be at least 1");
     if (!(budget > 0.0f)) throw error("slotdiff: the semantic budget must be > 0, got " + std::to_string(budget));
+    if (gaps != gap_policy::one_per_gap && gaps != gap_policy::independent)
+      throw error("slotdiff: fill gaps must be one_per_gap or independent, got " + std::to_string(static_cast<int>(gaps)));
+    if (min_insertions > max_insertions)
+      throw error("slotdiff: fill min_insertions " + std::to_string(min_insertions) + " exceeds max_insertions " +
+                  std::to_string(max_insertions));
   }
 };
 
@@ -129,6 +161,15 @@ std::vector<generation> denoise(Backend& backend, std::span<Seq> seqs, Stop stop
   std::vector<insertion> chosen, accepted;
   std::vector<float> chosen_p, accepted_p;
   std::vector<std::size_t> order;
+  struct pick {
+    std::size_t slot;
+    token_id token;
+    float probability;
+    bool forced;
+  };
+  std::vector<pick> picks;
+  std::vector<std::pair<float, pick>> spare;
+  std::vector<unsigned char> slot_taken, gap_taken;
   const std::span<const float> target = semantics.target();
 
   while (!active.empty()) {
@@ -170,20 +211,66 @@ std::vector<generation> denoise(Backend& backend, std::span<Seq> seqs, Stop stop
       if (stop(report)) continue;
 
       // One token per slot.
-      chosen.clear();
-      chosen_p.clear();
+      const std::size_t n = before_tokens.size();
       if (opt.sampling.repetition_penalty != 1.0f) {
         sorted_tokens.assign(before_tokens.begin(), before_tokens.end());
         std::sort(sorted_tokens.begin(), sorted_tokens.end());
       }
       auto present = [&](token_id t) { return std::binary_search(sorted_tokens.begin(), sorted_tokens.end(), t); };
+      picks.clear();
       for (std::size_t s = s0; s < s1; ++s) {
         const slot_choice c = sample_slot(cand.ids_of(s), cand.logp_of(s), none, opt.sampling, present, rngs[i]);
-        if (c.token != none && c.probability >= opt.fill.min_confidence) {
-          chosen.push_back({s - s0, c.token});
-          chosen_p.push_back(c.probability);
-        }
+        if (c.token != none && c.probability >= opt.fill.min_confidence) picks.push_back({s - s0, c.token, c.probability, false});
       }
+      // The gap rule: picks are in slot order, so the picks of one gap are adjacent.
+      if (opt.fill.gaps == gap_policy::one_per_gap) {
+        std::size_t w = 0;
+        for (std::size_t r = 0; r < picks.size(); ++r) {
+          if (w > 0 && layout::gap_of(picks[w - 1].slot, n) == layout::gap_of(picks[r].slot, n)) {
+            if (picks[r].probability > picks[w - 1].probability) picks[w - 1] = picks[r];
+          } else {
+            picks[w++] = picks[r];
+          }
+        }
+        picks.resize(w);
+      }
+      // The progress rule: the best remaining candidates when the draws insert too few.
+      if (picks.size() < opt.fill.min_insertions) {
+        const float floor = std::max(opt.fill.min_confidence, opt.sampling.min_probability);
+        const std::size_t slots = s1 - s0;
+        slot_taken.assign(slots, 0);
+        gap_taken.assign(n + 1, 0);
+        for (const pick& p : picks) slot_taken[p.slot] = 1, gap_taken[layout::gap_of(p.slot, n)] = 1;
+        spare.clear();
+        for (std::size_t s = 0; s < slots; ++s) {
+          if (slot_taken[s]) continue;
+          const auto ids = cand.ids_of(s0 + s);
+          const auto lp = cand.logp_of(s0 + s);
+          float best_score = -std::numeric_limits<float>::infinity();
+          std::size_t best = ids.size();
+          for (std::size_t j = 0; j < ids.size(); ++j) {
+            const float p = std::exp(lp[j]);
+            if (ids[j] == none || !(p > 0.0f) || p < floor) continue;
+            float score = lp[j];
+            if (opt.sampling.repetition_penalty != 1.0f && present(ids[j])) score -= std::log(opt.sampling.repetition_penalty);
+            if (score > best_score) best_score = score, best = j;
+          }
+          if (best < ids.size()) spare.push_back({best_score, {s, ids[best], std::exp(lp[best]), true}});
+        }
+        std::stable_sort(spare.begin(), spare.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+        for (const auto& entry : spare) {
+          const pick& p = entry.second;
+          if (picks.size() >= opt.fill.min_insertions) break;
+          const std::size_t g = layout::gap_of(p.slot, n);
+          if (opt.fill.gaps == gap_policy::one_per_gap && gap_taken[g]) continue;
+          gap_taken[g] = 1;
+          picks.push_back(p);
+        }
+        std::sort(picks.begin(), picks.end(), [](const pick& a, const pick& b) { return a.slot < b.slot; });
+      }
+      chosen.clear();
+      chosen_p.clear();
+      for (const pick& p : picks) chosen.push_back({p.slot, p.token}), chosen_p.push_back(p.probability);
       // Most confident first (ties: leftmost slot), at most max_insertions, then the budget.
       order.resize(chosen.size());
       for (std::size_t j = 0; j < order.size(); ++j) order[j] = j;
@@ -212,7 +299,11 @@ std::vector<generation> denoise(Backend& backend, std::span<Seq> seqs, Stop stop
       accepted_p.clear();
       std::vector<std::size_t> picked(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(take));
       std::sort(picked.begin(), picked.end());  // chosen is in slot order
-      for (std::size_t j : picked) accepted.push_back(chosen[j]), accepted_p.push_back(chosen_p[j]);
+      std::size_t forced_accepted = 0;
+      for (std::size_t j : picked) {
+        accepted.push_back(chosen[j]), accepted_p.push_back(chosen_p[j]);
+        forced_accepted += picks[j].forced;
+      }
 
       seq.apply(accepted);
       if (dim != 0 && std::isnan(change)) {
@@ -226,7 +317,7 @@ std::vector<generation> denoise(Backend& backend, std::span<Seq> seqs, Stop stop
       change_last[i] = change;
       if (opt.trace) {
         out[i].trace.push_back({.inserted = accepted, .probability = accepted_p, .change = change,
-                                .best_insertion = report.best_insertion});
+                                .best_insertion = report.best_insertion, .forced = forced_accepted});
       }
       still.push_back(i);
     }

@@ -17,14 +17,22 @@
 namespace slotdiff {
 
 /// How one slot's token is drawn from its candidates (the backend's best `candidates` tokens).
-/// temperature 0 is greedy; otherwise the candidates kept by top_k and top_p are renormalised and
-/// sampled at the given temperature. Sampling is over the candidates only: a backend asked for 16
-/// candidates cannot produce the 17th token.
+///
+/// First every real token whose model probability is below `min_probability` is struck out (the
+/// none id never is: "insert nothing" stays possible), so no draw can ever insert a token the model
+/// gave negligible probability; if nothing is left the slot draws none. Then temperature 0 is greedy
+/// (argmax of the penalised probabilities); otherwise the candidates kept by top_k (Fan, Lewis and
+/// Dauphin 2018) and top_p (nucleus, Holtzman et al. 2020) are renormalised and sampled at the given
+/// temperature. Sampling is over the candidates only: a backend asked for 16 candidates cannot
+/// produce the 17th token.
 struct sampling_options {
   float temperature = 0.0f;          ///< 0: greedy (argmax); > 0: sample from p^(1/T)
   std::size_t top_k = 0;             ///< keep the k best candidates (0: all)
   float top_p = 1.0f;                ///< keep the smallest best-first prefix with mass >= top_p, in (0, 1]
   float repetition_penalty = 1.0f;   ///< >= 1: probability of a token already in the sequence is divided by it
+  /// in [0, 1): real tokens whose model probability (before penalty and temperature) is below this
+  /// are never drawn; 0 keeps every candidate.
+  float min_probability = 0.0f;
 
   void validate() const {
     if (!(temperature >= 0.0f) || std::isinf(temperature))
@@ -33,6 +41,8 @@ struct sampling_options {
       throw error("slotdiff: sampling top_p must lie in (0, 1], got " + std::to_string(top_p));
     if (!(repetition_penalty >= 1.0f) || std::isinf(repetition_penalty))
       throw error("slotdiff: repetition_penalty must be finite and >= 1, got " + std::to_string(repetition_penalty));
+    if (!(min_probability >= 0.0f && min_probability < 1.0f))
+      throw error("slotdiff: sampling min_probability must lie in [0, 1), got " + std::to_string(min_probability));
   }
 };
 
@@ -60,55 +70,65 @@ struct slot_choice {
 };
 
 /// Draws one token from a slot's candidates (best first). `already_present(t)` says whether t is in
-/// the sequence (for the repetition penalty; the none id is never penalised).
-/// Requires: ids.size() == logp.size() > 0, logp sorted descending, at least one finite.
+/// the sequence (for the repetition penalty; the none id is never penalised). The returned
+/// probability is the model's (before penalty or temperature); a slot where min_probability strikes
+/// out every candidate returns {none, 0}.
+/// Requires: ids.size() == logp.size() > 0, at most 256 candidates, logp sorted descending, at least
+/// one finite. Complexity: O(k log k) for k candidates, no allocation.
 template <class Present>
 slot_choice sample_slot(std::span<const token_id> ids, std::span<const float> logp, token_id none,
                         const sampling_options& opt, Present&& already_present, sampling_rng& rng) {
-  const std::size_t k = ids.size();
+  const std::size_t k = std::min<std::size_t>(ids.size(), 256);
   auto adjusted = [&](std::size_t j) {
     float l = logp[j];
     if (opt.repetition_penalty != 1.0f && ids[j] != none && already_present(ids[j])) l -= std::log(opt.repetition_penalty);
     return l;
   };
-  if (opt.temperature == 0.0f || k == 1) {
-    std::size_t best = 0;
-    float best_l = adjusted(0);
-    for (std::size_t j = 1; j < k; ++j) {
-      const float l = adjusted(j);
-      if (l > best_l) best = j, best_l = l;
+  // The candidates that may be drawn at all, best first by the model (top_k counts these).
+  constexpr std::size_t stack_max = 256;
+  std::array<std::size_t, stack_max> allowed{};
+  std::size_t n = 0;
+  for (std::size_t j = 0; j < k; ++j) {
+    if (std::isfinite(logp[j]) && (ids[j] == none || std::exp(logp[j]) >= opt.min_probability)) allowed[n++] = j;
+  }
+  if (n == 0) return {none, 0.0f};
+  if (opt.temperature == 0.0f || n == 1) {
+    std::size_t best = allowed[0];
+    float best_l = adjusted(best);
+    for (std::size_t a = 1; a < n; ++a) {
+      const float l = adjusted(allowed[a]);
+      if (l > best_l) best = allowed[a], best_l = l;
     }
     return {ids[best], std::exp(logp[best])};
   }
   // Candidates kept by top_k, then by top_p (over the penalised, renormalised distribution).
-  constexpr std::size_t stack_max = 256;
   std::array<float, stack_max> w{};
   std::array<std::size_t, stack_max> order{};
-  const std::size_t kk = std::min({k, opt.top_k == 0 ? k : opt.top_k, stack_max});
-  for (std::size_t j = 0; j < kk; ++j) w[j] = adjusted(j), order[j] = j;
+  const std::size_t kk = std::min(n, opt.top_k == 0 ? n : opt.top_k);
+  for (std::size_t a = 0; a < kk; ++a) w[a] = adjusted(allowed[a]), order[a] = a;
   std::sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(kk), [&](std::size_t a, std::size_t b) { return w[a] > w[b]; });
   const float top = w[order[0]];
   double total = 0.0;
-  for (std::size_t j = 0; j < kk; ++j) total += std::exp(static_cast<double>(w[j] - top));
+  for (std::size_t a = 0; a < kk; ++a) total += std::exp(static_cast<double>(w[a] - top));
   std::size_t keep = kk;
   if (opt.top_p < 1.0f) {
     double mass = 0.0;
-    for (std::size_t j = 0; j < kk; ++j) {
-      mass += std::exp(static_cast<double>(w[order[j]] - top)) / total;
+    for (std::size_t a = 0; a < kk; ++a) {
+      mass += std::exp(static_cast<double>(w[order[a]] - top)) / total;
       if (mass >= opt.top_p) {
-        keep = j + 1;
+        keep = a + 1;
         break;
       }
     }
   }
   double z = 0.0;
-  for (std::size_t j = 0; j < keep; ++j) z += std::exp(static_cast<double>(w[order[j]] - top) / opt.temperature);
+  for (std::size_t a = 0; a < keep; ++a) z += std::exp(static_cast<double>(w[order[a]] - top) / opt.temperature);
   double u = rng.uniform() * z;
-  for (std::size_t j = 0; j < keep; ++j) {
-    u -= std::exp(static_cast<double>(w[order[j]] - top) / opt.temperature);
-    if (u < 0.0 || j + 1 == keep) return {ids[order[j]], std::exp(logp[order[j]])};
+  for (std::size_t a = 0; a < keep; ++a) {
+    u -= std::exp(static_cast<double>(w[order[a]] - top) / opt.temperature);
+    if (u < 0.0 || a + 1 == keep) return {ids[allowed[order[a]]], std::exp(logp[allowed[order[a]]])};
   }
-  return {ids[order[0]], std::exp(logp[order[0]])};  // unreachable: the loop returns at keep - 1
+  return {ids[allowed[order[0]]], std::exp(logp[allowed[order[0]]])};  // unreachable: the loop returns at keep - 1
 }
 
 }  // namespace slotdiff

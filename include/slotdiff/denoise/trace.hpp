@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <functional>
 #include <limits>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,7 @@ struct trace_step {
   std::vector<float> probability;    ///< the model's probability of each inserted token
   float change = std::numeric_limits<float>::quiet_NaN();  ///< semantic change of the step
   float best_insertion = 0.0f;       ///< the best non-none probability the model offered
+  std::size_t forced = 0;            ///< of `inserted`, how many the fill's progress rule added (not drawn)
 };
 
 /// The result of generating one sequence.
@@ -33,13 +35,30 @@ struct generation {
   std::vector<trace_step> trace;   ///< one entry per step (when tracing)
 };
 
+/// The text of every token of `g`, in order: `word(token)`, except that the start tokens (births 0,
+/// in order) take their text from `start_words` where it has a non-empty entry. That is how a
+/// keyword the vocabulary lacks, fed to the model as <unk>, prints as the word the user typed.
+/// `start_words` may be shorter than the start (the rest use `word`).
+/// Complexity: O(|g.tokens|) calls of `word`.
+inline std::vector<std::string> generation_words(const generation& g, const std::function<std::string(token_id)>& word,
+                                                 std::span<const std::string> start_words = {}) {
+  std::vector<std::string> words;
+  words.reserve(g.tokens.size());
+  std::size_t k = 0;
+  for (std::size_t i = 0; i < g.tokens.size(); ++i) {
+    const bool start = i < g.births.size() && g.births[i] == 0;
+    if (start && k < start_words.size() && !start_words[k].empty()) words.push_back(start_words[k]);
+    else words.push_back(word(g.tokens[i]));
+    k += start;
+  }
+  return words;
+}
+
 /// The notes' diagram: one line per step from the start to the end, every final token shown once it
 /// is born and as underscores of its width before:
 ///     _ _____ _____ fox jumps ____ ___ ____ dog
-/// `word` maps a token id to its text.
-inline std::string underscores_diagram(const generation& g, const std::function<std::string(token_id)>& word) {
-  std::vector<std::string> words;
-  for (token_id t : g.tokens) words.push_back(word(t));
+/// `words` holds the text of every final token (generation_words).
+inline std::string underscores_diagram(const generation& g, std::span<const std::string> words) {
   std::string out;
   for (std::size_t s = 0; s <= g.steps; ++s) {
     std::string line;
@@ -50,6 +69,12 @@ inline std::string underscores_diagram(const generation& g, const std::function<
     out += line + '\n';
   }
   return out;
+}
+
+/// The same, with `word` mapping a token id to its text.
+inline std::string underscores_diagram(const generation& g, const std::function<std::string(token_id)>& word) {
+  const std::vector<std::string> words = generation_words(g, word);
+  return underscores_diagram(g, std::span<const std::string>(words));
 }
 
 namespace detail {
@@ -66,21 +91,26 @@ inline std::string json_string(const std::string& s) {
   }
   return o + '"';
 }
+// 9 significant digits: every float reads back as itself, so values that differ stay ordered.
 inline std::string json_number(float v) {
   if (!std::isfinite(v)) return "null";
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", static_cast<double>(v));
+  std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(v));
   return buf;
 }
 }  // namespace detail
 
 /// The generation as one JSON object: final tokens (and words), births, steps, and per step the
-/// insertions (slot, token, word, probability), the semantic change and the best offered insertion.
-inline std::string to_json(const generation& g, const std::function<std::string(token_id)>& word) {
+/// insertions (slot, token, word, probability), how many of them the progress rule added, the
+/// semantic change and the best offered insertion. `start_words` as in generation_words (the
+/// "text" array shows them; "tokens" keeps the ids the model saw).
+inline std::string to_json(const generation& g, const std::function<std::string(token_id)>& word,
+                           std::span<const std::string> start_words = {}) {
+  const std::vector<std::string> words = generation_words(g, word, start_words);
   std::string o = "{\"tokens\":[";
   for (std::size_t i = 0; i < g.tokens.size(); ++i) o += (i ? "," : "") + std::to_string(g.tokens[i]);
   o += "],\"text\":[";
-  for (std::size_t i = 0; i < g.tokens.size(); ++i) o += (i ? "," : "") + detail::json_string(word(g.tokens[i]));
+  for (std::size_t i = 0; i < words.size(); ++i) o += (i ? "," : "") + detail::json_string(words[i]);
   o += "],\"births\":[";
   for (std::size_t i = 0; i < g.births.size(); ++i) o += (i ? "," : "") + std::to_string(g.births[i]);
   o += "],\"steps\":" + std::to_string(g.steps) + ",\"hit_step_cap\":" + (g.hit_step_cap ? "true" : "false");
@@ -89,7 +119,8 @@ inline std::string to_json(const generation& g, const std::function<std::string(
     const trace_step& t = g.trace[s];
     o += (s ? ",{" : "{");
     o += "\"step\":" + std::to_string(s + 1) + ",\"change\":" + detail::json_number(t.change) +
-         ",\"best_insertion\":" + detail::json_number(t.best_insertion) + ",\"inserted\":[";
+         ",\"best_insertion\":" + detail::json_number(t.best_insertion) + ",\"forced\":" + std::to_string(t.forced) +
+         ",\"inserted\":[";
     for (std::size_t j = 0; j < t.inserted.size(); ++j) {
       o += (j ? ",{" : "{");
       o += "\"slot\":" + std::to_string(t.inserted[j].slot) + ",\"token\":" + std::to_string(t.inserted[j].token) +

@@ -38,8 +38,19 @@ struct max_length {
   bool operator()(const step_report& r) const noexcept { return r.length >= limit; }
 };
 
+/// True once the sequence has `limit` tokens or more: the same test as max_length, named for its use
+/// as a guard, all_of(length_at_least{8}, probability_below{0.05f}): "stop when the model offers
+/// nothing likely, but not before 8 tokens".
+struct length_at_least {
+  std::size_t limit;
+  bool operator()(const step_report& r) const noexcept { return r.length >= limit; }
+};
+
 /// Done when no slot's most likely real token (not "none") has probability above tau: the model no
-/// longer wants to insert anything (the notes' probability threshold).
+/// longer wants to insert anything (the notes' probability threshold). It reads the best insertion
+/// over all slots, so it does not need any single slot to be confident: a state whose every slot
+/// most likely stays empty but offers a word above tau somewhere goes on (with the fill's progress
+/// rule, fill_options::min_insertions, that word is inserted).
 struct probability_below {
   float tau;
   bool operator()(const step_report& r) const noexcept { return r.best_insertion <= tau; }
