@@ -169,20 +169,50 @@ __device__ inline void online_lse_add(float x, float& m, float& sum) {
   }
 }
 
+/// A top-k candidate as one integer that orders like detail::better_candidate: the value's
+/// order_key in the high half (-0 taken as +0, so that it ties with +0 as on the CPU), the bitwise
+/// complement of the id in the low half (equal values: the smaller id is the larger key). 0 stands
+/// for "no candidate" (below every real key); so does a NaN value (the weights are checked finite).
+__device__ inline unsigned long long candidate_key(float x, int id) {
+  if (x != x) return 0;
+  return static_cast<unsigned long long>(detail::order_key(x + 0.0f)) << 32 | static_cast<unsigned>(~id);
+}
+__device__ inline int key_id(unsigned long long key) { return static_cast<int>(~static_cast<unsigned>(key)); }
+__device__ inline float key_value(unsigned long long key) {
+  const unsigned k = static_cast<unsigned>(key >> 32), u = (k & 0x80000000u) ? (k & 0x7fffffffu) : ~k;
+#ifdef SLOTDIFF_CUDA_EMULATION
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+#else
+  return __uint_as_float(u);
+#endif
+}
+__device__ inline unsigned long long shfl_u64(unsigned long long v, int src) {
+  const unsigned lo = __shfl_sync(full_mask, static_cast<unsigned>(v), src), hi = __shfl_sync(full_mask, static_cast<unsigned>(v >> 32), src);
+  return static_cast<unsigned long long>(hi) << 32 | lo;
+}
+__device__ inline unsigned long long shfl_up_u64(unsigned long long v) {
+  const int lo = __shfl_up_sync(full_mask, static_cast<int>(static_cast<unsigned>(v)), 1u);
+  const int hi = __shfl_up_sync(full_mask, static_cast<int>(static_cast<unsigned>(v >> 32)), 1u);
+  return static_cast<unsigned long long>(static_cast<unsigned>(hi)) << 32 | static_cast<unsigned>(lo);
+}
+
 /// One sweep per slot row of a logits slab (row blockIdx.x, slot s0 + blockIdx.x), k <= 32: each
 /// logit is read once from global memory (the slab sits in L2 after the product). Warp w takes the
 /// ids w 32 + lane, then Threads further on, and keeps
 ///   - per lane, a running maximum and sum of exponentials (online log-sum-exp);
-///   - per warp, its k best (value, id) so far as a list sorted best first, entry j in lane j:
-///     a ballot finds the lanes whose value beats the list's k-th entry; each such value is
-///     inserted at its place (a ballot counts the entries better than it) and the entries after it
-///     move one lane up.
+///   - per warp, its k best candidates so far (candidate_key) as a list sorted best first, entry j
+///     in lane j: a ballot finds the lanes whose key beats the bar; each such key is inserted at its
+///     place (a ballot counts the entries better than it) and the entries after it move one lane up.
+/// The bar is the best k-th entry of any warp's list (shared through an atomicMax in shared memory):
+/// a key below another warp's k-th entry has k better keys in the row and cannot be in its top-k, so
+/// most rows take about k ln(V / k) insertions in all rather than that per warp.
 /// The warps' lists (each sorted) are then merged by rank: an entry's place in the row's top-k is
 /// its index in its list plus, for every other list, how many of its entries are better (a binary
-/// search), so every thread places one entry, with no sort. Ties go to the smaller id
-/// (detail::better_candidate), exactly as on the CPU. Writes ids[s k + j], logp[s k + j] = value - lse
-/// for j < k. Requires: 1 <= k <= min(sweep_top_k_max, V). Cost: V loads, V expf per row, plus
-/// about k ln(V / (32 k)) insertions per warp for a row in random order.
+/// search); the row's top-k are all in some list, so every thread places one entry, with no sort.
+/// Ties go to the smaller id, exactly as on the CPU. Writes ids[s k + j], logp[s k + j] = value -
+/// lse for j < k. Requires: 1 <= k <= min(sweep_top_k_max, V). Cost: V loads and V expf per row.
 template <int Threads>
 __global__ void __launch_bounds__(Threads) slot_top_k_sweep(const batch_counts* counts, int s0, const float* __restrict__ logits, int V,
                                                             const unsigned char* __restrict__ never, int k, std::int32_t* ids,
@@ -191,16 +221,16 @@ __global__ void __launch_bounds__(Threads) slot_top_k_sweep(const batch_counts* 
   constexpr int warps = Threads / 32, unroll = 4;
   const int s = s0 + static_cast<int>(blockIdx.x);
   if (s >= counts->slots) return;
-  __shared__ float list_v[warps][32];
-  __shared__ int list_i[warps][32];
+  __shared__ unsigned long long list[warps][32];
+  __shared__ unsigned long long bar;  // the best k-th entry of the warps' lists so far
   __shared__ float part_m[warps], part_sum[warps];
   const int lane = static_cast<int>(threadIdx.x % 32), warp = static_cast<int>(threadIdx.x / 32);
+  if (threadIdx.x == 0) bar = 0;
+  __syncthreads();
   const float* g = logits + static_cast<std::size_t>(blockIdx.x) * V;
 
-  float bv = NAN;  // this lane's entry of the warp's list (NaN: empty, never better)
-  int bi = 0x7fffffff;
-  float tv = NAN;  // the list's k-th entry: what a new value must beat
-  int ti = 0x7fffffff;
+  unsigned long long mine = 0;  // this lane's entry of the warp's list (0: empty)
+  unsigned long long kth = 0;   // the list's k-th entry
   float m = -INFINITY, sum = 0.0f;
   for (int base0 = warp * 32; base0 < V; base0 += Threads * unroll) {
     float xs[unroll];
@@ -209,6 +239,9 @@ __global__ void __launch_bounds__(Threads) slot_top_k_sweep(const batch_counts* 
       const int v = base0 + u * Threads + lane;
       xs[u] = v < V ? (never[v] ? -INFINITY : g[v]) : NAN;
     }
+    unsigned long long shared_bar = 0;
+    if (lane == 0) shared_bar = atomicMax(&bar, kth);  // publish this warp's k-th entry, read the others'
+    shared_bar = shfl_u64(shared_bar, 0);
 #pragma unroll
     for (int u = 0; u < unroll; ++u) {
       const int base = base0 + u * Threads;
@@ -216,24 +249,22 @@ __global__ void __launch_bounds__(Threads) slot_top_k_sweep(const batch_counts* 
       const float x = xs[u];
       const int v = base + lane;
       if (v < V) online_lse_add(x, m, sum);
-      unsigned want = __ballot_sync(full_mask, detail::better_candidate(x, v, tv, ti));
+      const unsigned long long key = v < V ? candidate_key(x, v) : 0;
+      unsigned want = __ballot_sync(full_mask, key > kth && key > shared_bar);
       while (want) {
         const int src = __ffs(static_cast<int>(want)) - 1;
         want &= want - 1;
-        const float cv = __shfl_sync(full_mask, x, src);
-        const int ci = base + src;
-        if (!detail::better_candidate(cv, ci, tv, ti)) continue;  // an earlier insertion raised the bar
-        const int pos = __popc(__ballot_sync(full_mask, detail::better_candidate(bv, bi, cv, ci)));
-        const float uv = __shfl_up_sync(full_mask, bv, 1);
-        const int ui = __shfl_up_sync(full_mask, bi, 1);
-        if (lane == pos) bv = cv, bi = ci;
-        else if (lane > pos) bv = uv, bi = ui;
-        tv = __shfl_sync(full_mask, bv, k - 1);
-        ti = __shfl_sync(full_mask, bi, k - 1);
+        const unsigned long long c = shfl_u64(key, src);
+        if (c <= kth) continue;  // an earlier insertion raised the bar (the same for the whole warp)
+        const int pos = __popc(__ballot_sync(full_mask, mine > c));
+        const unsigned long long up = shfl_up_u64(mine);
+        if (lane == pos) mine = c;
+        else if (lane > pos) mine = up;
+        kth = shfl_u64(mine, k - 1);
       }
     }
   }
-  if (lane < k) list_v[warp][lane] = bv, list_i[warp][lane] = bi;
+  if (lane < k) list[warp][lane] = mine;
   const float wm = warp_max(m);
   const float ws = warp_sum(m > -INFINITY ? sum * expf(m - wm) : 0.0f);
   if (lane == 0) part_m[warp] = wm, part_sum[warp] = ws;
@@ -245,23 +276,22 @@ __global__ void __launch_bounds__(Threads) slot_top_k_sweep(const batch_counts* 
   const float lse = M + logf(S);
   for (int t = static_cast<int>(threadIdx.x); t < warps * k; t += Threads) {
     const int w = t / k, i = t % k;
-    const float cv = list_v[w][i];
-    const int ci = list_i[w][i];
-    if (ci >= V) continue;  // an empty entry (fewer than k ids reached this warp)
+    const unsigned long long c = list[w][i];
+    if (c == 0) continue;  // an empty entry
     int rank = i;
     for (int o = 0; o < warps; ++o) {
       if (o == w) continue;
-      int lo = 0, hi = k;  // the entries of list o better than this one are a prefix of it
+      int lo = 0, hi = k;  // the entries of list o better than c are a prefix of it
       while (lo < hi) {
         const int mid = (lo + hi) / 2;
-        if (detail::better_candidate(list_v[o][mid], list_i[o][mid], cv, ci)) lo = mid + 1;
+        if (list[o][mid] > c) lo = mid + 1;
         else hi = mid;
       }
       rank += lo;
     }
     if (rank < k) {
-      ids[static_cast<std::size_t>(s) * k + rank] = ci;
-      logp[static_cast<std::size_t>(s) * k + rank] = cv - lse;
+      ids[static_cast<std::size_t>(s) * k + rank] = key_id(c);
+      logp[static_cast<std::size_t>(s) * k + rank] = key_value(c) - lse;
     }
   }
 }
