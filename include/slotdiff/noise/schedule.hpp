@@ -72,7 +72,9 @@ struct noise_schedule {
     if (type == kind::fraction) {
       const double f = is_random() ? static_cast<double>(share) + static_cast<double>(u) * static_cast<double>(share_high - share)
                                    : static_cast<double>(share);
-      k = std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(f * static_cast<double>(n))));
+      // The relative 1e-6 keeps a float share's rounding (0.2f is 0.2000000030) from turning an exact
+      // product such as 0.2 x 10 into 3.
+      k = std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(f * static_cast<double>(n) * (1.0 - 1e-6))));
     }
     return std::min(k, feasible);
   }
