@@ -16,6 +16,7 @@ int noise_command(std::span<const std::string_view> args);
 int vocab_command(std::span<const std::string_view> args);
 int generate_command(std::span<const std::string_view> args);
 int ngram_command(std::span<const std::string_view> args);
+int eval_command(std::span<const std::string_view> args);
 int embed_command(std::span<const std::string_view> args);
 
 /// Reads all lines of a file, or of stdin for "-". Throws slotdiff::error naming the path.

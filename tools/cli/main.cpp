@@ -63,6 +63,7 @@ constexpr command commands[] = {
     {"vocab", vocab_command, "build a word vocabulary file from text"},
     {"generate", generate_command, "grow sentences from keywords (or from nothing) with a model"},
     {"ngram", ngram_command, "train the n-gram insertion model and measure it on held-out text"},
+    {"eval", eval_command, "the keyword-to-sentence benchmark: models, references and a random floor in one table"},
     {"embed", embed_command, "build the SIF sentence embedder that noise --scorer shift|dynamic reads"},
 };
 
