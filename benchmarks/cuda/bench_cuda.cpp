@@ -12,7 +12,8 @@
 // scripts/device-cuda runs both in one go (docs/cuda.md, "On a GPU: one call").
 //
 // Knobs measured one at a time against the defaults: graphs off, the GELU product unfused, logits
-// slabs of 512 and 4096 slots, the plain fp32 attention kernel instead of the tensor-core one.
+// slabs of 512 and 4096 slots, the plain fp32 attention kernel instead of the tensor-core one, and
+// (at batch 1) norm kernels + cuBLAS instead of the small-batch products.
 // Counters: tokens/s and slots/s; TFLOP/s of the matrix products (real tokens only, padding to the
 // shape bucket not counted) and, on an H100/H200, the fraction of the 989 TFLOP/s dense bf16 peak.
 // Without a CUDA device every benchmark reports an error and the program exits 0.
@@ -58,8 +59,8 @@ bool is_small(const reference_config& c) {
 }
 
 cuda::reference_handle& model(const std::string& path, const cuda::handle_options& o) {
-  static std::map<std::tuple<std::string, bool, std::size_t, bool, bool>, std::unique_ptr<cuda::reference_handle>> models;
-  auto& m = models[{path, o.graphs, o.logits_slab, o.fused_gelu, o.mma_attention}];
+  static std::map<std::tuple<std::string, bool, std::size_t, bool, bool, bool>, std::unique_ptr<cuda::reference_handle>> models;
+  auto& m = models[{path, o.graphs, o.logits_slab, o.fused_gelu, o.mma_attention, o.small_batch_kernels}];
   if (!m) m = std::make_unique<cuda::reference_handle>(path, o);
   return *m;
 }
@@ -106,7 +107,8 @@ void BM_cuda_top_k(benchmark::State& st) {
   const cuda::handle_options opt{.logits_slab = static_cast<std::size_t>(st.range(5)),
                                  .graphs = st.range(4) != 0,
                                  .fused_gelu = st.range(6) != 0,
-                                 .mma_attention = st.range(7) != 0};
+                                 .mma_attention = st.range(7) != 0,
+                                 .small_batch_kernels = st.range(8) != 0};
   if (cuda::visible_devices() == 0) {
     st.SkipWithError("no CUDA device");
     for (auto _ : st) {
@@ -153,19 +155,21 @@ void BM_cuda_top_k(benchmark::State& st) {
 }
 
 void shapes(benchmark::internal::Benchmark* b) {
-  b->ArgNames({"model", "batch", "lo", "hi", "graphs", "slab", "fused_gelu", "mma"});
+  b->ArgNames({"model", "batch", "lo", "hi", "graphs", "slab", "fused_gelu", "mma", "small"});
   const std::vector<std::vector<std::int64_t>> shapes{{1, 32, 32}, {8, 64, 64}, {64, 64, 64}, {512, 32, 64}, {64, 256, 1024}};
   for (std::int64_t model : {0, 1})
-    for (const auto& s : shapes) b->Args({model, s[0], s[1], s[2], 1, 1024, 1, 1});  // the defaults
+    for (const auto& s : shapes) b->Args({model, s[0], s[1], s[2], 1, 1024, 1, 1, 1});  // the defaults
   // One knob at a time, on the shipped model.
-  b->Args({0, 1, 32, 32, 0, 1024, 1, 1});       // graphs off
-  b->Args({0, 512, 32, 64, 0, 1024, 1, 1});     // graphs off
-  b->Args({0, 512, 32, 64, 1, 1024, 0, 1});     // GELU unfused
-  b->Args({0, 512, 32, 64, 1, 4096, 1, 1});     // slab 4096
-  b->Args({0, 512, 32, 64, 1, 512, 1, 1});      // slab 512
-  b->Args({0, 512, 32, 64, 1, 1024, 1, 0});     // plain attention
-  b->Args({0, 64, 256, 1024, 1, 1024, 1, 0});   // plain attention
-  b->Args({0, 64, 256, 1024, 1, 4096, 1, 1});   // slab 4096
+  b->Args({0, 1, 32, 32, 0, 1024, 1, 1, 1});       // graphs off
+  b->Args({0, 1, 32, 32, 1, 1024, 1, 1, 0});       // norm kernels + cuBLAS at batch 1
+  b->Args({0, 1, 32, 32, 1, 1024, 1, 0, 1});       // plain attention at batch 1
+  b->Args({0, 512, 32, 64, 0, 1024, 1, 1, 1});     // graphs off
+  b->Args({0, 512, 32, 64, 1, 1024, 0, 1, 1});     // GELU unfused
+  b->Args({0, 512, 32, 64, 1, 4096, 1, 1, 1});     // slab 4096
+  b->Args({0, 512, 32, 64, 1, 512, 1, 1, 1});      // slab 512
+  b->Args({0, 512, 32, 64, 1, 1024, 1, 0, 1});     // plain attention
+  b->Args({0, 64, 256, 1024, 1, 1024, 1, 0, 1});   // plain attention
+  b->Args({0, 64, 256, 1024, 1, 4096, 1, 1, 1});   // slab 4096
 }
 
 }  // namespace

@@ -157,6 +157,64 @@ TEST_CASE("cuda kernels: RoPE + attention over ragged sequences equals the two-p
   }
 }
 
+TEST_CASE("cuda kernels: the small-batch product (RMSNorm in its prologue; store, GELU, split accumulate) equals a double reference",
+          "[cuda][emulated][small]") {
+  auto g = test::seeded_rng(7);
+  // K = 200 (not a multiple of the 64-input chunk), N = 72 (not a multiple of the 32-column block),
+  // a bucket of 40 rows of which 33 are real.
+  const int rows = 40, real = 33, K = 200, N = 72;
+  const float eps = 1e-5f;
+  const k::batch_counts counts{real, 0, 0, 0};
+  const std::vector<float> x = normal(g, static_cast<std::size_t>(rows) * K, 2.0f), gain = normal(g, K), w = normal(g, std::size_t{N} * K, 0.1f);
+  std::vector<bf16> wb(w.size()), xb(x.size());
+  for (std::size_t i = 0; i < w.size(); ++i) wb[i] = bf16(w[i]);
+  for (std::size_t i = 0; i < x.size(); ++i) xb[i] = bf16(x[i]);
+  auto normed = [&](int r, int k) {
+    double ss = 0;
+    for (int j = 0; j < K; ++j) ss += double(x[r * K + j]) * x[r * K + j];
+    return x[r * K + k] / std::sqrt(ss / K + eps) * gain[k];
+  };
+  const unsigned col_blocks = (N + 31) / 32;
+  SECTION("norm, fp32 weights, stored fp32 (the q/k/v product)") {
+    std::vector<float> out(static_cast<std::size_t>(rows) * N, 7.0f);
+    emu::launch({col_blocks, 1}, {256}, k::small_product<true, k::small_epilogue::store, float, float, float>, &counts, x.data(), gain.data(),
+                eps, w.data(), out.data(), rows, N, K, K);
+    for (int r = 0; r < rows; ++r)
+      for (int n = 0; n < N; ++n) {
+        double want = 0;
+        if (r < real)
+          for (int k2 = 0; k2 < K; ++k2) want += normed(r, k2) * w[n * K + k2];
+        REQUIRE(std::abs(out[r * N + n] - want) <= 1e-4 * (1 + std::abs(want)));
+      }
+  }
+  SECTION("norm, bf16 weights, GELU, bf16 out (the MLP's first product)") {
+    std::vector<bf16> out(static_cast<std::size_t>(rows) * N, bf16(7.0f));
+    emu::launch({col_blocks, 1}, {256}, k::small_product<true, k::small_epilogue::gelu, float, bf16, bf16>, &counts, x.data(), gain.data(), eps,
+                wb.data(), out.data(), rows, N, K, K);
+    for (int r = 0; r < rows; ++r)
+      for (int n = 0; n < N; ++n) {
+        double want = 0;
+        if (r < real)
+          for (int k2 = 0; k2 < K; ++k2) want += normed(r, k2) * float(wb[n * K + k2]);
+        want = cuda::detail::gelu_tanh(static_cast<float>(want));
+        REQUIRE(std::abs(float(out[r * N + n]) - want) <= 8e-3 * (1 + std::abs(want)));
+      }
+  }
+  SECTION("bf16 in and weights, added into fp32 rows over 4 splits of K (the residual products)") {
+    std::vector<float> out = normal(g, static_cast<std::size_t>(rows) * N);
+    const std::vector<float> before = out;
+    emu::launch({col_blocks, 4}, {256}, k::small_product<false, k::small_epilogue::accumulate, bf16, bf16, float>, &counts, xb.data(),
+                static_cast<const float*>(nullptr), eps, wb.data(), out.data(), rows, N, K, 64);
+    for (int r = 0; r < rows; ++r)
+      for (int n = 0; n < N; ++n) {
+        double want = before[r * N + n];
+        if (r < real)
+          for (int k2 = 0; k2 < K; ++k2) want += double(float(xb[r * K + k2])) * float(wb[n * K + k2]);
+        REQUIRE(std::abs(out[r * N + n] - want) <= 1e-4 * (1 + std::abs(want)));
+      }
+  }
+}
+
 TEST_CASE("cuda kernels: slot queries are gathered by the plan's rows, zeros past the count", "[cuda][emulated]") {
   auto g = test::seeded_rng(2);
   const int d = 64;

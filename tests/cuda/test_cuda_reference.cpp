@@ -118,9 +118,10 @@ TEST_CASE("cuda: top-k parity with the CPU pass on the shipped weights, mixed le
   auto m = cuda::reference_handle::load(weights, vocab(), {.fused_gelu = fused, .mma_attention = mma});
   const std::size_t V = m.vocabulary_size(), k = 8;
   parity total;
-  // Up to 1000 tokens: 16 query tiles and 16 key tiles per sequence in the attention kernels.
+  // Up to 1000 tokens: 16 query tiles and 16 key tiles per sequence in the attention kernels. The
+  // first two batches have at most 64 rows: the small-batch products.
   for (const auto& [count, longest] :
-       std::vector<std::pair<std::size_t, std::size_t>>{{4, 1}, {64, 40}, {32, 150}, {200, 64}, {3, 1000}}) {
+       std::vector<std::pair<std::size_t, std::size_t>>{{4, 1}, {6, 10}, {64, 40}, {32, 150}, {200, 64}, {3, 1000}}) {
     const batch_data b = mixed_batch(g, count, longest, V);
     const std::size_t S = reference_model::slot_rows(b.view());
     const parity p = compare(gpu_top_k(m, b.view(), k), cpu_log_probs(b.view()), S, k, V);
@@ -150,24 +151,39 @@ TEST_CASE("cuda: the one-sweep top-k (k <= 32) and the radix top-k (k > 32) agre
 }
 
 // The short case that scripts/device-cuda runs under compute-sanitizer (memcheck, racecheck): every
-// kernel once, launch by launch: both attention kernels (two query and two key tiles), the one-sweep
-// and radix top-k, and the full log-probabilities.
+// kernel, launch by launch: both attention kernels (two query and two key tiles), the one-sweep and
+// radix top-k, the full log-probabilities, the small-batch products (42 rows) and the cuBLAS path
+// (71 rows); and the small-batch products against norm kernels + cuBLAS.
 TEST_CASE("cuda: every kernel on a small batch (the sanitizers' case)", "[cuda][gpu][sanitize]") {
-  batch_data b;
   std::vector<token_id> s(70);
   for (std::size_t j = 0; j < s.size(); ++j) s[j] = static_cast<token_id>(4 + (31 * j) % 1000);
-  b.add(std::span<const token_id>(s).first(0));
-  b.add(std::span<const token_id>(s).first(1));
-  b.add(s);
-  for (const bool mma : {true, false}) {
-    cuda::reference_handle m(weights, {.logits_slab = 64, .graphs = false, .mma_attention = mma});
-    const std::size_t V = m.vocabulary_size(), S = reference_model::slot_rows(b.view());
-    const top small = gpu_top_k(m, b.view(), 8), big = gpu_top_k(m, b.view(), 40);
-    for (std::size_t i = 0; i < S; ++i) REQUIRE(small.ids[i * 8] == big.ids[i * 40]);
-    std::vector<float> full(S * V);
-    REQUIRE(m.log_probs(b.view(), full) == S);
-    for (std::size_t i = 0; i < S; ++i) REQUIRE(std::abs(full[i * V + static_cast<std::size_t>(small.ids[i * 8])] - small.logp[i * 8]) <= 1e-4f);
+  std::vector<batch_data> batches(2);
+  for (std::size_t i = 0; i < 2; ++i) {
+    batches[i].add(std::span<const token_id>(s).first(0));
+    batches[i].add(std::span<const token_id>(s).first(1));
+    batches[i].add(std::span<const token_id>(s).first(i == 0 ? 40 : 70));
   }
+  std::vector<std::vector<top>> tops(2);
+  for (const bool mma : {true, false})
+    for (const bool small : {true, false}) {
+      cuda::reference_handle m(weights, {.logits_slab = 64, .graphs = false, .mma_attention = mma, .small_batch_kernels = small});
+      const std::size_t V = m.vocabulary_size();
+      for (std::size_t bi = 0; bi < 2; ++bi) {
+        const ragged_batch x = batches[bi].view();
+        const std::size_t S = reference_model::slot_rows(x);
+        const top k8 = gpu_top_k(m, x, 8), k40 = gpu_top_k(m, x, 40);
+        for (std::size_t i = 0; i < S; ++i) REQUIRE(k8.ids[i * 8] == k40.ids[i * 40]);
+        std::vector<float> full(S * V);
+        REQUIRE(m.log_probs(x, full) == S);
+        for (std::size_t i = 0; i < S; ++i)
+          REQUIRE(std::abs(full[i * V + static_cast<std::size_t>(k8.ids[i * 8])] - k8.logp[i * 8]) <= 1e-4f);
+        tops[bi].push_back(k8);
+      }
+    }
+  // The four ways differ only in rounding (tf32 / bf16 / fp32 products, summation order).
+  for (const auto& ways : tops)
+    for (const top& t : ways)
+      for (std::size_t i = 0; i < t.logp.size(); ++i) REQUIRE(std::abs(t.logp[i] - ways[0].logp[i]) <= 0.1f);
 }
 
 TEST_CASE("cuda: full log-probabilities match the CPU pass and are normalised", "[cuda][gpu]") {

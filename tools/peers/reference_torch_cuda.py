@@ -131,14 +131,14 @@ def make_small(weights, path):
 
 
 def compare(bench_json, peer_json):
-    """bench_cuda's medians (defaults: graphs, slab 1024, fused GELU, mma attention) against the
+    """bench_cuda's medians (defaults: graphs, slab 1024, fused GELU, mma attention, small-batch products) against the
     fastest PyTorch variant of the same shape and model, printed as a table."""
     import re
     bench = json.loads(pathlib.Path(bench_json).read_text())
     peer = json.loads(pathlib.Path(peer_json).read_text())
     ours = {}
     for b in bench.get("benchmarks", []):
-        m = re.search(r"model:(\d+)/batch:(\d+)/lo:(\d+)/hi:(\d+)/graphs:1/slab:1024/fused_gelu:1/mma:1/real_time_median$", b["name"])
+        m = re.search(r"model:(\d+)/batch:(\d+)/lo:(\d+)/hi:(\d+)/graphs:1/slab:1024/fused_gelu:1/mma:1/small:1/real_time_median$", b["name"])
         if m and not b.get("error_occurred"):
             ours[tuple(int(x) for x in m.groups())] = (b["real_time"] * {"us": 1e-3, "ms": 1.0, "ns": 1e-6}[b["time_unit"]], b)
     print(f"{'model':6s} {'shape':22s} {'slotdiff ms':>12s} {'best torch ms':>14s} {'variant':16s} {'ratio':>6s} "

@@ -20,6 +20,7 @@ inline reference_options with_own_stream(handle_options o) {
           .graphs = o.graphs,
           .fused_gelu = o.fused_gelu,
           .mma_attention = o.mma_attention,
+          .small_batch_kernels = o.small_batch_kernels,
           .stream = nullptr};
 }
 }  // namespace detail

@@ -35,6 +35,7 @@ struct handle_options {
   bool graphs = true;
   bool fused_gelu = true;
   bool mma_attention = true;
+  bool small_batch_kernels = true;
 };
 
 /// A cuda::reference_backend held by pointer: same behaviour, same errors (reference.cuh).

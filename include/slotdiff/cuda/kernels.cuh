@@ -320,6 +320,86 @@ __global__ void rmsnorm_rows(const batch_counts* counts, const std::int32_t* ids
   for (int j = lane; j < d; j += 32) o[j] = Out(xr[j] * inv * gain[j]);
 }
 
+/// Row buckets up to this size take small_product (RMSNorm folded into the product, no cuBLAS) for
+/// every product but the slot logits: at batch 1 that halves the kernels of a forward pass.
+inline constexpr int small_rows_max = 64;
+
+/// What small_product does with a result: store it, store gelu_tanh of it, or add it (fp32 out).
+enum class small_epilogue { store, gelu, accumulate };
+
+/// out[r, n] (op)= sum_{k in split} a[r, k] w[n, k] for the rows r < rows of a bucket (rows <=
+/// small_rows_max; rows at or past counts->rows are taken as zeros), in fp32 arithmetic, for products
+/// too small for cuBLAS to fill the GPU. One block of 256 threads per 32 output columns
+/// (blockIdx.x) and per split of `k_split` of the K inputs (blockIdx.y; only with `accumulate`,
+/// whose splits add into out with atomics); the chunks of 64 inputs of a and w pass through shared
+/// memory, each thread owns one column and rows warp, warp + 8, ...
+///   Norm: a[r, k] = x[r, k] rsqrt(mean_k x[r, k]^2 + eps) gain[k] (the reference model's RMSNorm of
+///   the fp32 residual rows x: the norm kernel is folded into the product's prologue); otherwise a is
+///   `in` itself (bf16 or fp32). w: [N, K] row-major, fp32 or bf16. out: [rows, N].
+/// Requires: k_split a multiple of 64, gridDim.y = ceil(K / k_split), and gridDim.y == 1 unless Epi
+/// is accumulate (a stored or GELU result needs the whole sum).
+template <bool Norm, small_epilogue Epi, class In, class W, class Out>
+__global__ void __launch_bounds__(256) small_product(const batch_counts* counts, const In* in, const float* gain, float eps, const W* w,
+                                                     Out* out, int rows, int N, int K, int k_split) {
+  constexpr int cols = 32, chunk = 64, warps = 8, per_thread = small_rows_max / warps;
+  __shared__ float as[small_rows_max][chunk];    // a row's inputs are read by a whole warp at once: broadcast
+  __shared__ float ws[cols][chunk + 1];          // +1: the 32 lanes read 32 rows of one column
+  __shared__ float inv[small_rows_max];
+  const int warp = static_cast<int>(threadIdx.x / 32), lane = static_cast<int>(threadIdx.x % 32);
+  const int n0 = static_cast<int>(blockIdx.x) * cols, real = min(counts->rows, rows);
+  const int k_begin = static_cast<int>(blockIdx.y) * k_split, k_end = min(K, k_begin + k_split);
+  if constexpr (Norm) {
+    for (int r = warp; r < rows; r += warps) {
+      float ss = 0.0f;
+      if (r < real)
+        for (int j = lane; j < K; j += 32) {
+          const float v = static_cast<float>(in[static_cast<std::size_t>(r) * K + j]);
+          ss += v * v;
+        }
+      ss = warp_sum(ss);
+      if (lane == 0) inv[r] = rsqrtf(ss / static_cast<float>(K) + eps);
+    }
+  }
+  float acc[per_thread];
+#pragma unroll
+  for (int i = 0; i < per_thread; ++i) acc[i] = 0.0f;
+  for (int k0 = k_begin; k0 < k_end; k0 += chunk) {
+    __syncthreads();  // the norms are in place; the previous chunk is consumed
+    for (int idx = static_cast<int>(threadIdx.x); idx < rows * chunk; idx += warps * 32) {
+      const int r = idx / chunk, kk = idx % chunk, k = k0 + kk;
+      float v = 0.0f;
+      if (r < real && k < k_end) {
+        v = static_cast<float>(in[static_cast<std::size_t>(r) * K + k]);
+        if constexpr (Norm) v *= inv[r] * gain[k];
+      }
+      as[r][kk] = v;
+    }
+    for (int idx = static_cast<int>(threadIdx.x); idx < cols * chunk; idx += warps * 32) {
+      const int c = idx / chunk, kk = idx % chunk, n = n0 + c, k = k0 + kk;
+      ws[c][kk] = n < N && k < k_end ? static_cast<float>(w[static_cast<std::size_t>(n) * K + k]) : 0.0f;
+    }
+    __syncthreads();
+#pragma unroll 8
+    for (int kk = 0; kk < chunk; ++kk) {
+      const float b = ws[lane][kk];
+#pragma unroll
+      for (int i = 0; i < per_thread; ++i)
+        if (warp + i * warps < rows) acc[i] += as[warp + i * warps][kk] * b;
+    }
+  }
+  const int n = n0 + lane;
+  if (n >= N) return;
+#pragma unroll
+  for (int i = 0; i < per_thread; ++i) {
+    const int r = warp + i * warps;
+    if (r >= rows) break;
+    Out* o = out + static_cast<std::size_t>(r) * N + n;
+    if constexpr (Epi == small_epilogue::accumulate) atomicAdd(o, acc[i]);
+    else if constexpr (Epi == small_epilogue::gelu) *o = Out(detail::gelu_tanh(acc[i]));
+    else *o = Out(acc[i]);
+  }
+}
+
 /// Rotary embedding, rotate-half pairs (j, j + half), at position `pos`.
 __device__ inline void rope_pair(float x1, float x2, const float* cos_t, const float* sin_t, int pos, int half, int j, float& a,
                                  float& b) {

@@ -139,6 +139,10 @@ struct reference_options {
   /// Attention on the tensor cores (kernels::rope_attention_mma: tf32 scores, bf16 p v); false: the
   /// plain fp32 kernel (kernels::rope_attention).
   bool mma_attention = true;
+  /// Row buckets of at most kernels::small_rows_max (64) take kernels::small_product for every
+  /// product but the slot logits, each RMSNorm folded into the product that reads it (about 24
+  /// kernels per forward instead of about 40 at batch 1); false: norm kernels and cuBLAS throughout.
+  bool small_batch_kernels = true;
   /// The stream everything runs on; nullptr: the backend creates and owns one (the legacy default
   /// stream cannot be captured).
   cudaStream_t stream = nullptr;
@@ -166,7 +170,7 @@ public:
   token_id none_id() const noexcept { return s_->config.none_id; }
   const reference_config& config() const noexcept { return s_->config; }
   cudaStream_t stream() const noexcept { return s_->stream; }
-  /// Graphs captured so far (one per bucket of sizes and k).
+  /// Graphs captured so far (one per bucket of sizes, k and number of logits slabs).
   std::size_t graphs() const noexcept { return s_->graphs.size(); }
 
   /// See top_k_backend: the k best (id, log-probability) per slot, best first, ties to the smaller id.
@@ -221,7 +225,7 @@ private:
   };
 
   struct graph_key {
-    std::size_t rows, slots, tiles, k;
+    std::size_t rows, slots, tiles, k, slabs;
     auto operator<=>(const graph_key&) const = default;
   };
   struct graph {
@@ -485,12 +489,24 @@ private:
       detail::check(cudaMemcpyAsync(dev, pinned_in.get(), in.bytes, cudaMemcpyHostToDevice, stream), "cudaMemcpyAsync (inputs)");
       kernels::rmsnorm_rows<true><<<rows_grid, 256, 0, stream>>>(counts, ids, embedding.get(), x.get(), layers[0].attn_norm.get(),
                                                                  h32.get(), static_cast<int>(R), static_cast<int>(d), eps);
+      // Small buckets: our own products with the norms folded in (cuBLAS cannot fill the GPU there and
+      // every kernel is a node of latency). Residual products split K in 256s across blocks.
+      const bool small = opt.small_batch_kernels && R <= static_cast<std::size_t>(kernels::small_rows_max);
+      const int Ri = static_cast<int>(R), di = static_cast<int>(d), mlpi = static_cast<int>(c.mlp);
+      auto col_blocks = [](std::size_t n) { return static_cast<unsigned>((n + 31) / 32); };
+      auto splits = [](std::size_t k) { return static_cast<unsigned>((k + 255) / 256); };
+      using kernels::small_epilogue;
       for (std::size_t i = 0; i < layers.size(); ++i) {
         const layer& l = layers[i];
-        if (i > 0)
-          kernels::rmsnorm_rows<false><<<rows_grid, 256, 0, stream>>>(counts, nullptr, nullptr, x.get(), l.attn_norm.get(),
-                                                                      h32.get(), static_cast<int>(R), static_cast<int>(d), eps);
-        gemm(h32.get(), l.wqkv.get(), qkv.get(), CUDA_R_32F, R, 3 * d, d, 0.0f, CUDA_R_32F);  // TF32
+        if (small) {
+          kernels::small_product<true, small_epilogue::store, float, float, float><<<dim3(col_blocks(3 * d), 1), 256, 0, stream>>>(
+              counts, x.get(), l.attn_norm.get(), eps, l.wqkv.get(), qkv.get(), Ri, 3 * di, di, di);
+        } else {
+          if (i > 0)
+            kernels::rmsnorm_rows<false><<<rows_grid, 256, 0, stream>>>(counts, nullptr, nullptr, x.get(), l.attn_norm.get(),
+                                                                        h32.get(), static_cast<int>(R), static_cast<int>(d), eps);
+          gemm(h32.get(), l.wqkv.get(), qkv.get(), CUDA_R_32F, R, 3 * d, d, 0.0f, CUDA_R_32F);  // TF32
+        }
         const dim3 attention_grid(static_cast<unsigned>(p.tile_bucket), static_cast<unsigned>(c.heads));
         if (opt.mma_attention)
           kernels::rope_attention_mma<64><<<attention_grid, 128, 0, stream>>>(counts, tiles, qkv.get(), cos_t.get(), sin_t.get(), att.get(),
@@ -498,6 +514,15 @@ private:
         else
           kernels::rope_attention<64><<<attention_grid, 128, 0, stream>>>(counts, tiles, qkv.get(), cos_t.get(), sin_t.get(), att.get(),
                                                                           static_cast<int>(d), scale);
+        if (small) {
+          kernels::small_product<false, small_epilogue::accumulate, bf16, bf16, float><<<dim3(col_blocks(d), splits(d)), 256, 0, stream>>>(
+              counts, att.get(), nullptr, eps, l.wo.get(), x.get(), Ri, di, di, 256);
+          kernels::small_product<true, small_epilogue::gelu, float, bf16, bf16><<<dim3(col_blocks(c.mlp), 1), 256, 0, stream>>>(
+              counts, x.get(), l.mlp_norm.get(), eps, l.w1.get(), act.get(), Ri, mlpi, di, di);
+          kernels::small_product<false, small_epilogue::accumulate, bf16, bf16, float><<<dim3(col_blocks(d), splits(c.mlp)), 256, 0, stream>>>(
+              counts, act.get(), nullptr, eps, l.w2.get(), x.get(), Ri, di, mlpi, 256);
+          continue;
+        }
         gemm(att.get(), l.wo.get(), x.get(), CUDA_R_32F, R, d, d, 1.0f);
         kernels::rmsnorm_rows<false><<<rows_grid, 256, 0, stream>>>(counts, nullptr, nullptr, x.get(), l.mlp_norm.get(), h.get(),
                                                                     static_cast<int>(R), static_cast<int>(d), eps);
@@ -508,15 +533,22 @@ private:
         }
         gemm(act.get(), l.w2.get(), x.get(), CUDA_R_32F, R, d, c.mlp, 1.0f);
       }
-      kernels::rmsnorm_rows<false><<<rows_grid, 256, 0, stream>>>(counts, nullptr, nullptr, x.get(), final_norm.get(), h.get(),
-                                                                  static_cast<int>(R), static_cast<int>(d), eps);
-      gemm(h.get(), heads.get(), lr.get(), CUDA_R_16BF, R, 2 * d, d, 0.0f);  // row r: [left query, right query]
+      if (small) {
+        kernels::small_product<true, small_epilogue::store, float, bf16, bf16><<<dim3(col_blocks(2 * d), 1), 256, 0, stream>>>(
+            counts, x.get(), final_norm.get(), eps, heads.get(), lr.get(), Ri, 2 * di, di, di);  // row r: [left query, right query]
+      } else {
+        kernels::rmsnorm_rows<false><<<rows_grid, 256, 0, stream>>>(counts, nullptr, nullptr, x.get(), final_norm.get(), h.get(),
+                                                                    static_cast<int>(R), static_cast<int>(d), eps);
+        gemm(h.get(), heads.get(), lr.get(), CUDA_R_16BF, R, 2 * d, d, 0.0f);  // row r: [left query, right query]
+      }
       kernels::gather_slot_queries<<<static_cast<unsigned>((S + 7) / 8), 256, 0, stream>>>(counts, slot_rows, lr.get(), u.get(),
                                                                                            static_cast<int>(S), static_cast<int>(d));
       const std::size_t slab = std::min(S, opt.logits_slab);
       auto* out_ids = reinterpret_cast<std::int32_t*>(outputs.get());
       auto* out_logp = reinterpret_cast<float*>(outputs.get() + S * std::max<std::size_t>(k, 1) * sizeof(std::int32_t));
-      const std::size_t last = full ? p.slots : S;  // top-k: the whole bucket (the graph must not depend on the count)
+      // top-k: the slabs that hold real slots (part of the graph's key: a graph replays only for
+      // batches that need as many), not the whole bucket, whose last slabs would be products of zeros.
+      const std::size_t last = full ? p.slots : std::min(S, (p.slots + slab - 1) / slab * slab);
       for (std::size_t s0 = 0; s0 < last; s0 += slab) {
         const std::size_t n = std::min(slab, last - s0);
         gemm(u.get() + s0 * d, embedding_bf16.get(), logits.get(), CUDA_R_32F, n, V, d, 0.0f);
@@ -550,7 +582,8 @@ private:
       if (full || !opt.graphs) {
         enqueue(p, k, full);
       } else {
-        const graph_key key{p.row_bucket, p.slot_bucket, p.tile_bucket, k};
+        const std::size_t slab = std::min(p.slot_bucket, opt.logits_slab);
+        const graph_key key{p.row_bucket, p.slot_bucket, p.tile_bucket, k, (p.slots + slab - 1) / slab};
         auto it = graphs.find(key);
         if (it == graphs.end()) {
           cudaGraph_t g = nullptr;
