@@ -517,15 +517,16 @@ int noise_command(std::span<const std::string_view> args) {
             << " s (noising and writing " << noise_secs << " s, " << static_cast<double>(c.noised) / std::max(noise_secs, 1e-9)
             << " sentences/s); skipped: " << c.skipped[1] << " empty, " << c.skipped[2]
             << " invalid UTF-8, " << c.skipped[3] << " punctuation only, " << c.skipped[4] << " over " << s.max_tokens
-            << " tokens; " << c.unknown << " of " << c.words << " words outside the vocabulary (written as <unk>)\n";
+            << " tokens; " << c.unknown << " of " << c.words << " words outside the vocabulary (written as <unk>)";
+  if (s.trajectories > 1)
+    std::cerr << "; " << co.short_of_k << " sentences have fewer than " << s.trajectories
+              << " distinct trajectories (each got all it has)";
+  std::cerr << '\n';
   if (!c.first_bad_utf8.empty()) {
     std::cerr << "slotdiff noise: invalid UTF-8 on line(s)";
     for (auto l : c.first_bad_utf8) std::cerr << ' ' << l;
     std::cerr << (c.skipped[2] > c.first_bad_utf8.size() ? " ...\n" : "\n");
   }
-  if (co.short_of_k)
-    std::cerr << "slotdiff noise: " << co.short_of_k << " sentences have fewer than " << s.trajectories
-              << " distinct trajectories (each got all it has)\n";
   return rc;
 }
 
