@@ -494,6 +494,7 @@ def main():
     ap.add_argument("--valid-set", default="", help="trajectory set whose steps select the checkpoint (with --train-set)")
     ap.add_argument("--test-set", action="append", default=[], metavar="NAME=FILE",
                     help="held-out nats/slot over every step of this trajectory set, after training (repeatable)")
+    ap.add_argument("--test-examples", type=int, default=0, help="score at most N examples of each --test-set and of --valid-set, a fixed random subset (0: all)")
     ap.add_argument("--dtype", default="f32", choices=["f32", "bf16"], help="weights file dtype (bf16 halves the file; the golden file matches it)")
     args = ap.parse_args()
 
@@ -566,6 +567,13 @@ def main():
             return ts
         tset = load_set(args.train_set)
 
+        def subset(pairs):  # the same examples for every model: the subset depends only on the set and the seed
+            tr, t = pairs
+            if args.test_examples and len(tr) > args.test_examples:
+                keep = np.sort(np.random.default_rng(12345).permutation(len(tr))[:args.test_examples])
+                tr, t = tr[keep], t[keep]
+            return tr, t
+
         def epoch_data(epoch_no):
             traj, t = tset.sample_steps(np.random.default_rng([args.seed, epoch_no]))
             return Packed(*tset.examples(traj, t))
@@ -573,7 +581,7 @@ def main():
         train_idx = np.arange(len(data))
         if args.valid_set:
             vset = load_set(args.valid_set)
-            val_data = Packed(*vset.examples(*vset.all_steps()))
+            val_data = Packed(*vset.examples(*subset(vset.all_steps())))
         else:
             val_data = Packed(*tset.examples(*tset.all_steps(np.arange(min(len(tset), 2000)))))
             log("no --valid-set: selecting on training trajectories (not held out)")
@@ -581,7 +589,7 @@ def main():
         for spec in args.test_set:
             name, _, path = spec.partition("=")
             ts = load_set(path)
-            tests[name] = Packed(*ts.examples(*ts.all_steps()))
+            tests[name] = Packed(*ts.examples(*subset(ts.all_steps())))
         eval_data, eval_idx = val_data, val_idx
         log(f"{len(tset):,} training trajectories from {args.train_set} (one fresh step each per epoch: {len(data):,} examples), "
             f"{len(val_idx):,} validation examples, test sets {', '.join(f'{k} ({len(v):,})' for k, v in tests.items()) or 'none'}; "
