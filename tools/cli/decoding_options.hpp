@@ -27,8 +27,10 @@ inline std::string decoding_help() {
          "  --top-p P                nucleus sampling mass                                (" + num(d.top_p) + ")\n"
          "  --repetition-penalty R   divide the probability of words already present by R (" + num(d.repetition_penalty) + ")\n"
          "  --min-probability P      never draw a word below probability P                (" + num(d.min_probability) + ")\n"
+         "  --adjacent-repeats allow|forbid  may a word be drawn next to an equal word?  (" +
+         (d.no_adjacent_repeat ? "forbid" : "allow") + ")\n"
          "  --candidates N           candidates asked of the model per slot               (" + std::to_string(d.candidates) + ")\n"
-         "  --gaps one|independent   at most one insertion per gap per step, or none      (one)\n"
+         "  --gap-rule one|independent  one insertion per gap per step, or each slot alone (one)\n"
          "  --min-insertions M       the progress rule: at least M insertions a step      (" + std::to_string(d.min_insertions) + ")\n"
          "  --max-insertions M       at most M insertions per step                        (" + std::to_string(d.max_insertions) + ")\n"
          "  --min-confidence C       insert only words drawn with probability >= C        (" + num(d.min_confidence) + ")\n"
@@ -50,11 +52,17 @@ bool parse_decoding_option(std::string_view option, Value&& value, decoding_pres
   else if (a == "--repetition-penalty") p.repetition_penalty = parse_number(a, value());
   else if (a == "--min-probability") p.min_probability = parse_number(a, value());
   else if (a == "--candidates") p.candidates = parse_count(a, value());
-  else if (a == "--gaps") {
+  else if (a == "--adjacent-repeats") {
+    const std::string_view v = value();
+    if (v == "allow") p.no_adjacent_repeat = false;
+    else if (v == "forbid") p.no_adjacent_repeat = true;
+    else throw error("--adjacent-repeats: expected allow or forbid, got \"" + std::string(v) + "\"");
+  }
+  else if (a == "--gap-rule") {
     const std::string_view v = value();
     if (v == "one") p.gaps = gap_policy::one_per_gap;
     else if (v == "independent") p.gaps = gap_policy::independent;
-    else throw error("--gaps: expected one or independent, got \"" + std::string(v) + "\"");
+    else throw error("--gap-rule: expected one or independent, got \"" + std::string(v) + "\"");
   } else if (a == "--min-insertions") p.min_insertions = parse_count(a, value());
   else if (a == "--max-insertions") p.max_insertions = parse_count(a, value());
   else if (a == "--min-confidence") p.min_confidence = parse_number(a, value());

@@ -41,8 +41,10 @@ using clock_type = std::chrono::steady_clock;
 
 double seconds_since(clock_type::time_point t0) { return std::chrono::duration<double>(clock_type::now() - t0).count(); }
 
-const std::filesystem::path bundled_corpus_dir =
-    std::filesystem::path(SLOTDIFF_DEFAULT_VOCAB).parent_path().parent_path() / "corpus";
+// The bundled files (SLOTDIFF_DEFAULT_* may name a path or a call that finds the data root).
+std::string default_model() { return std::filesystem::path(SLOTDIFF_DEFAULT_MODEL).string(); }
+std::string default_vocab() { return std::filesystem::path(SLOTDIFF_DEFAULT_VOCAB).string(); }
+std::filesystem::path bundled_corpus_dir() { return std::filesystem::path(default_vocab()).parent_path().parent_path() / "corpus"; }
 
 constexpr const char* eval_help = R"(usage: slotdiff eval [options] [--model NAME=SPEC]...
 
@@ -79,7 +81,7 @@ struct model_spec {
   std::string name, kind, path, vocab;
 };
 
-model_spec parse_model(std::string_view text, const std::string& default_vocab) {
+model_spec parse_model(std::string_view text, const std::string& fallback_vocab) {
   const auto eq = text.find('=');
   if (eq == std::string_view::npos || eq == 0)
     throw error("--model: expected NAME=SPEC, got \"" + std::string(text) + "\"");
@@ -96,10 +98,10 @@ model_spec parse_model(std::string_view text, const std::string& default_vocab) 
   if (m.kind != "ngram" && m.kind != "reference" && m.kind != "cuda")
     throw error("--model " + m.name + ": kind must be ngram, reference or cuda, got \"" + m.kind + "\"");
   if ((m.kind == "reference" || m.kind == "cuda") && m.path.empty()) {
-    m.path = SLOTDIFF_DEFAULT_MODEL;
-    if (m.vocab.empty()) m.vocab = SLOTDIFF_DEFAULT_VOCAB;  // the bundled model's own vocabulary
+    m.path = default_model();
+    if (m.vocab.empty()) m.vocab = default_vocab();  // the bundled model's own vocabulary
   }
-  if (m.vocab.empty()) m.vocab = default_vocab;
+  if (m.vocab.empty()) m.vocab = fallback_vocab;
   return m;
 }
 
@@ -312,11 +314,11 @@ int eval_command(std::span<const std::string_view> args) {
   s.preset.validate();
   if (s.threads == 0) throw error("--threads must be at least 1");
   if (s.subset == 0) throw error("--subset must be at least 1");
-  if (s.test.empty()) s.test = (bundled_corpus_dir / "test.txt").string();
+  if (s.test.empty()) s.test = (bundled_corpus_dir() / "test.txt").string();
   const std::filesystem::path test_dir = std::filesystem::path(s.test).parent_path();
   if (s.train.empty()) s.train = (test_dir / "train.txt").string();
   if (s.vocab.empty())
-    s.vocab = std::filesystem::exists(test_dir / "vocab.txt") ? (test_dir / "vocab.txt").string() : std::string(SLOTDIFF_DEFAULT_VOCAB);
+    s.vocab = std::filesystem::exists(test_dir / "vocab.txt") ? (test_dir / "vocab.txt").string() : default_vocab();
   if (s.model_args.empty()) s.model_args = {"ngram=ngram", "transformer=reference"};
   std::vector<model_spec> models;
   for (const auto& m : s.model_args) models.push_back(parse_model(m, s.vocab));
