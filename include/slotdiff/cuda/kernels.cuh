@@ -212,7 +212,9 @@ __device__ inline unsigned long long shfl_up_u64(unsigned long long v) {
 /// its index in its list plus, for every other list, how many of its entries are better (a binary
 /// search); the row's top-k are all in some list, so every thread places one entry, with no sort.
 /// Ties go to the smaller id, exactly as on the CPU. Writes ids[s k + j], logp[s k + j] = value -
-/// lse for j < k. Requires: 1 <= k <= min(sweep_top_k_max, V). Cost: V loads and V expf per row.
+/// lse for j < k. Requires: 1 <= k <= min(sweep_top_k_max, V). Cost: V loads and V expf per row;
+/// per 32 logits and warp about 15 instructions when none beats the bar (a float compare and a
+/// ballot decide), a 64-bit key per lane and ~20 instructions per insertion when some do.
 template <int Threads>
 __global__ void __launch_bounds__(Threads) slot_top_k_sweep(const batch_counts* counts, int s0, const float* __restrict__ logits, int V,
                                                             const unsigned char* __restrict__ never, int k, std::int32_t* ids,
@@ -242,6 +244,10 @@ __global__ void __launch_bounds__(Threads) slot_top_k_sweep(const batch_counts* 
     unsigned long long shared_bar = 0;
     if (lane == 0) shared_bar = atomicMax(&bar, kth);  // publish this warp's k-th entry, read the others'
     shared_bar = shfl_u64(shared_bar, 0);
+    // The bar as a float, for a one-instruction first filter: a key above the bar has a value at least
+    // the bar's (equal values are settled on the keys below). No bar yet: everything but NaN passes.
+    unsigned long long bar_key = kth > shared_bar ? kth : shared_bar;
+    float bar_value = bar_key ? key_value(bar_key) : -INFINITY;
 #pragma unroll
     for (int u = 0; u < unroll; ++u) {
       const int base = base0 + u * Threads;
@@ -249,19 +255,22 @@ __global__ void __launch_bounds__(Threads) slot_top_k_sweep(const batch_counts* 
       const float x = xs[u];
       const int v = base + lane;
       if (v < V) online_lse_add(x, m, sum);
+      unsigned want = __ballot_sync(full_mask, x >= bar_value);  // false for NaN (past V)
+      if (!want) continue;  // the usual case once the lists fill
       const unsigned long long key = v < V ? candidate_key(x, v) : 0;
-      unsigned want = __ballot_sync(full_mask, key > kth && key > shared_bar);
       while (want) {
         const int src = __ffs(static_cast<int>(want)) - 1;
         want &= want - 1;
         const unsigned long long c = shfl_u64(key, src);
-        if (c <= kth) continue;  // an earlier insertion raised the bar (the same for the whole warp)
+        if (c <= bar_key) continue;  // not above the bar (an earlier insertion may have raised it)
         const int pos = __popc(__ballot_sync(full_mask, mine > c));
         const unsigned long long up = shfl_up_u64(mine);
         if (lane == pos) mine = c;
         else if (lane > pos) mine = up;
         kth = shfl_u64(mine, k - 1);
+        if (kth > bar_key) bar_key = kth;
       }
+      bar_value = bar_key ? key_value(bar_key) : -INFINITY;
     }
   }
   if (lane < k) list[warp][lane] = mine;
