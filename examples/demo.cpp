@@ -5,6 +5,7 @@
 //     slotdiff_demo [--ngram] ["a sentence to noise"] [keywords...]
 #include <slotdiff/backends/ngram_text.hpp>
 #include <slotdiff/backends/reference/reference.hpp>
+#include <slotdiff/denoise/decoding.hpp>
 #include <slotdiff/denoise/denoise.hpp>
 #include <slotdiff/noise/noise.hpp>
 #include <slotdiff/scoring/unigram.hpp>
@@ -86,10 +87,18 @@ int main(int argc, char** argv) try {
                 report.heldout_nll, report.unigram_nll);
   } else {
     reference = std::make_unique<reference_backend>(reference_weights::load(SLOTDIFF_MODEL, vocab), reference_options{.threads = 2});
-    std::printf("\n2. Growing sentences back. Model: the bundled reference transformer (%s, loaded in %.2f s),\n"
-                "   at most 2 insertions a step, temperature 0.8, repetition penalty 3.\n",
+    std::printf("\n2. Growing sentences back. Model: the bundled reference transformer (%s, loaded in %.2f s).\n",
                 SLOTDIFF_MODEL, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
+  // The decoding defaults of `slotdiff generate` (include/slotdiff/denoise/decoding.hpp).
+  const decoding_preset decoding;
+  std::printf("   Decoding: temperature %g, top-p %g, repetition penalty %g, no word below probability %g,\n"
+              "   one insertion per gap per step, at least %zu insertion(s) a step while any word is admissible,\n"
+              "   at most %zu a step; stop when no slot offers a word above %g (or at %zu words, %zu steps).\n",
+              static_cast<double>(decoding.temperature), static_cast<double>(decoding.top_p),
+              static_cast<double>(decoding.repetition_penalty), static_cast<double>(decoding.min_probability),
+              decoding.min_insertions, decoding.max_insertions, static_cast<double>(decoding.stop_probability),
+              decoding.max_length, decoding.max_steps);
 
   // Keywords from the noising above: its last state, in the model's vocabulary.
   std::string from_noise;
@@ -99,20 +108,22 @@ int main(int argc, char** argv) try {
   }
   if (!from_noise.empty()) keyword_sets.insert(keyword_sets.begin(), from_noise);
 
-  const auto stop = stop::any_of(stop::max_steps{8}, stop::max_length{30}, stop::probability_below{0.005f}, stop::no_change{});
   for (const auto& k : keyword_sets) {
-    std::vector<std::vector<token_id>> starts(2, vocab.encode(k));
-    const denoise_options opts{.sampling = {.temperature = 0.8f, .top_p = 0.95f, .repetition_penalty = 3.0f},
-                               .fill = {.max_insertions = 2}, .candidates = 32, .seed = 7};
-    const auto gens = use_ngram ? denoise(*ngram, std::span<const std::vector<token_id>>(starts), stop, opts)
-                                : denoise(*reference, std::span<const std::vector<token_id>>(starts), stop, opts);
-    std::printf("\n   keywords \"%s\":\n", k.c_str());
+    // A keyword outside the vocabulary is fed to the model as <unk> and printed as typed.
+    const encoded_words e = vocab.encode_words(k);
+    const std::vector<std::string> shown = tokenizer::shown_words(e);
+    std::vector<std::vector<token_id>> starts(2, e.ids);
+    const denoise_options opts = decoding.options(7);
+    const auto gens = use_ngram ? denoise(*ngram, std::span<const std::vector<token_id>>(starts), decoding.stop(), opts)
+                                : denoise(*reference, std::span<const std::vector<token_id>>(starts), decoding.stop(), opts);
+    std::printf("\n   keywords \"%s\"%s:\n", k.c_str(), e.unknown ? " (a word outside the vocabulary is <unk> to the model)" : "");
     for (const auto& g : gens) {
-      const std::string diagram = underscores_diagram(g, [&](token_id t) { return vocab.word(t); });
+      const auto words = generation_words(g, [&](token_id t) { return vocab.word(t); }, shown);
+      const std::string diagram = underscores_diagram(g, std::span<const std::string>(words));
       std::size_t at = 0;
       for (std::size_t nl; (nl = diagram.find('\n', at)) != std::string::npos; at = nl + 1)
         std::printf("     %s\n", diagram.substr(at, nl - at).c_str());
-      std::printf("     -> %s\n\n", vocab.decode(g.tokens).c_str());
+      std::printf("     -> %s\n\n", tokenizer::join(words).c_str());
     }
   }
   std::printf("Both bundled models are small (docs/reference-model.md, docs/denoising.md): read these as what\n"

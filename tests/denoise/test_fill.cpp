@@ -293,3 +293,63 @@ TEST_CASE("the decoding preset: valid, and its stop rule composes the documented
   p.stop_probability = 1.0f;
   CHECK_THROWS_WITH(p.validate(), Catch::Contains("stop_probability"));
 }
+
+TEST_CASE("an unknown keyword: the model is fed unk, the output prints the typed word in its place", "[denoise][text]") {
+  constexpr token_id unk = 1;
+  // A model that knows unk as an ordinary context token.
+  auto model = random_model(17);
+  callback_backend<side_slots, decltype(model)> backend(model, vocab, none);
+  const std::vector<std::vector<token_id>> start{{10, unk, 12}};
+  const auto g = denoise(backend, std::span(start), stop::max_steps{3}, {.sampling = {.temperature = 0.8f}, .seed = 2});
+  REQUIRE(g[0].tokens.size() > 3);
+  auto word = [](token_id t) { return t == unk ? std::string("<unk>") : "w" + std::to_string(t); };
+  const std::vector<std::string> typed{"", "jumps", ""};
+  const auto words = generation_words(g[0], word, typed);
+  std::vector<std::string> kept;
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    if (g[0].births[i] == 0) kept.push_back(words[i]);
+    else CHECK(words[i] == word(g[0].tokens[i]));
+  }
+  CHECK(kept == std::vector<std::string>{"w10", "jumps", "w12"});
+  const std::string diagram = underscores_diagram(g[0], std::span<const std::string>(words));
+  CHECK(diagram.find("jumps") != std::string::npos);
+  CHECK(diagram.find("<unk>") == std::string::npos);
+  const std::string json = to_json(g[0], word, typed);
+  CHECK(json.find("\"jumps\"") != std::string::npos);
+  CHECK(json.find("\"tokens\":[") != std::string::npos);
+}
+
+TEST_CASE("no_adjacent_repeat: no insertion ever lands next to an equal token, under both gap rules",
+          "[denoise][sampling][property]") {
+  auto rng = test::seeded_rng(45);
+  std::size_t repeats_without = 0, inserted = 0;
+  for (int round = 0; round < 50; ++round) {
+    // A small effective vocabulary (peaky weights) makes repeats likely without the rule.
+    auto model = random_model(rng(), std::uniform_real_distribution<double>(0.0, 3.0)(rng), 8.0);
+    callback_backend<side_slots, decltype(model)> backend(model, vocab, none);
+    std::vector<std::vector<token_id>> starts;
+    for (int i = 0; i < 3; ++i) {
+      auto s = random_start(rng, 5);
+      s.erase(std::unique(s.begin(), s.end()), s.end());  // no repeat to begin with
+      starts.push_back(s);
+    }
+    denoise_options opt{.sampling = {.temperature = rng() % 3 == 0 ? 0.0f : 1.0f, .no_adjacent_repeat = true},
+                        .fill = {.gaps = rng() % 2 ? gap_policy::one_per_gap : gap_policy::independent,
+                                 .min_insertions = rng() % 3},
+                        .candidates = 1 + rng() % 20,
+                        .seed = rng()};
+    const auto stop = stop::any_of(stop::max_steps{5}, stop::max_length{40});
+    const auto with = denoise(backend, std::span<const std::vector<token_id>>(starts), stop, opt);
+    for (std::size_t i = 0; i < starts.size(); ++i) {
+      INFO("round " << round << ", sequence " << i);
+      inserted += with[i].tokens.size() - starts[i].size();
+      REQUIRE(std::adjacent_find(with[i].tokens.begin(), with[i].tokens.end()) == with[i].tokens.end());
+    }
+    opt.sampling.no_adjacent_repeat = false;
+    const auto without = denoise(backend, std::span<const std::vector<token_id>>(starts), stop, opt);
+    for (const auto& g : without)
+      for (std::size_t j = 1; j < g.tokens.size(); ++j) repeats_without += g.tokens[j] == g.tokens[j - 1];
+  }
+  CHECK(inserted > 200);
+  CHECK(repeats_without > 0);  // the rule is what prevents them
+}

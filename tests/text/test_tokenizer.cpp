@@ -199,3 +199,31 @@ TEST_CASE("the bundled corpus: every line tokenizes, and decode is stable under 
   // An 8k vocabulary covers the bulk of WordNet's prose; a broken splitter would not.
   CHECK(static_cast<double>(unknown) / static_cast<double>(words) < 0.12);
 }
+
+TEST_CASE("encode_words: an unknown keyword is unk for the model and the typed word for the reader") {
+  const std::vector<std::string> lines{"the quick fox saw the dog ."};
+  const auto t = tokenizer::build(lines);
+  // The notes' sentence, with "jumps" outside the vocabulary.
+  const slotdiff::encoded_words e = t.encode_words("Fox JUMPS dog.");
+  REQUIRE(e.ids == std::vector<token_id>{*t.find("fox"), tokenizer::unk, *t.find("dog"), *t.find(".")});
+  CHECK(e.words == std::vector<std::string>{"Fox", "JUMPS", "dog", "."});
+  CHECK(e.unknown == 1);
+  CHECK(e.ids == t.encode("Fox JUMPS dog."));  // the same ids as encode
+  // What a tool prints: the vocabulary's word where it knows it, the typed word where it does not.
+  const auto shown = tokenizer::shown_words(e);
+  CHECK(shown == std::vector<std::string>{"", "JUMPS", "", ""});
+  std::vector<std::string> printed;
+  for (std::size_t i = 0; i < e.ids.size(); ++i) printed.push_back(shown[i].empty() ? t.word(e.ids[i]) : shown[i]);
+  CHECK(tokenizer::join(printed) == "fox JUMPS dog.");
+  // join is decode's spacing rule on text.
+  CHECK(tokenizer::join(std::vector<std::string>{"a", "(", "b", ")", "c", ","}) == "a (b) c,");
+  CHECK(tokenizer::join(std::vector<std::string>{}).empty());
+  // A made-up word, against the bundled fluent vocabulary when it is there.
+  const auto corpus_vocab = data_dir / "corpus" / "vocab.txt";
+  const tokenizer bundled = std::filesystem::exists(corpus_vocab) ? tokenizer::load(corpus_vocab) : t;
+  const auto made_up = bundled.encode_words("flibbertigib");
+  REQUIRE(made_up.ids == std::vector<token_id>{tokenizer::unk});
+  CHECK(tokenizer::shown_words(made_up) == std::vector<std::string>{"flibbertigib"});
+  CHECK(bundled.encode_words("").ids.empty());
+  CHECK_THROWS_WITH(t.encode_words("fox \xC0\x80"), Catch::Contains("byte 4"));
+}

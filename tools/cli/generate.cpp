@@ -7,12 +7,14 @@
 
 #include "commands.hpp"
 #include "corpus_ngram.hpp"
+#include "decoding_options.hpp"
 #include "slotdiff/backends/ngram.hpp"
 #include "slotdiff/backends/ngram_text.hpp"
 #include "slotdiff/backends/reference/reference.hpp"
 #if SLOTDIFF_CLI_CUDA
 #include "slotdiff/cuda/handle.hpp"
 #endif
+#include "slotdiff/denoise/decoding.hpp"
 #include "slotdiff/denoise/denoise.hpp"
 #include "slotdiff/denoise/predictive_change.hpp"
 #include "slotdiff/metrics/probability.hpp"
@@ -21,12 +23,17 @@
 namespace slotdiff::cli {
 namespace {
 
-constexpr const char* generate_help = R"(usage: slotdiff generate [options]
+// The decoding options and their defaults are shared with eval (decoding_options.hpp); the defaults
+// are decoding_preset's (include/slotdiff/denoise/decoding.hpp), the one place they are set.
+std::string generate_help() {
+  return R"(usage: slotdiff generate [options]
 
 Grows sentences by inserting words into the slots next to existing words, step by step, until the
 model no longer wants to insert anything.
 
-  --keywords "WORDS"       start words, kept in order; repeat for several starts (none: from nothing)
+  --keywords "WORDS"       start words, kept in order; repeat for several starts (none: from nothing).
+                           A word the vocabulary lacks is fed to the model as <unk> and printed as
+                           typed (a note goes to stderr)
   --count N                generations per start, each with its own seed                  (1)
   --backend NAME           reference: the bundled transformer (models/reference.safetensors);
                            cuda: the same transformer on an NVIDIA GPU (when built with CUDA);
@@ -37,31 +44,25 @@ model no longer wants to insert anything.
   --threads N              threads of the reference model's forward pass              (2)
   --vocab PATH             vocabulary file                                (the bundled one)
   --layout side|gap        slot layout                                                    (side)
-  --temperature T          0 is greedy                                                    (0.7)
-  --top-k K                sample among the K best candidates (0: all 32)                 (0)
-  --top-p P                nucleus sampling mass                                          (0.95)
-  --repetition-penalty R   divide the probability of words already present by R           (1.5)
-  --min-confidence C       insert only words drawn with probability >= C                  (0)
-  --max-insertions M       at most M insertions per step                                  (no limit)
   --budget B               semantic budget per step: insertions are accepted, most confident
                            first, while the Jensen-Shannon distance between the model's
                            slot-averaged predictive distributions before and after stays <= B
-  --stop-prob TAU          stop when no slot offers a word above probability TAU          (0.02)
-  --max-steps S            (6)      --max-length L  (30)
   --seed S                 (0)
+
+Output:
   --trace                  print every step: the notes' underscores diagram and the insertions
   --json                   one JSON object per generation (with the trace)
-)";
+
+)" + decoding_help();
+}
 
 struct settings {
   std::vector<std::string> keywords;
-  std::size_t count = 1, max_steps = 6, max_length = 30;
+  std::size_t count = 1;
   std::string model, vocab = SLOTDIFF_DEFAULT_VOCAB, layout = "side", backend = "reference";
   std::size_t threads = 2;
-  denoise_options opts{.sampling = {.temperature = 0.7f, .top_p = 0.95f, .repetition_penalty = 1.5f},
-                       .fill = {.min_confidence = 0.0f},
-                       .candidates = 32};
-  float stop_prob = 0.02f;
+  decoding_preset decoding{};
+  std::uint64_t seed = 0;
   float budget = 0.0f;  // 0: no semantic budget
   bool trace = false, json = false;
 };
@@ -72,39 +73,44 @@ int generate_with(Backend& model, const tokenizer& vocab, const settings& s) {
     throw error("the model has a vocabulary of " + std::to_string(model.vocabulary_size()) + " ids, the vocabulary file " +
                 s.vocab + " has " + std::to_string(vocab.size()));
   std::vector<std::vector<token_id>> starts;
+  std::vector<std::vector<std::string>> shown;  // per start: the typed word of each unknown keyword
   std::vector<std::string> labels;
   const std::vector<std::string> given = s.keywords.empty() ? std::vector<std::string>{""} : s.keywords;
   for (const auto& k : given) {
-    std::vector<token_id> ids = vocab.encode(k);
-    for (std::size_t i = 0; i < ids.size(); ++i) {
-      if (ids[i] == tokenizer::unk)
-        throw error("keyword " + std::to_string(i + 1) + " of \"" + k + "\" is not in the vocabulary (" + s.vocab + ")");
+    const encoded_words e = vocab.encode_words(k);
+    for (std::size_t i = 0; i < e.ids.size(); ++i) {
+      if (e.ids[i] == tokenizer::unk)
+        std::cerr << "slotdiff generate: \"" << e.words[i] << "\" is not in the vocabulary (" << s.vocab
+                  << "); the model sees <unk> in its place\n";
     }
-    for (std::size_t c = 0; c < s.count; ++c) starts.push_back(ids), labels.push_back(k);
+    for (std::size_t c = 0; c < s.count; ++c) {
+      starts.push_back(e.ids);
+      shown.push_back(tokenizer::shown_words(e));
+      labels.push_back(k);
+    }
   }
-  const auto stop = stop::any_of(stop::max_steps{s.max_steps}, stop::max_length{s.max_length},
-                                 stop::probability_below{s.stop_prob}, stop::no_change{});
+  const auto stop = s.decoding.stop();
+  denoise_options opts = s.decoding.options(s.seed);
   // The semantic budget measures a step by how much it moves the model's own predictive
   // distribution (Jensen-Shannon distance between the slot-averaged distributions before and after).
-  const auto gens = s.budget > 0
-                        ? denoise(model, std::span<const std::vector<token_id>>(starts), stop,
-                                  denoise_options{.sampling = s.opts.sampling,
-                                                  .fill = {.min_confidence = s.opts.fill.min_confidence,
-                                                           .max_insertions = s.opts.fill.max_insertions,
-                                                           .budget = s.budget},
-                                                  .candidates = s.opts.candidates,
-                                                  .seed = s.opts.seed},
-                                  predictive_change<Backend, jensen_shannon_distance>(model, {}))
-                        : denoise(model, std::span<const std::vector<token_id>>(starts), stop, s.opts);
+  std::vector<generation> gens;
+  if (s.budget > 0) {
+    opts.fill.budget = s.budget;
+    gens = denoise(model, std::span<const std::vector<token_id>>(starts), stop, opts,
+                   predictive_change<Backend, jensen_shannon_distance>(model, {}));
+  } else {
+    gens = denoise(model, std::span<const std::vector<token_id>>(starts), stop, opts);
+  }
   auto word = [&](token_id t) { return vocab.word(t); };
   for (std::size_t i = 0; i < gens.size(); ++i) {
     const generation& g = gens[i];
     if (s.json) {
-      std::cout << to_json(g, word) << '\n';
+      std::cout << to_json(g, word, shown[i]) << '\n';
       continue;
     }
+    const std::vector<std::string> words = generation_words(g, word, shown[i]);
     if (s.trace) {
-      std::cout << "keywords: \"" << labels[i] << "\"\n" << underscores_diagram(g, word);
+      std::cout << "keywords: \"" << labels[i] << "\"\n" << underscores_diagram(g, std::span<const std::string>(words));
       for (std::size_t t = 0; t < g.trace.size(); ++t) {
         std::cout << "  step " << t + 1 << ":";
         for (std::size_t j = 0; j < g.trace[t].inserted.size(); ++j) {
@@ -112,10 +118,11 @@ int generate_with(Backend& model, const tokenizer& vocab, const settings& s) {
           std::snprintf(p, sizeof p, "%.2f", static_cast<double>(g.trace[t].probability[j]));
           std::cout << " +" << vocab.word(g.trace[t].inserted[j].token) << "@" << g.trace[t].inserted[j].slot << " (" << p << ")";
         }
+        if (g.trace[t].forced > 0) std::cout << "  [" << g.trace[t].forced << " by the progress rule]";
         std::cout << '\n';
       }
     }
-    std::cout << vocab.decode(g.tokens) << '\n';
+    std::cout << tokenizer::join(words) << '\n';
     if (s.trace) std::cout << '\n';
   }
   return 0;
@@ -178,35 +185,28 @@ int generate_command(std::span<const std::string_view> args) {
       if (i + 1 >= args.size()) throw error(std::string(a) + " needs a value");
       return args[++i];
     };
+    if (parse_decoding_option(a, value, s.decoding)) continue;
     if (a == "--keywords") s.keywords.emplace_back(value());
     else if (a == "--count") s.count = parse_count(a, value());
     else if (a == "--backend") s.backend = value();
     else if (a == "--model") s.model = value();
     else if (a == "--vocab") s.vocab = value();
     else if (a == "--layout") s.layout = value();
-    else if (a == "--temperature") s.opts.sampling.temperature = parse_number(a, value());
-    else if (a == "--top-k") s.opts.sampling.top_k = parse_count(a, value());
-    else if (a == "--top-p") s.opts.sampling.top_p = parse_number(a, value());
-    else if (a == "--repetition-penalty") s.opts.sampling.repetition_penalty = parse_number(a, value());
-    else if (a == "--min-confidence") s.opts.fill.min_confidence = parse_number(a, value());
-    else if (a == "--max-insertions") s.opts.fill.max_insertions = parse_count(a, value());
-    else if (a == "--stop-prob") s.stop_prob = parse_number(a, value());
     else if (a == "--budget") {
       s.budget = parse_number(a, value());
       if (!(s.budget > 0)) throw error("--budget must be > 0, got " + std::to_string(s.budget));
     }
-    else if (a == "--max-steps") s.max_steps = parse_count(a, value());
-    else if (a == "--max-length") s.max_length = parse_count(a, value());
-    else if (a == "--seed") s.opts.seed = parse_count(a, value());
+    else if (a == "--seed") s.seed = parse_count(a, value());
     else if (a == "--threads") s.threads = parse_count(a, value());
     else if (a == "--trace") s.trace = true;
     else if (a == "--json") s.json = true;
     else if (a == "-h" || a == "--help") {
-      std::cout << generate_help;
+      std::cout << generate_help();
       return 0;
     } else throw error("unknown option \"" + std::string(a) + "\" (see slotdiff generate --help)");
   }
   if (s.count == 0) throw error("--count must be at least 1");
+  s.decoding.validate();
   if (s.layout != "side" && s.layout != "gap") throw error("--layout: expected side or gap, got \"" + s.layout + "\"");
   if (s.backend == "reference") {
     if (s.layout != "side") throw error("--backend reference: the reference model is trained for the side layout");

@@ -34,7 +34,8 @@ struct decoding_preset {
   std::size_t top_k = 0;            ///< 0: all candidates
   float top_p = 0.9f;               ///< nucleus mass
   float repetition_penalty = 1.5f;  ///< divides the probability of a word already present
-  float min_probability = 0.02f;    ///< no word below this probability is ever drawn
+  float min_probability = 0.01f;    ///< no word below this probability is ever drawn
+  bool no_adjacent_repeat = true;   ///< no word is drawn next to an equal word
   std::size_t candidates = 32;      ///< asked of the model per slot
   // Filling (fill_options).
   gap_policy gaps = gap_policy::one_per_gap;
@@ -43,7 +44,7 @@ struct decoding_preset {
   float min_confidence = 0.0f;
   // Stopping.
   float stop_probability = 0.05f;   ///< stop when no slot offers a word above this...
-  std::size_t min_length = 0;       ///< ...once the text has at least this many tokens
+  std::size_t min_length = 6;       ///< ...once the text has at least this many tokens
   std::size_t max_length = 30;      ///< tokens
   std::size_t max_steps = 12;
 
@@ -60,7 +61,7 @@ struct decoding_preset {
   denoise_options options(std::uint64_t seed = 0) const {
     denoise_options o;
     o.sampling = {.temperature = temperature, .top_k = top_k, .top_p = top_p, .repetition_penalty = repetition_penalty,
-                  .min_probability = min_probability};
+                  .min_probability = min_probability, .no_adjacent_repeat = no_adjacent_repeat};
     o.fill = {.min_confidence = min_confidence, .max_insertions = max_insertions, .gaps = gaps,
               .min_insertions = min_insertions};
     o.candidates = candidates;

@@ -45,6 +45,8 @@ enum class gap_policy : std::uint8_t {
 /// Which of the drawn tokens a step inserts. The rules compose, in this order:
 ///  1. the drawn tokens that are not "none" and have probability >= min_confidence;
 ///  2. the gap rule (`gaps`): by default at most one per gap, the most probable;
+///     (sampling_options::no_adjacent_repeat also keeps two equal tokens out of one gap under
+///     gap_policy::independent);
 ///  3. the progress rule: when fewer than `min_insertions` remain, the most probable real candidates
 ///     of the slots still empty (ranked by probability divided by the repetition penalty when the
 ///     token is already present; each of probability > 0, >= min_confidence and >= the sampling's
@@ -217,9 +219,16 @@ std::vector<generation> denoise(Backend& backend, std::span<Seq> seqs, Stop stop
         std::sort(sorted_tokens.begin(), sorted_tokens.end());
       }
       auto present = [&](token_id t) { return std::binary_search(sorted_tokens.begin(), sorted_tokens.end(), t); };
+      // no_adjacent_repeat: the tokens on either side of a slot's gap.
+      auto neighbour = [&](std::size_t slot, token_id t) {
+        if (!opt.sampling.no_adjacent_repeat) return false;
+        const std::size_t g = layout::gap_of(slot, n);
+        return (g > 0 && before_tokens[g - 1] == t) || (g < n && before_tokens[g] == t);
+      };
       picks.clear();
       for (std::size_t s = s0; s < s1; ++s) {
-        const slot_choice c = sample_slot(cand.ids_of(s), cand.logp_of(s), none, opt.sampling, present, rngs[i]);
+        auto banned = [&](token_id t) { return neighbour(s - s0, t); };
+        const slot_choice c = sample_slot(cand.ids_of(s), cand.logp_of(s), none, opt.sampling, present, banned, rngs[i]);
         if (c.token != none && c.probability >= opt.fill.min_confidence) picks.push_back({s - s0, c.token, c.probability, false});
       }
       // The gap rule: picks are in slot order, so the picks of one gap are adjacent.
@@ -227,6 +236,18 @@ std::vector<generation> denoise(Backend& backend, std::span<Seq> seqs, Stop stop
         std::size_t w = 0;
         for (std::size_t r = 0; r < picks.size(); ++r) {
           if (w > 0 && layout::gap_of(picks[w - 1].slot, n) == layout::gap_of(picks[r].slot, n)) {
+            if (picks[r].probability > picks[w - 1].probability) picks[w - 1] = picks[r];
+          } else {
+            picks[w++] = picks[r];
+          }
+        }
+        picks.resize(w);
+      } else if (opt.sampling.no_adjacent_repeat) {
+        // Two equal tokens drawn for the two slots of one gap would land side by side: keep the more probable.
+        std::size_t w = 0;
+        for (std::size_t r = 0; r < picks.size(); ++r) {
+          if (w > 0 && picks[w - 1].token == picks[r].token &&
+              layout::gap_of(picks[w - 1].slot, n) == layout::gap_of(picks[r].slot, n)) {
             if (picks[r].probability > picks[w - 1].probability) picks[w - 1] = picks[r];
           } else {
             picks[w++] = picks[r];
@@ -250,7 +271,7 @@ std::vector<generation> denoise(Backend& backend, std::span<Seq> seqs, Stop stop
           std::size_t best = ids.size();
           for (std::size_t j = 0; j < ids.size(); ++j) {
             const float p = std::exp(lp[j]);
-            if (ids[j] == none || !(p > 0.0f) || p < floor) continue;
+            if (ids[j] == none || !(p > 0.0f) || p < floor || neighbour(s, ids[j])) continue;
             float score = lp[j];
             if (opt.sampling.repetition_penalty != 1.0f && present(ids[j])) score -= std::log(opt.sampling.repetition_penalty);
             if (score > best_score) best_score = score, best = j;

@@ -9,6 +9,7 @@
 #include <limits>
 #include <span>
 #include <string>
+#include <utility>
 
 #include "slotdiff/config.hpp"
 #include "slotdiff/detail/splitmix.hpp"
@@ -33,6 +34,11 @@ struct sampling_options {
   /// in [0, 1): real tokens whose model probability (before penalty and temperature) is below this
   /// are never drawn; 0 keeps every candidate.
   float min_probability = 0.0f;
+  /// Never draw a token equal to a neighbour of its slot (the token just left or right of the gap it
+  /// inserts into), so no insertion makes an adjacent repeat ("of of"). Like the n-gram blocking of
+  /// beam search (no_repeat_ngram_size = 2, Paulus, Xiong and Socher 2018) restricted to adjacency;
+  /// it also blocks the rare legitimate doubling ("that that").
+  bool no_adjacent_repeat = false;
 
   void validate() const {
     if (!(temperature >= 0.0f) || std::isinf(temperature))
@@ -75,9 +81,11 @@ struct slot_choice {
 /// out every candidate returns {none, 0}.
 /// Requires: ids.size() == logp.size() > 0, at most 256 candidates, logp sorted descending, at least
 /// one finite. Complexity: O(k log k) for k candidates, no allocation.
-template <class Present>
+/// `banned(t)` strikes out real tokens besides the min_probability floor (denoise uses it for
+/// no_adjacent_repeat); the overload without it bans nothing.
+template <class Present, class Banned>
 slot_choice sample_slot(std::span<const token_id> ids, std::span<const float> logp, token_id none,
-                        const sampling_options& opt, Present&& already_present, sampling_rng& rng) {
+                        const sampling_options& opt, Present&& already_present, Banned&& banned, sampling_rng& rng) {
   const std::size_t k = std::min<std::size_t>(ids.size(), 256);
   auto adjusted = [&](std::size_t j) {
     float l = logp[j];
@@ -89,7 +97,8 @@ slot_choice sample_slot(std::span<const token_id> ids, std::span<const float> lo
   std::array<std::size_t, stack_max> allowed{};
   std::size_t n = 0;
   for (std::size_t j = 0; j < k; ++j) {
-    if (std::isfinite(logp[j]) && (ids[j] == none || std::exp(logp[j]) >= opt.min_probability)) allowed[n++] = j;
+    if (std::isfinite(logp[j]) && (ids[j] == none || (std::exp(logp[j]) >= opt.min_probability && !banned(ids[j]))))
+      allowed[n++] = j;
   }
   if (n == 0) return {none, 0.0f};
   if (opt.temperature == 0.0f || n == 1) {
@@ -129,6 +138,12 @@ slot_choice sample_slot(std::span<const token_id> ids, std::span<const float> lo
     if (u < 0.0 || a + 1 == keep) return {ids[allowed[order[a]]], std::exp(logp[allowed[order[a]]])};
   }
   return {ids[allowed[order[0]]], std::exp(logp[allowed[order[0]]])};  // unreachable: the loop returns at keep - 1
+}
+
+template <class Present>
+slot_choice sample_slot(std::span<const token_id> ids, std::span<const float> logp, token_id none,
+                        const sampling_options& opt, Present&& already_present, sampling_rng& rng) {
+  return sample_slot(ids, logp, none, opt, std::forward<Present>(already_present), [](token_id) { return false; }, rng);
 }
 
 }  // namespace slotdiff

@@ -157,6 +157,15 @@ struct encode_stats {
   std::size_t unknown = 0;  ///< of which mapped to tokenizer::unk
 };
 
+/// Text split into words with the ids a model is fed: what encode gives, plus each word as written.
+/// A word the vocabulary lacks has id tokenizer::unk; `words` keeps what the user typed, so a tool can
+/// print it back in place of "<unk>" (see tokenizer::shown_words and slotdiff::generation_words).
+struct encoded_words {
+  std::vector<token_id> ids;        ///< one per word, unk for an unknown word
+  std::vector<std::string> words;   ///< the same words as written (case kept), one per id
+  std::size_t unknown = 0;          ///< how many ids are unk
+};
+
 /// A word-level tokenizer: the pre-tokenization rules of this header plus a vocabulary.
 ///
 ///     auto tok = tokenizer::build(lines, {.max_size = 8192});
@@ -329,6 +338,42 @@ public:
     return out;
   }
 
+  /// Splits `text` like encode and keeps every word as written beside its id (unk for a word the
+  /// vocabulary lacks: never an error). Throws: tokenizer_error naming the byte offset of invalid UTF-8.
+  /// Complexity: O(|text|) expected.
+  encoded_words encode_words(std::string_view text) const {
+    check_utf8(text, "tokenizer::encode_words");
+    encoded_words out;
+    std::string word;
+    split_words(text, [&](std::string_view w) {
+      normalize(w, word);
+      const auto it = index_.find(std::string_view(word));
+      const token_id id = it == index_.end() ? unk : it->second;
+      out.unknown += id == unk;
+      out.ids.push_back(id);
+      out.words.emplace_back(w);
+    });
+    return out;
+  }
+
+  /// What to print for each word of `e` in a model's output: the word as written where its id is unk,
+  /// "" (print the vocabulary's word) elsewhere. The form generation_words takes as start_words.
+  static std::vector<std::string> shown_words(const encoded_words& e) {
+    std::vector<std::string> out(e.ids.size());
+    for (std::size_t i = 0; i < e.ids.size(); ++i)
+      if (e.ids[i] == unk) out[i] = e.words[i];
+    return out;
+  }
+
+  /// Words joined as decode joins them: single spaces, none before closing punctuation
+  /// (. , ; : ! ? ) ] } %) and none after an opening bracket (( [ {). Complexity: O(total bytes).
+  static std::string join(std::span<const std::string> words) {
+    std::string out;
+    bool glue = true;
+    for (const std::string& w : words) append_word(out, w, glue);
+    return out;
+  }
+
   /// Text from ids: words joined by single spaces, with no space before closing punctuation
   /// (. , ; : ! ? ) ] } %) and none after opening brackets (( [ {). decode(encode(s)) equals s up to
   /// lowercasing and whitespace for ordinary prose; pad ids are skipped, other special ids print as
@@ -343,11 +388,7 @@ public:
         throw tokenizer_error("tokenizer::decode: id " + std::to_string(id) + " at position " + std::to_string(i) +
                               " is outside the vocabulary of " + std::to_string(words_.size()));
       if (id == pad) continue;
-      const std::string& w = words_[static_cast<std::size_t>(id)];
-      const bool closing = w.size() == 1 && std::string_view(".,;:!?)]}%").find(w[0]) != std::string_view::npos;
-      if (!glue && !closing) out.push_back(' ');
-      out += w;
-      glue = w.size() == 1 && (w[0] == '(' || w[0] == '[' || w[0] == '{');
+      append_word(out, words_[static_cast<std::size_t>(id)], glue);
     }
     return out;
   }
@@ -377,6 +418,14 @@ public:
   }
 
 private:
+  // One word onto decoded text; `glue` says the previous word was an opening bracket (or none).
+  static void append_word(std::string& out, std::string_view w, bool& glue) {
+    const bool closing = w.size() == 1 && std::string_view(".,;:!?)]}%").find(w[0]) != std::string_view::npos;
+    if (!glue && !closing) out.push_back(' ');
+    out += w;
+    glue = w.size() == 1 && (w[0] == '(' || w[0] == '[' || w[0] == '{');
+  }
+
   static void check_utf8(std::string_view text, const std::string& where) {
     const std::size_t bad = detail::find_invalid_utf8(text);
     if (bad != std::string_view::npos) {
