@@ -157,7 +157,7 @@ TEST_CASE("cuda kernels: RoPE + attention over ragged sequences equals the two-p
   }
 }
 
-TEST_CASE("cuda kernels: the small-batch product (RMSNorm in its prologue; store, GELU, split accumulate) equals a double reference",
+TEST_CASE("cuda kernels: the small-batch product (RMSNorm in its prologue; store, GELU, split accumulate) equals a double reference on the same roundings",
           "[cuda][emulated][small]") {
   auto g = test::seeded_rng(7);
   // K = 200 (not a multiple of the 64-input chunk), N = 72 (not a multiple of the 32-column block),
@@ -169,11 +169,20 @@ TEST_CASE("cuda kernels: the small-batch product (RMSNorm in its prologue; store
   std::vector<bf16> wb(w.size()), xb(x.size());
   for (std::size_t i = 0; i < w.size(); ++i) wb[i] = bf16(w[i]);
   for (std::size_t i = 0; i < x.size(); ++i) xb[i] = bf16(x[i]);
+  // The reference rounds the operands as the kernel must (tf32 with an fp32 weight, bf16 input with
+  // a bf16 weight), then sums in double.
   auto normed = [&](int r, int k) {
     double ss = 0;
     for (int j = 0; j < K; ++j) ss += double(x[r * K + j]) * x[r * K + j];
-    return x[r * K + k] / std::sqrt(ss / K + eps) * gain[k];
+    return static_cast<float>(x[r * K + k] / std::sqrt(ss / K + eps) * gain[k]);
   };
+  auto tf = [](float v) { return double(k::tf32_round(v)); };
+  auto b16 = [](float v) { return double(float(bf16(v))); };
+  // tf32_round itself: 10 mantissa bits, to nearest, ties away from zero.
+  REQUIRE(k::tf32_round(1.0f + 0x1p-11f) == 1.0f + 0x1p-10f);    // the tie rounds away
+  REQUIRE(k::tf32_round(1.0f + 0x1p-12f) == 1.0f);
+  REQUIRE(k::tf32_round(-1.0f - 0x1p-11f) == -1.0f - 0x1p-10f);
+  REQUIRE(k::tf32_round(3.0f) == 3.0f);
   const unsigned col_blocks = (N + 31) / 32;
   SECTION("norm, fp32 weights, stored fp32 (the q/k/v product)") {
     std::vector<float> out(static_cast<std::size_t>(rows) * N, 7.0f);
@@ -183,7 +192,7 @@ TEST_CASE("cuda kernels: the small-batch product (RMSNorm in its prologue; store
       for (int n = 0; n < N; ++n) {
         double want = 0;
         if (r < real)
-          for (int k2 = 0; k2 < K; ++k2) want += normed(r, k2) * w[n * K + k2];
+          for (int k2 = 0; k2 < K; ++k2) want += tf(normed(r, k2)) * tf(w[n * K + k2]);
         REQUIRE(std::abs(out[r * N + n] - want) <= 1e-4 * (1 + std::abs(want)));
       }
   }
@@ -195,7 +204,7 @@ TEST_CASE("cuda kernels: the small-batch product (RMSNorm in its prologue; store
       for (int n = 0; n < N; ++n) {
         double want = 0;
         if (r < real)
-          for (int k2 = 0; k2 < K; ++k2) want += normed(r, k2) * float(wb[n * K + k2]);
+          for (int k2 = 0; k2 < K; ++k2) want += b16(normed(r, k2)) * float(wb[n * K + k2]);
         want = cuda::detail::gelu_tanh(static_cast<float>(want));
         REQUIRE(std::abs(float(out[r * N + n]) - want) <= 8e-3 * (1 + std::abs(want)));
       }

@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "slotdiff/cuda/detail/math.hpp"
 #include "slotdiff/cuda/plan.hpp"
@@ -329,6 +330,29 @@ __global__ void rmsnorm_rows(const batch_counts* counts, const std::int32_t* ids
   for (int j = lane; j < d; j += 32) o[j] = Out(xr[j] * inv * gain[j]);
 }
 
+/// The fp32 value rounded to tf32 (10 mantissa bits; to nearest, ties away from zero: cvt.rna).
+__device__ inline float tf32_round(float x) {
+#ifdef SLOTDIFF_CUDA_EMULATION
+  std::uint32_t u;
+  std::memcpy(&u, &x, 4);
+  if ((u & 0x7f800000u) != 0x7f800000u) u = (u + 0x1000u) & 0xffffe000u;
+  std::memcpy(&x, &u, 4);
+  return x;
+#else
+  unsigned r;
+  asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(x));
+  return __uint_as_float(r);
+#endif
+}
+__device__ inline unsigned float_bits(float x) {
+#ifdef SLOTDIFF_CUDA_EMULATION
+  unsigned u;
+  std::memcpy(&u, &x, 4);
+  return u;
+#else
+  return __float_as_uint(x);
+#endif
+}
 /// Row buckets up to this size take small_product (RMSNorm folded into the product, no cuBLAS) for
 /// every product but the slot logits: at batch 1 that halves the kernels of a forward pass.
 inline constexpr int small_rows_max = 64;
@@ -344,7 +368,9 @@ enum class small_epilogue { store, gelu, accumulate };
 /// memory, each thread owns one column and rows warp, warp + 8, ...
 ///   Norm: a[r, k] = x[r, k] rsqrt(mean_k x[r, k]^2 + eps) gain[k] (the reference model's RMSNorm of
 ///   the fp32 residual rows x: the norm kernel is folded into the product's prologue); otherwise a is
-///   `in` itself (bf16 or fp32). w: [N, K] row-major, fp32 or bf16. out: [rows, N].
+///   `in` itself (bf16 or fp32). w: [N, K] row-major, fp32 or bf16. out: [rows, N]. With an fp32
+///   w, a and w are rounded to tf32 (as cuBLAS's TF32 product); with a bf16 w, a is rounded to bf16
+///   (as the bf16 product's input): only the order of the sums differs from the large-batch path.
 /// Requires: k_split a multiple of 64, gridDim.y = ceil(K / k_split), and gridDim.y == 1 unless Epi
 /// is accumulate (a stored or GELU result needs the whole sum).
 template <bool Norm, small_epilogue Epi, class In, class W, class Out>
@@ -357,6 +383,13 @@ __global__ void __launch_bounds__(256) small_product(const batch_counts* counts,
   const int warp = static_cast<int>(threadIdx.x / 32), lane = static_cast<int>(threadIdx.x % 32);
   const int n0 = static_cast<int>(blockIdx.x) * cols, real = min(counts->rows, rows);
   const int k_begin = static_cast<int>(blockIdx.y) * k_split, k_end = min(K, k_begin + k_split);
+  // The operands rounded as the large-batch path's products round them (TF32 where the weight is
+  // fp32, bf16 otherwise), so that a sequence's results depend on its batch only through the order of
+  // the sums.
+  auto round_like_large = [](float v) {
+    if constexpr (std::is_same_v<W, float>) return tf32_round(v);
+    else return static_cast<float>(bf16(v));
+  };
   if constexpr (Norm) {
     for (int r = warp; r < rows; r += warps) {
       float ss = 0.0f;
@@ -381,11 +414,11 @@ __global__ void __launch_bounds__(256) small_product(const batch_counts* counts,
         v = static_cast<float>(in[static_cast<std::size_t>(r) * K + k]);
         if constexpr (Norm) v *= inv[r] * gain[k];
       }
-      as[r][kk] = v;
+      as[r][kk] = round_like_large(v);
     }
     for (int idx = static_cast<int>(threadIdx.x); idx < cols * chunk; idx += warps * 32) {
       const int c = idx / chunk, kk = idx % chunk, n = n0 + c, k = k0 + kk;
-      ws[c][kk] = n < N && k < k_end ? static_cast<float>(w[static_cast<std::size_t>(n) * K + k]) : 0.0f;
+      ws[c][kk] = n < N && k < k_end ? round_like_large(static_cast<float>(w[static_cast<std::size_t>(n) * K + k])) : 0.0f;
     }
     __syncthreads();
 #pragma unroll 8
@@ -519,29 +552,6 @@ __global__ void __launch_bounds__(128) rope_attention(const batch_counts* counts
   }
 }
 
-/// The fp32 value rounded to tf32 (10 mantissa bits; to nearest, ties away from zero: cvt.rna).
-__device__ inline float tf32_round(float x) {
-#ifdef SLOTDIFF_CUDA_EMULATION
-  std::uint32_t u;
-  std::memcpy(&u, &x, 4);
-  if ((u & 0x7f800000u) != 0x7f800000u) u = (u + 0x1000u) & 0xffffe000u;
-  std::memcpy(&x, &u, 4);
-  return x;
-#else
-  unsigned r;
-  asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(x));
-  return __uint_as_float(r);
-#endif
-}
-__device__ inline unsigned float_bits(float x) {
-#ifdef SLOTDIFF_CUDA_EMULATION
-  unsigned u;
-  std::memcpy(&u, &x, 4);
-  return u;
-#else
-  return __float_as_uint(x);
-#endif
-}
 /// Two floats as a bf16 pair in one register, `lo` in the low half (round to nearest even).
 __device__ inline unsigned pack_bf16x2(float lo, float hi) {
 #ifdef SLOTDIFF_CUDA_EMULATION
