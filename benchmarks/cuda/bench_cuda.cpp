@@ -12,7 +12,7 @@
 // scripts/device-cuda runs both in one go (docs/cuda.md, "On a GPU: one call").
 //
 // Knobs measured one at a time against the defaults: graphs off, the GELU product unfused, logits
-// slabs of 512 and 4096 slots, the plain fp32 attention kernel instead of the tensor-core one, and
+// slabs of 512, 2048 and 4096 slots, the plain fp32 attention kernel instead of the tensor-core one, and
 // (at batch 1) norm kernels + cuBLAS instead of the small-batch products.
 // Counters: tokens/s and slots/s; TFLOP/s of the matrix products (real tokens only, padding to the
 // shape bucket not counted) and, on an H100/H200, the fraction of the 989 TFLOP/s dense bf16 peak.
@@ -165,6 +165,7 @@ void shapes(benchmark::internal::Benchmark* b) {
   b->Args({0, 1, 32, 32, 1, 1024, 1, 0, 1});       // plain attention at batch 1
   b->Args({0, 512, 32, 64, 0, 1024, 1, 1, 1});     // graphs off
   b->Args({0, 512, 32, 64, 1, 1024, 0, 1, 1});     // GELU unfused
+  b->Args({0, 512, 32, 64, 1, 2048, 1, 1, 1});     // slab 2048
   b->Args({0, 512, 32, 64, 1, 4096, 1, 1, 1});     // slab 4096
   b->Args({0, 512, 32, 64, 1, 512, 1, 1, 1});      // slab 512
   b->Args({0, 512, 32, 64, 1, 1024, 1, 0, 1});     // plain attention
