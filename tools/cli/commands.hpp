@@ -19,6 +19,13 @@ int ngram_command(std::span<const std::string_view> args);
 int eval_command(std::span<const std::string_view> args);
 int embed_command(std::span<const std::string_view> args);
 
+/// The bundled vocabulary, reference model and embedder under the data root (main.cpp: --data-dir DIR,
+/// $SLOTDIFF_DATA_DIR, ../share/slotdiff next to the binary, the source tree). Throws slotdiff::error
+/// when --data-dir or $SLOTDIFF_DATA_DIR names a folder without the data.
+std::string default_vocab_path();
+std::string default_model_path();
+std::string default_embedder_path();
+
 /// Reads all lines of a file, or of stdin for "-". Throws slotdiff::error naming the path.
 std::vector<std::string> read_lines(std::string_view path);
 

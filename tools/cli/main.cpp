@@ -1,7 +1,9 @@
 // tools/cli/main.cpp: `slotdiff <command> [options]`, dispatching to one file per subcommand.
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -49,6 +51,42 @@ float parse_number(std::string_view option, std::string_view value) {
   return x;
 }
 
+// ---- where the bundled data and models are ----------------------------------------------------------
+// The folder holding data/ and models/, first match wins: --data-dir DIR (anywhere on the command
+// line), $SLOTDIFF_DATA_DIR, ../share/slotdiff next to this binary (an installed tree), the source
+// tree this binary was built from. An explicit folder without the data is an error.
+namespace {
+std::filesystem::path g_data_root_option;
+
+bool holds_data(const std::filesystem::path& dir) {
+  std::error_code ec;
+  return std::filesystem::exists(dir / SLOTDIFF_VOCAB_FILE, ec);
+}
+}  // namespace
+
+std::filesystem::path data_root() {
+  if (!g_data_root_option.empty()) {
+    if (!holds_data(g_data_root_option))
+      throw error("--data-dir " + g_data_root_option.string() + " holds no " SLOTDIFF_VOCAB_FILE);
+    return g_data_root_option;
+  }
+  if (const char* env = std::getenv("SLOTDIFF_DATA_DIR"); env && *env) {
+    if (!holds_data(env)) throw error(std::string("SLOTDIFF_DATA_DIR=") + env + " holds no " SLOTDIFF_VOCAB_FILE);
+    return env;
+  }
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const auto installed = exe.parent_path().parent_path() / "share" / "slotdiff";
+    if (holds_data(installed)) return installed;
+  }
+  // Last resort, also when it is gone: loading a file from it then fails naming the path.
+  return SLOTDIFF_SOURCE_ROOT;
+}
+std::string default_vocab_path() { return (data_root() / SLOTDIFF_VOCAB_FILE).string(); }
+std::string default_model_path() { return (data_root() / SLOTDIFF_MODEL_FILE).string(); }
+std::string default_embedder_path() { return (data_root() / SLOTDIFF_EMBEDDER_FILE).string(); }
+
 namespace {
 
 struct command {
@@ -68,7 +106,8 @@ constexpr command commands[] = {
 };
 
 int usage(std::ostream& out) {
-  out << "usage: slotdiff <command> [options]   (slotdiff <command> --help for its options)\n\ncommands:\n";
+  out << "usage: slotdiff [--data-dir DIR] <command> [options]   (slotdiff <command> --help for its options)\n"
+         "       slotdiff --version\n\ncommands:\n";
   for (const auto& c : commands) out << "  " << c.name << std::string(10 - c.name.size(), ' ') << c.summary << '\n';
   return 2;
 }
@@ -78,10 +117,31 @@ int usage(std::ostream& out) {
 
 int main(int argc, char** argv) {
   using namespace slotdiff::cli;
-  if (argc < 2) return usage(std::cerr);
-  const std::string_view name = argv[1];
+  std::vector<std::string_view> all(argv + 1, argv + argc);
+  for (std::size_t i = 0; i < all.size(); ++i) {  // --data-dir DIR, before or after the command
+    if (all[i] != "--data-dir") continue;
+    if (i + 1 == all.size()) return std::cerr << "slotdiff: --data-dir needs a folder\n", 2;
+    g_data_root_option = std::string(all[i + 1]);
+    all.erase(all.begin() + static_cast<std::ptrdiff_t>(i), all.begin() + static_cast<std::ptrdiff_t>(i) + 2);
+    break;
+  }
+  if (all.empty()) return usage(std::cerr);
+  const std::string_view name = all[0];
   if (name == "--help" || name == "-h" || name == "help") return usage(std::cout), 0;
-  std::vector<std::string_view> args(argv + 2, argv + argc);
+  if (name == "--version") {
+    std::cout << "slotdiff " SLOTDIFF_VERSION "\n";
+    try {
+      const auto root = data_root();
+      std::cout << "data: " << root.string()
+                << (holds_data(root) ? "" : " (missing: pass --data-dir DIR or set SLOTDIFF_DATA_DIR to the folder "
+                                            "holding data/ and models/, installed as <prefix>/share/slotdiff)")
+                << '\n';
+    } catch (const std::exception& e) {
+      std::cout << "data: " << e.what() << '\n';
+    }
+    return 0;
+  }
+  std::vector<std::string_view> args(all.begin() + 1, all.end());
   for (const auto& c : commands) {
     if (c.name != name) continue;
     try {

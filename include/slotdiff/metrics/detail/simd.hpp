@@ -59,8 +59,9 @@ inline simd_isa detect_simd_isa() noexcept {
 #if SLOTDIFF_SIMD_X86
   __builtin_cpu_init();
 #if defined(__clang__)
+  // (Clang 14 cannot ask for F16C, MOVBE or LZCNT, the rest of x86-64-v3; every CPU with these has them.)
   const bool v3 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                  __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("f16c");
+                  __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2");
   const bool v4 = v3 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                   __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
                   __builtin_cpu_supports("avx512cd");
