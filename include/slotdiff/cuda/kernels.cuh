@@ -193,6 +193,24 @@ __device__ inline unsigned long long shfl_u64(unsigned long long v, int src) {
   const unsigned lo = __shfl_sync(full_mask, static_cast<unsigned>(v), src), hi = __shfl_sync(full_mask, static_cast<unsigned>(v >> 32), src);
   return static_cast<unsigned long long>(hi) << 32 | lo;
 }
+__device__ inline unsigned long long shfl_xor_u64(unsigned long long v, int mask) {
+  const int lo = __shfl_xor_sync(full_mask, static_cast<int>(static_cast<unsigned>(v)), mask);
+  const int hi = __shfl_xor_sync(full_mask, static_cast<int>(static_cast<unsigned>(v >> 32)), mask);
+  return static_cast<unsigned long long>(static_cast<unsigned>(hi)) << 32 | static_cast<unsigned>(lo);
+}
+/// The warp's 32 keys (one per lane) sorted, largest in lane 0 (a bitonic network: 15 exchanges).
+__device__ inline unsigned long long warp_sort_descending(unsigned long long key) {
+  const int lane = static_cast<int>(threadIdx.x % 32);
+  for (int size = 2; size <= 32; size <<= 1)
+    for (int stride = size / 2; stride > 0; stride >>= 1) {
+      const unsigned long long other = shfl_xor_u64(key, stride);
+      // Blocks of `size` alternate direction (the last one, the whole warp, descending); in a
+      // descending block the lower lane of a pair keeps the larger key.
+      const bool keep_larger = ((lane & stride) == 0) == ((lane & size) == 0);
+      key = keep_larger ? (key > other ? key : other) : (key < other ? key : other);
+    }
+  return key;
+}
 __device__ inline unsigned long long shfl_up_u64(unsigned long long v) {
   const int lo = __shfl_up_sync(full_mask, static_cast<int>(static_cast<unsigned>(v)), 1u);
   const int hi = __shfl_up_sync(full_mask, static_cast<int>(static_cast<unsigned>(v >> 32)), 1u);
@@ -204,8 +222,9 @@ __device__ inline unsigned long long shfl_up_u64(unsigned long long v) {
 /// ids w 32 + lane, then Threads further on, and keeps
 ///   - per lane, a running maximum and sum of exponentials (online log-sum-exp);
 ///   - per warp, its k best candidates so far (candidate_key) as a list sorted best first, entry j
-///     in lane j: a ballot finds the lanes whose key beats the bar; each such key is inserted at its
-///     place (a ballot counts the entries better than it) and the entries after it move one lane up.
+///     in lane j, begun by sorting the warp's first 32 keys (a bitonic network); then a ballot
+///     finds the lanes whose key beats the bar; each such key is inserted at its place (a ballot
+///     counts the entries better than it) and the entries after it move one lane up.
 /// The bar is the best k-th entry of any warp's list (shared through an atomicMax in shared memory):
 /// a key below another warp's k-th entry has k better keys in the row and cannot be in its top-k, so
 /// most rows take about k ln(V / k) insertions in all rather than that per warp.
@@ -235,7 +254,15 @@ __global__ void __launch_bounds__(Threads) slot_top_k_sweep(const batch_counts* 
   unsigned long long mine = 0;  // this lane's entry of the warp's list (0: empty)
   unsigned long long kth = 0;   // the list's k-th entry
   float m = -INFINITY, sum = 0.0f;
-  for (int base0 = warp * 32; base0 < V; base0 += Threads * unroll) {
+  {  // The warp's first 32 ids: sorted at once, they are the list to begin with (lanes >= k hold
+     // extra entries that insertions push out; only lanes < k are ever read).
+    const int v = warp * 32 + lane;
+    const float x = v < V ? (never[v] ? -INFINITY : g[v]) : NAN;
+    if (v < V) online_lse_add(x, m, sum);
+    mine = warp_sort_descending(v < V ? candidate_key(x, v) : 0);
+    kth = shfl_u64(mine, k - 1);
+  }
+  for (int base0 = warp * 32 + Threads; base0 < V; base0 += Threads * unroll) {
     float xs[unroll];
 #pragma unroll
     for (int u = 0; u < unroll; ++u) {  // the loads first, so that several are in flight
