@@ -2,6 +2,7 @@
 // held-out sentences against its unigram baseline.
 #include <charconv>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "commands.hpp"
 #include "corpus_ngram.hpp"
 #include "slotdiff/backends/ngram_text.hpp"
+#include "slotdiff/io/jsonl.hpp"
 #include "slotdiff/text/tokenizer.hpp"
 
 namespace slotdiff::cli {
@@ -27,12 +29,14 @@ baseline P(token | slot side).
   --discount D        absolute discount in (0, 1)                      (0.75)
   --out PATH          save the trained model
   --threads N         (all cores)
+  --trajectories PATH train on these trajectories instead (JSONL of `slotdiff noise`, any scorer,
+                      side layout, ids of --vocab; every line is trained on, none held out)
 )";
 }  // namespace
 
 int ngram_command(std::span<const std::string_view> args) {
   std::vector<std::string> corpus;
-  std::string vocab_path = SLOTDIFF_DEFAULT_VOCAB, layout = "side", out;
+  std::string vocab_path = SLOTDIFF_DEFAULT_VOCAB, layout = "side", out, trajectories;
   ngram_text_options o;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view a = args[i];
@@ -47,13 +51,38 @@ int ngram_command(std::span<const std::string_view> args) {
     else if (a == "--discount") o.ngram.discount = parse_number(a, value());
 else if (a == "--out") out = value();
     else if (a == "--threads") o.threads = parse_count(a, value());
+    else if (a == "--trajectories") trajectories = value();
     else if (a == "-h" || a == "--help") {
       std::cout << ngram_help;
       return 0;
     } else throw error("unknown option \"" + std::string(a) + "\" (see slotdiff ngram --help)");
   }
-  if (corpus.empty()) corpus = bundled_corpus();
   const tokenizer vocab = tokenizer::load(vocab_path);
+  if (!trajectories.empty()) {
+    // Another noising's trajectories (the ablation of docs/ablation.md): the n-gram counts whatever
+    // order the file's trajectories remove words in.
+    if (layout != "side") throw error("--trajectories: only the side layout is supported, got --layout " + layout);
+    std::ifstream in(trajectories);
+    if (!in) throw error("--trajectories: cannot read " + trajectories);
+    std::vector<trajectory<side_slots>> trs;
+    std::string line;
+    for (std::size_t n = 1; std::getline(in, line); ++n)
+      if (!line.empty()) {
+        trs.push_back(read_jsonl<side_slots>(line, trajectories + ":" + std::to_string(n)));
+        for (token_id t : trs.back().tokens())
+          if (t < 0 || static_cast<std::size_t>(t) >= vocab.size())
+            throw error("--trajectories: " + trajectories + ":" + std::to_string(n) + " has token id " + std::to_string(t) +
+                        ", outside the vocabulary of " + std::to_string(vocab.size()) + " (" + vocab_path + ")");
+      }
+    if (trs.empty()) throw error("--trajectories: " + trajectories + " holds no trajectory");
+    ngram_options opt = o.ngram;
+    opt.never_insert = {tokenizer::pad, tokenizer::unk, tokenizer::root};  // as train_ngram_on_text
+    const auto model = ngram_backend<side_slots>::train(trs, vocab.size(), tokenizer::none, opt);
+    std::printf("trained on %zu trajectories from %s\n", trs.size(), trajectories.c_str());
+    if (!out.empty()) model.save(out);
+    return 0;
+  }
+  if (corpus.empty()) corpus = bundled_corpus();
   const auto lines = read_all(corpus);
   auto go = [&](auto layout_tag) {
     using L = decltype(layout_tag);
