@@ -34,7 +34,7 @@ run(v ${CMAKE_COMMAND} -E env --unset=SLOTDIFF_DATA_DIR ${exe} --version)
 expect("${v}" "^slotdiff ${VERSION}\n" "--version")
 expect("${v}" "data: ${prefix}/share/slotdiff" "--version's data folder (the installed one)")
 
-run(g ${CMAKE_COMMAND} -E env --unset=SLOTDIFF_DATA_DIR ${exe} generate --keywords "river water" --max-steps 2 --seed 1)
+run(g ${CMAKE_COMMAND} -E env --unset=SLOTDIFF_DATA_DIR ${exe} generate --backend reference --keywords "river water" --max-steps 2 --seed 1)
 expect("${g}" "river" "generate from the keywords \"river water\"")
 
 file(WRITE ${WORK_DIR}/elsewhere/in.txt "the quick brown fox jumps over the lazy dog\na river of water runs to the sea\n")

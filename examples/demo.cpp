@@ -1,8 +1,9 @@
 // The README's demo: noise a sentence, keyword by keyword, with the IDF scorer learned from the
-// bundled corpus; then grow sentences back from keywords with the bundled reference transformer,
-// step by step (--ngram: with the n-gram insertion model trained from the corpus instead).
+// bundled fluent corpus (docs/corpus.md); then grow sentences back from keywords with the n-gram
+// insertion model trained from that corpus here, step by step (--reference: with the bundled
+// reference transformer instead, trained on WordNet with its own vocabulary).
 //
-//     slotdiff_demo [--ngram] ["a sentence to noise"] [keywords...]
+//     slotdiff_demo [--reference] ["a sentence to noise"] [keywords...]
 #include <slotdiff/backends/ngram_text.hpp>
 #include <slotdiff/backends/reference/reference.hpp>
 #include <slotdiff/denoise/decoding.hpp>
@@ -49,20 +50,20 @@ void print_noising(const trajectory<side_slots>& tr, const std::vector<std::stri
 int main(int argc, char** argv) try {
   const std::string data = SLOTDIFF_DATA_DIR;
   std::vector<std::string> args(argv + 1, argv + argc);
-  const bool use_ngram = !args.empty() && args.front() == "--ngram";
-  if (use_ngram) args.erase(args.begin());
+  const bool use_ngram = args.empty() || args.front() != "--reference";
+  if (!args.empty() && (args.front() == "--reference" || args.front() == "--ngram")) args.erase(args.begin());
   const std::string sentence = !args.empty() ? args[0] : "a quick brown fox jumps over the lazy dog";
   std::vector<std::string> keyword_sets;
   for (std::size_t i = 1; i < args.size(); ++i) keyword_sets.push_back(args[i]);
-  if (keyword_sets.empty()) keyword_sets = {"music", "river water", "king queen"};
+  if (keyword_sets.empty()) keyword_sets = {"ship sea", "congress law", "whale captain"};
 
-  const tokenizer vocab = tokenizer::load(data + "/vocab.txt");
-  std::vector<std::string> corpus = read_lines(data + "/examples.txt");
-  for (auto& l : read_lines(data + "/glosses.txt")) corpus.push_back(std::move(l));
+  // The n-gram model works in the corpus's vocabulary; the bundled transformer in its own.
+  const tokenizer vocab = tokenizer::load(data + (use_ngram ? "/corpus/vocab.txt" : "/wordnet/vocab.txt"));
+  const std::vector<std::string> corpus = read_lines(data + "/corpus/train.txt");
 
   // 1. Noising: the IDF scorer learned from the bundled corpus removes the least significant first.
-  // IDF is counted over every word of the corpus (an 8k vocabulary would fold rare words into <unk>,
-  // which is as common as "the"); the model below works in the 8k vocabulary.
+  // IDF is counted over every word of the corpus (a vocabulary would fold rare words into <unk>,
+  // which is as common as "the"); the model below works in its vocabulary.
   const tokenizer all_words = tokenizer::build(corpus, {.max_size = std::size_t{1} << 31});
   unigram_model counts;
   for (const auto& line : corpus) counts.observe(all_words.encode(line));
@@ -80,14 +81,15 @@ int main(int argc, char** argv) try {
   std::optional<ngram_backend<side_slots>> ngram;
   if (use_ngram) {
     ngram_text_report report;
-    ngram = train_ngram_on_text<side_slots>(corpus, vocab, {.heldout_every = 20}, &report);
+    ngram = train_ngram_on_text<side_slots>(corpus, vocab, {.heldout_every = 20, .threads = 2}, &report);
     std::printf("\n2. Growing sentences back. Model: the n-gram insertion model P(word | left, right, side), trained on\n"
                 "   the trajectories of %zu corpus sentences in %.1f s; held-out %.3f nats/slot (unigram baseline %.3f).\n",
                 report.train_sentences, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
                 report.heldout_nll, report.unigram_nll);
   } else {
     reference = std::make_unique<reference_backend>(reference_weights::load(SLOTDIFF_MODEL, vocab), reference_options{.threads = 2});
-    std::printf("\n2. Growing sentences back. Model: the bundled reference transformer (%s, loaded in %.2f s).\n",
+    std::printf("\n2. Growing sentences back. Model: the bundled reference transformer (%s, trained on WordNet\n"
+                "   glosses and examples, loaded in %.2f s).\n",
                 SLOTDIFF_MODEL, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
   // The decoding defaults of `slotdiff generate` (include/slotdiff/denoise/decoding.hpp).
@@ -126,8 +128,9 @@ int main(int argc, char** argv) try {
       std::printf("     -> %s\n\n", tokenizer::join(words).c_str());
     }
   }
-  std::printf("Both bundled models are small (docs/reference-model.md, docs/denoising.md): read these as what\n"
-              "they are, the mechanics of growing text into slots, not fluent text.\n");
+  std::printf("Neither bundled model writes fluent English yet (the n-gram sees only the two words around a\n"
+              "slot; a transformer trained on this corpus needs a GPU: docs/ablation.md). Read these as the\n"
+              "mechanics of growing text into slots. Measured quality: docs/eval.md.\n");
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "slotdiff_demo: %s\n", e.what());

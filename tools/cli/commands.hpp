@@ -24,6 +24,10 @@ int embed_command(std::span<const std::string_view> args);
 /// when --data-dir or $SLOTDIFF_DATA_DIR names a folder without the data.
 std::string default_vocab_path();
 std::string default_model_path();
+/// The vocabulary the bundled reference model was trained with (its own, until a model trained on
+/// the fluent corpus ships), and the bundled training text (data/corpus/train.txt).
+std::string default_model_vocab_path();
+std::string default_corpus_path();
 std::string default_embedder_path();
 
 /// Reads all lines of a file, or of stdin for "-". Throws slotdiff::error naming the path.

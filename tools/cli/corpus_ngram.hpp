@@ -10,11 +10,10 @@
 
 namespace slotdiff::cli {
 
-/// The bundled corpus files next to the default vocabulary.
-inline std::vector<std::string> bundled_corpus() {
-  const std::filesystem::path dir = std::filesystem::path(SLOTDIFF_DEFAULT_VOCAB).parent_path();
-  return {(dir / "examples.txt").string(), (dir / "glosses.txt").string()};
-}
+std::string default_corpus_path();
+
+/// The bundled training text: the fluent corpus's training split (docs/corpus.md).
+inline std::vector<std::string> bundled_corpus() { return {default_corpus_path()}; }
 
 /// Where `generate` caches the model it trains: $XDG_CACHE_HOME/slotdiff, ~/.cache/slotdiff, or the
 /// temp folder; the name holds the layout and a hash of the vocabulary's and the corpus files' sizes.

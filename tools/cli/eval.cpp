@@ -99,7 +99,7 @@ model_spec parse_model(std::string_view text, const std::string& fallback_vocab)
     throw error("--model " + m.name + ": kind must be ngram, reference or cuda, got \"" + m.kind + "\"");
   if ((m.kind == "reference" || m.kind == "cuda") && m.path.empty()) {
     m.path = default_model();
-    if (m.vocab.empty()) m.vocab = default_vocab();  // the bundled model's own vocabulary
+    if (m.vocab.empty()) m.vocab = default_model_vocab_path();  // the bundled model's own vocabulary
   }
   if (m.vocab.empty()) m.vocab = fallback_vocab;
   return m;

@@ -35,14 +35,17 @@ model no longer wants to insert anything.
                            A word the vocabulary lacks is fed to the model as <unk> and printed as
                            typed (a note goes to stderr)
   --count N                generations per start, each with its own seed                  (1)
-  --backend NAME           reference: the bundled transformer (models/reference.safetensors);
-                           cuda: the same transformer on an NVIDIA GPU (when built with CUDA);
-                           ngram: the n-gram insertion model                          (reference)
-  --model PATH             the model file (reference: the bundled one; ngram: trained from the
-                           bundled corpus on first use, a few seconds, then cached under
+  --backend NAME           ngram: the n-gram insertion model, trained from the bundled corpus;
+                           reference: the bundled transformer (models/reference.safetensors,
+                           trained on WordNet with its own vocabulary; no model trained on the
+                           fluent corpus ships yet: docs/ablation.md);
+                           cuda: the same transformer on an NVIDIA GPU (when built with CUDA) (ngram)
+  --model PATH             the model file (reference: the bundled one; ngram: trained from
+                           data/corpus/train.txt on first use, about 20 s, then cached under
                            ~/.cache/slotdiff)
   --threads N              threads of the reference model's forward pass              (2)
-  --vocab PATH             vocabulary file                                (the bundled one)
+  --vocab PATH             vocabulary file  (data/corpus/vocab.txt; the bundled transformer's
+                           own, data/wordnet/vocab.txt, when --backend reference or cuda runs it)
   --layout side|gap        slot layout                                                    (side)
   --budget B               semantic budget per step: insertions are accepted, most confident
                            first, while the Jensen-Shannon distance between the model's
@@ -59,7 +62,7 @@ Output:
 struct settings {
   std::vector<std::string> keywords;
   std::size_t count = 1;
-  std::string model, vocab = SLOTDIFF_DEFAULT_VOCAB, layout = "side", backend = "reference";
+  std::string model, vocab, layout = "side", backend = "ngram";
   std::size_t threads = 2;
   decoding_preset decoding{};
   std::uint64_t seed = 0;
@@ -206,6 +209,8 @@ int generate_command(std::span<const std::string_view> args) {
     } else throw error("unknown option \"" + std::string(a) + "\" (see slotdiff generate --help)");
   }
   if (s.count == 0) throw error("--count must be at least 1");
+  if (s.vocab.empty())  // the bundled transformer brings its own vocabulary; a user's model uses the corpus's
+    s.vocab = (s.backend != "ngram" && s.model.empty()) ? default_model_vocab_path() : std::string(SLOTDIFF_DEFAULT_VOCAB);
   s.decoding.validate();
   if (s.layout != "side" && s.layout != "gap") throw error("--layout: expected side or gap, got \"" + s.layout + "\"");
   if (s.backend == "reference") {

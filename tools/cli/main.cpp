@@ -85,6 +85,8 @@ std::filesystem::path data_root() {
 }
 std::string default_vocab_path() { return (data_root() / SLOTDIFF_VOCAB_FILE).string(); }
 std::string default_model_path() { return (data_root() / SLOTDIFF_MODEL_FILE).string(); }
+std::string default_model_vocab_path() { return (data_root() / SLOTDIFF_MODEL_VOCAB_FILE).string(); }
+std::string default_corpus_path() { return (data_root() / SLOTDIFF_CORPUS_FILE).string(); }
 std::string default_embedder_path() { return (data_root() / SLOTDIFF_EMBEDDER_FILE).string(); }
 
 namespace {

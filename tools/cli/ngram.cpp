@@ -22,7 +22,7 @@ Noises the corpus with the IDF scorer, trains the n-gram insertion model on the 
 reports held-out negative log-likelihood (nats per slot, "none" included) against the unigram
 baseline P(token | slot side).
 
-  --corpus PATH       a text file, one sentence per line; repeatable   (the bundled WordNet corpus)
+  --corpus PATH       a text file, one sentence per line; repeatable   (the bundled data/corpus/train.txt)
   --vocab PATH        vocabulary file                                  (the bundled one)
   --layout side|gap   (side)
   --heldout-every N   every N-th line is held out                      (20)
