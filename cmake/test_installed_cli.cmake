@@ -24,7 +24,7 @@ endfunction()
 
 run(ignored ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
 set(exe ${prefix}/bin/slotdiff)
-foreach(f data/wordnet/vocab.txt data/corpus/embedder.sdsif models/reference.safetensors)
+foreach(f data/wordnet/vocab.txt data/corpus/vocab.txt data/corpus/train.txt data/corpus/embedder.sdsif models/reference.safetensors)
   if(NOT EXISTS ${prefix}/share/slotdiff/${f})
     message(FATAL_ERROR "not installed: share/slotdiff/${f}")
   endif()
