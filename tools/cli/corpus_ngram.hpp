@@ -28,7 +28,7 @@ inline std::filesystem::path default_model_cache(std::string_view layout, const 
   else if (const char* home = std::getenv("HOME"); home && *home) dir = std::filesystem::path(home) / ".cache" / "slotdiff";
   else dir = std::filesystem::temp_directory_path() / "slotdiff";
   char name[80];
-  std::snprintf(name, sizeof name, "ngram-%s-%016llx.bin", std::string(layout).c_str(), static_cast<unsigned long long>(h));
+  std::snprintf(name, sizeof name, "ngram-%s-k8t05-%016llx.bin", std::string(layout).c_str(), static_cast<unsigned long long>(h));
   return dir / name;
 }
 

@@ -203,7 +203,11 @@ row run_model(const model_spec& m, const settings& s, const std::vector<std::str
     ngram_backend<side_slots> model = [&] {
       if (!m.path.empty()) return ngram_backend<side_slots>::load(m.path);
       ngram_text_report rep;
-      auto trained = train_ngram_on_text<side_slots>(train_lines, vocab, {.heldout_every = 0, .threads = s.threads, .evaluate = false}, &rep);
+      ngram_text_options recipe = augmented_ngram_recipe();
+      recipe.heldout_every = 0;
+      recipe.threads = s.threads;
+      recipe.evaluate = false;
+      auto trained = train_ngram_on_text<side_slots>(train_lines, vocab, recipe, &rep);
       std::cerr << "  " << m.name << ": n-gram trained on " << rep.train_sentences << " sentences (noised in "
                 << rep.noise_seconds << " s, counted in " << rep.train_seconds << " s)\n";
       return trained;

@@ -149,7 +149,9 @@ int run_ngram(const settings& s) {
     std::cerr << "slotdiff generate: training the n-gram model on the bundled corpus (once; cached at " << cache.string()
               << ")\n";
     ngram_text_report report;
-    auto m = train_ngram_on_text<Layout>(read_all(corpus), vocab, {.evaluate = false}, &report);
+    ngram_text_options recipe = augmented_ngram_recipe();
+    recipe.evaluate = false;
+    auto m = train_ngram_on_text<Layout>(read_all(corpus), vocab, recipe, &report);
     std::cerr << "  " << report.train_sentences << " sentences noised in " << report.noise_seconds << " s, model trained in "
               << report.train_seconds << " s\n";
     std::filesystem::create_directories(cache.parent_path());

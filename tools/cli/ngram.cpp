@@ -29,6 +29,8 @@ baseline P(token | slot side).
   --discount D        absolute discount in (0, 1)                      (0.75)
   --out PATH          save the trained model
   --threads N         (all cores)
+  --augment K         noisings of each training line (Gumbel noise, --temperature)      (8)
+  --temperature T     Gumbel temperature of those noisings (0: one deterministic each)  (0.5)
   --trajectories PATH train on these trajectories instead (JSONL of `slotdiff noise`, any scorer,
                       side layout, ids of --vocab; every line is trained on, none held out)
 )";
@@ -37,7 +39,7 @@ baseline P(token | slot side).
 int ngram_command(std::span<const std::string_view> args) {
   std::vector<std::string> corpus;
   std::string vocab_path = SLOTDIFF_DEFAULT_VOCAB, layout = "side", out, trajectories;
-  ngram_text_options o;
+  ngram_text_options o = augmented_ngram_recipe();
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view a = args[i];
     auto value = [&]() -> std::string {
@@ -52,6 +54,11 @@ int ngram_command(std::span<const std::string_view> args) {
 else if (a == "--out") out = value();
     else if (a == "--threads") o.threads = parse_count(a, value());
     else if (a == "--trajectories") trajectories = value();
+    else if (a == "--augment") o.trajectories = parse_count(a, value());
+    else if (a == "--temperature") {
+      o.noise.temperature = parse_number(a, value());
+      detail::check_temperature(o.noise.temperature);
+    }
     else if (a == "-h" || a == "--help") {
       std::cout << ngram_help;
       return 0;

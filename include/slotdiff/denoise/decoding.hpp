@@ -30,10 +30,10 @@ namespace slotdiff {
 /// model trained on the fluent corpus): docs/denoising.md has the sweep and the command.
 struct decoding_preset {
   // Sampling (sampling_options).
-  float temperature = 1.0f;         ///< 0: greedy
+  float temperature = 0.7f;         ///< 0: greedy
   std::size_t top_k = 0;            ///< 0: all candidates
-  float top_p = 0.95f;              ///< nucleus mass
-  float repetition_penalty = 3.0f;  ///< divides the probability of a word already present
+  float top_p = 0.9f;               ///< nucleus mass
+  float repetition_penalty = 1.5f;  ///< divides the probability of a word already present
   float min_probability = 0.01f;    ///< no word below this probability is ever drawn
   bool no_adjacent_repeat = true;   ///< no word is drawn next to an equal word
   std::size_t candidates = 32;      ///< asked of the model per slot
@@ -43,7 +43,7 @@ struct decoding_preset {
   std::size_t max_insertions = 4;   ///< per step
   float min_confidence = 0.0f;
   // Stopping.
-  float stop_probability = 0.05f;   ///< stop when no slot offers a word above this...
+  float stop_probability = 0.2f;    ///< stop when no slot offers a word above this...
   std::size_t min_length = 6;       ///< ...once the text has at least this many tokens
   std::size_t max_length = 22;      ///< tokens (the validation references average 21.4)
   std::size_t max_steps = 12;
