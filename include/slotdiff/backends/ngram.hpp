@@ -13,6 +13,7 @@
 #include <limits>
 #include <numeric>
 #include <ostream>
+#include <random>
 #include <ranges>
 #include <span>
 #include <string>
@@ -221,11 +222,30 @@ public:
 
   static constexpr std::string_view file_magic = "slotdiff-ngram 1\n";
 
+  /// Writes the model atomically: to a temporary file beside `path`, then renamed over it, so a
+  /// reader (or a second writer, e.g. two processes filling one cache) never sees a partial file.
+  /// Throws: error naming the path if it cannot be written; `path` is then left as it was.
   void save(const std::filesystem::path& path) const {
-    std::ofstream out(path, std::ios::binary);
-    if (!out) throw error("slotdiff: cannot write ngram model " + path.string());
-    write(out);
-    if (!out) throw error("slotdiff: writing ngram model " + path.string() + " failed");
+    std::random_device rd;
+    const std::filesystem::path tmp = path.string() + ".tmp" + std::to_string(rd());
+    {
+      std::ofstream out(tmp, std::ios::binary);
+      if (!out) throw error("slotdiff: cannot write ngram model " + path.string() + " (temporary file " + tmp.string() + ")");
+      write(out);
+      out.flush();
+      if (!out) {
+        out.close();
+        std::error_code ignored;
+        std::filesystem::remove(tmp, ignored);
+        throw error("slotdiff: writing ngram model " + path.string() + " failed");
+      }
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) {
+      std::filesystem::remove(tmp, ec);
+      throw error("slotdiff: cannot rename " + tmp.string() + " to " + path.string());
+    }
   }
 
   static ngram_backend load(const std::filesystem::path& path) {
