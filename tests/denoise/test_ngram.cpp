@@ -135,8 +135,14 @@ TEST_CASE("n-gram models save and load to identical probabilities; damaged files
   REQUIRE_THROWS_WITH(ngram_backend<side_slots>::read(bad_magic, "m"), Catch::Contains("not a slotdiff n-gram model"));
   const auto path = std::filesystem::temp_directory_path() / "slotdiff_test_ngram.bin";
   m.save(path);
+  m.save(path);  // over an existing file: replaced whole, no temporary file left beside it
   const auto loaded = ngram_backend<side_slots>::load(path);
+  std::size_t beside = 0;
+  for (const auto& e : std::filesystem::directory_iterator(path.parent_path()))
+    beside += e.path().filename().string().starts_with("slotdiff_test_ngram.bin.tmp");
+  CHECK(beside == 0);
   std::filesystem::remove(path);
+  REQUIRE_THROWS_WITH(m.save("/nonexistent/dir/m.bin"), Catch::Contains("/nonexistent/dir/m.bin"));
   CHECK(loaded.probability(std::vector<token_id>{5, 25}, 1, 44) == m.probability(std::vector<token_id>{5, 25}, 1, 44));
   REQUIRE_THROWS_WITH(ngram_backend<side_slots>::load("/nonexistent/m.bin"), Catch::Contains("/nonexistent/m.bin"));
 }
