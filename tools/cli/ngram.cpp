@@ -18,7 +18,8 @@ namespace slotdiff::cli {
 namespace {
 constexpr const char* ngram_help = R"(usage: slotdiff ngram [options]
 
-Noises the corpus with the IDF scorer, trains the n-gram insertion model on the trajectories, and
+Noises the corpus with the IDF scorer (8 trajectories a line by default: --augment), trains the
+n-gram insertion model on the trajectories, and
 reports held-out negative log-likelihood (nats per slot, "none" included) against the unigram
 baseline P(token | slot side).
 
