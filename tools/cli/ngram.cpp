@@ -19,9 +19,8 @@ namespace {
 constexpr const char* ngram_help = R"(usage: slotdiff ngram [options]
 
 Noises the corpus with the IDF scorer (8 trajectories a line by default: --augment), trains the
-n-gram insertion model on the trajectories, and
-reports held-out negative log-likelihood (nats per slot, "none" included) against the unigram
-baseline P(token | slot side).
+n-gram insertion model on the trajectories, and reports held-out negative log-likelihood (nats per
+slot, "none" included) against the unigram baseline P(token | slot side).
 
   --corpus PATH       a text file, one sentence per line; repeatable   (the bundled data/corpus/train.txt)
   --vocab PATH        vocabulary file                                  (the bundled one)
