@@ -1,8 +1,12 @@
-// slotdiff/config.hpp: version, basic vocabulary types and the host/device macro.
+// slotdiff/config.hpp: version, the host/device macro, the assertion macro, and the basic integer
+// vocabulary types (types/token.hpp, included here so that every header that includes this one has
+// token_id and step_index).
 #pragma once
 
-#include <cstdint>
-#include <limits>
+#include <cstdio>
+#include <cstdlib>
+
+#include "slotdiff/types/token.hpp"
 
 #define SLOTDIFF_VERSION_MAJOR 0
 #define SLOTDIFF_VERSION_MINOR 1
@@ -16,15 +20,28 @@
 #define SLOTDIFF_HOST_DEVICE
 #endif
 
-namespace slotdiff {
+// SLOTDIFF_ASSERT(condition): checks a precondition or an invariant that the library does not check
+// in a normal build (an index below size(), a container's internal structure after a step). Off by
+// default, so it costs nothing; on when the translation unit is compiled with
+// -DSLOTDIFF_ENABLE_ASSERTS=1 (the asan preset does). A failed check prints the condition, the file
+// and the line to stderr and aborts: it reports a bug in the caller or in slotdiff, which no
+// exception handler can repair (and it fires inside noexcept functions too).
+//
+// Every translation unit of one program must agree on SLOTDIFF_ENABLE_ASSERTS: the macro changes
+// the bodies of inline functions (ODR).
+#if defined(SLOTDIFF_ENABLE_ASSERTS) && SLOTDIFF_ENABLE_ASSERTS
+#define SLOTDIFF_ASSERT(condition) \
+  (static_cast<bool>(condition) ? void(0) : ::slotdiff::detail::assertion_failed(#condition, __FILE__, __LINE__))
+#else
+#define SLOTDIFF_ASSERT(condition) static_cast<void>(0)
+#endif
 
-/// A token id. Ids are non-negative; what they mean is the tokenizer's business.
-using token_id = std::int32_t;
+namespace slotdiff::detail {
 
-/// The denoising step at which a token was born (0 for the tokens a sequence starts with).
-using step_index = std::int32_t;
+/// What a failed SLOTDIFF_ASSERT calls: one line on stderr, then std::abort().
+[[noreturn]] inline void assertion_failed(const char* condition, const char* file, int line) noexcept {
+  std::fprintf(stderr, "%s:%d: slotdiff assertion failed: %s\n", file, line, condition);
+  std::abort();
+}
 
-/// "No vocabulary bound": any non-negative id is accepted.
-inline constexpr token_id unbounded_vocabulary = std::numeric_limits<token_id>::max();
-
-}  // namespace slotdiff
+}  // namespace slotdiff::detail

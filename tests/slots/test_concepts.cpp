@@ -1,4 +1,4 @@
-#include <slotdiff/slotdiff.hpp>
+#include <slotdiff/slots.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -11,7 +11,7 @@ namespace {
 
 // The archetype: exactly what slot_sequence asks for, nothing more.
 struct archetype {
-  using layout_type = gap_slots;
+  using layout_type = gap_layout;
   std::size_t size() const { return 0; }
   token_id token(std::size_t) const { return 0; }
   step_index birth(std::size_t) const { return 0; }
@@ -42,9 +42,9 @@ TEST_CASE("slot_sequence accepts its archetype and refuses what falls short", "[
   STATIC_REQUIRE_FALSE(slot_sequence<std::vector<token_id>>);
 }
 
-TEMPLATE_TEST_CASE("every implementation is a slot_sequence", "[concepts]", vector_slots<side_slots>,
-                   vector_slots<gap_slots>, devector_slots<side_slots>, devector_slots<gap_slots>,
-                   gap_buffer_slots<side_slots>, gap_buffer_slots<gap_slots>, gapped_slots<side_slots>,
-                   gapped_slots<gap_slots>) {
+TEMPLATE_TEST_CASE("every implementation is a slot_sequence", "[concepts]", vector_slots<side_layout>,
+                   vector_slots<gap_layout>, devector_slots<side_layout>, devector_slots<gap_layout>,
+                   gap_buffer_slots<side_layout>, gap_buffer_slots<gap_layout>, gapped_slots<side_layout>,
+                   gapped_slots<gap_layout>) {
   STATIC_REQUIRE(slot_sequence<TestType>);
 }

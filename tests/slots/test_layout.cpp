@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstddef>
+#include <type_traits>
 #include <vector>
 
 using namespace slotdiff;
@@ -42,38 +43,45 @@ struct no_locate {  // a layout missing locate(): not a slot_layout
 }  // namespace
 
 TEST_CASE("layouts satisfy slot_layout", "[layout][concepts]") {
-  STATIC_REQUIRE(slot_layout<side_slots>);
-  STATIC_REQUIRE(slot_layout<gap_slots>);
+  STATIC_REQUIRE(slot_layout<side_layout>);
+  STATIC_REQUIRE(slot_layout<gap_layout>);
   STATIC_REQUIRE_FALSE(slot_layout<no_locate>);
   STATIC_REQUIRE_FALSE(slot_layout<int>);
 }
 
-TEST_CASE("side_slots numbers two slots per token and one root slot", "[layout]") {
-  STATIC_REQUIRE(side_slots::slot_count(0) == 1);
-  STATIC_REQUIRE(side_slots::slot_count(4) == 8);
-  STATIC_REQUIRE(side_slots::locate(0, 0) == slot_place{0, slot_side::root});
+TEST_CASE("the layouts' old names are the same types, and files keep their layout names", "[layout]") {
+  STATIC_REQUIRE(std::is_same_v<side_slots, side_layout>);
+  STATIC_REQUIRE(std::is_same_v<gap_slots, gap_layout>);
+  STATIC_REQUIRE(side_layout::name == "side_slots");  // what JSONL, .npy and model files record
+  STATIC_REQUIRE(gap_layout::name == "gap_slots");
+}
+
+TEST_CASE("side_layout numbers two slots per token and one root slot", "[layout]") {
+  STATIC_REQUIRE(side_layout::slot_count(0) == 1);
+  STATIC_REQUIRE(side_layout::slot_count(4) == 8);
+  STATIC_REQUIRE(side_layout::locate(0, 0) == slot_place{0, slot_side::root});
   // _ a _ _ quick _ _ brown _
   for (std::size_t n = 1; n <= 20; ++n) {
     for (std::size_t i = 0; i < n; ++i) {
-      CHECK(side_slots::locate(2 * i, n) == slot_place{i, slot_side::left});
-      CHECK(side_slots::locate(2 * i + 1, n) == slot_place{i + 1, slot_side::right});
-      CHECK(side_slots::slot_of_token(i, slot_side::left) == 2 * i);
-      CHECK(side_slots::slot_of_token(i, slot_side::right) == 2 * i + 1);
+      CHECK(side_layout::locate(2 * i, n) == slot_place{i, slot_side::left});
+      CHECK(side_layout::locate(2 * i + 1, n) == slot_place{i + 1, slot_side::right});
+      CHECK(side_layout::slot_of_token(i, slot_side::left) == 2 * i);
+      CHECK(side_layout::slot_of_token(i, slot_side::right) == 2 * i + 1);
     }
   }
 }
 
-TEST_CASE("gap_slots numbers one slot per gap", "[layout]") {
-  STATIC_REQUIRE(gap_slots::slot_count(0) == 1);
-  STATIC_REQUIRE(gap_slots::slot_count(4) == 5);
+TEST_CASE("gap_layout numbers one slot per gap", "[layout]") {
+  STATIC_REQUIRE(gap_layout::slot_count(0) == 1);
+  STATIC_REQUIRE(gap_layout::slot_count(4) == 5);
   for (std::size_t n = 0; n <= 20; ++n) {
     for (std::size_t s = 0; s <= n; ++s) {
-      CHECK(gap_slots::locate(s, n) == slot_place{s, n == 0 ? slot_side::root : slot_side::between});
+      CHECK(gap_layout::locate(s, n) == slot_place{s, n == 0 ? slot_side::root : slot_side::between});
     }
   }
 }
 
-TEMPLATE_TEST_CASE("slots run left to right and fill each gap up to its limit", "[layout]", side_slots, gap_slots) {
+TEMPLATE_TEST_CASE("slots run left to right and fill each gap up to its limit", "[layout]", side_layout, gap_layout) {
   for (std::size_t n = 0; n <= 30; ++n) {
     std::vector<std::size_t> per_gap(n + 1, 0);
     for (std::size_t s = 0; s < TestType::slot_count(n); ++s) {
@@ -92,7 +100,7 @@ TEMPLATE_TEST_CASE("slots run left to right and fill each gap up to its limit", 
 }
 
 TEMPLATE_TEST_CASE("feasibility equals the slot-capacity reference for every removal set up to length 12",
-                   "[layout][feasibility]", side_slots, gap_slots) {
+                   "[layout][feasibility]", side_layout, gap_layout) {
   std::size_t feasible_sets = 0;
   for (std::size_t n = 0; n <= 12; ++n) {
     for (std::size_t mask = 0; mask < (std::size_t{1} << n); ++mask) {
@@ -107,16 +115,16 @@ TEMPLATE_TEST_CASE("feasibility equals the slot-capacity reference for every rem
   CHECK(feasible_sets > 0);
 }
 
-TEST_CASE("the DESIGN rules for side_slots feasibility, spelled out", "[layout][feasibility]") {
+TEST_CASE("the DESIGN rules for side_layout feasibility, spelled out", "[layout][feasibility]") {
   using v = std::vector<int>;
-  CHECK(is_feasible_removal<side_slots>(v{}));
-  CHECK(is_feasible_removal<side_slots>(v{1}));          // a single token may go
-  CHECK_FALSE(is_feasible_removal<side_slots>(v{1, 1}));  // but not two, leaving nothing
-  CHECK(is_feasible_removal<side_slots>(v{0, 1, 1, 0}));  // two between kept tokens
-  CHECK_FALSE(is_feasible_removal<side_slots>(v{0, 1, 1, 1, 0}));
-  CHECK_FALSE(is_feasible_removal<side_slots>(v{1, 1, 0}));  // one at most before the first kept
-  CHECK_FALSE(is_feasible_removal<side_slots>(v{0, 1, 1}));  // and after the last
-  CHECK(is_feasible_removal<side_slots>(v{1, 0, 1, 1, 0, 1}));
-  CHECK_FALSE(is_feasible_removal<gap_slots>(v{0, 1, 1, 0}));
-  STATIC_REQUIRE(is_feasible_removal<side_slots>(std::array{true, false, true, true, false}));
+  CHECK(is_feasible_removal<side_layout>(v{}));
+  CHECK(is_feasible_removal<side_layout>(v{1}));          // a single token may go
+  CHECK_FALSE(is_feasible_removal<side_layout>(v{1, 1}));  // but not two, leaving nothing
+  CHECK(is_feasible_removal<side_layout>(v{0, 1, 1, 0}));  // two between kept tokens
+  CHECK_FALSE(is_feasible_removal<side_layout>(v{0, 1, 1, 1, 0}));
+  CHECK_FALSE(is_feasible_removal<side_layout>(v{1, 1, 0}));  // one at most before the first kept
+  CHECK_FALSE(is_feasible_removal<side_layout>(v{0, 1, 1}));  // and after the last
+  CHECK(is_feasible_removal<side_layout>(v{1, 0, 1, 1, 0, 1}));
+  CHECK_FALSE(is_feasible_removal<gap_layout>(v{0, 1, 1, 0}));
+  STATIC_REQUIRE(is_feasible_removal<side_layout>(std::array{true, false, true, true, false}));
 }

@@ -1,5 +1,5 @@
 // Differential tests: every slot sequence against a naive reference built on std::vector::insert.
-#include <slotdiff/slotdiff.hpp>
+#include <slotdiff/slots.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -115,8 +115,8 @@ std::pair<std::vector<insertion>, std::string> bad_batch(std::size_t n, std::siz
 }  // namespace
 
 #define SLOTDIFF_ALL_SEQUENCES                                                                                   \
-  vector_slots<side_slots>, vector_slots<gap_slots>, devector_slots<side_slots>, devector_slots<gap_slots>,   \
-      gap_buffer_slots<side_slots>, gap_buffer_slots<gap_slots>, gapped_slots<side_slots>, gapped_slots<gap_slots>
+  vector_slots<side_layout>, vector_slots<gap_layout>, devector_slots<side_layout>, devector_slots<gap_layout>,   \
+      gap_buffer_slots<side_layout>, gap_buffer_slots<gap_layout>, gapped_slots<side_layout>, gapped_slots<gap_layout>
 
 TEMPLATE_TEST_CASE("random batches give exactly the reference's tokens and births", "[slots][property]",
                    SLOTDIFF_ALL_SEQUENCES) {
@@ -178,7 +178,7 @@ TEMPLATE_TEST_CASE("the root slot, both ends, and the notes' example", "[slots]"
 
 TEST_CASE("the notes' trajectory read backwards, and both slots of one gap", "[slots]") {
   enum : token_id { a, quick, brown, fox, jumps, over, the, lazy, dog };
-  vector_slots<side_slots> seq{fox, jumps, dog};  // _ fox _ _ jumps _ _ dog _
+  vector_slots<side_layout> seq{fox, jumps, dog};  // _ fox _ _ jumps _ _ dog _
   std::vector<insertion> step1{{0, brown}, {3, over}};
   seq.apply(step1);
   REQUIRE(std::vector<token_id>(seq.begin(), seq.end()) == std::vector<token_id>{brown, fox, jumps, over, dog});
@@ -191,7 +191,7 @@ TEST_CASE("the notes' trajectory read backwards, and both slots of one gap", "[s
   REQUIRE(std::vector<step_index>(seq.births().begin(), seq.births().end()) ==
           std::vector<step_index>{3, 2, 1, 0, 0, 1, 3, 2, 0});
   // The two slots between two tokens: right of `over` comes before left of `dog`.
-  vector_slots<side_slots> two{over, dog};
+  vector_slots<side_layout> two{over, dog};
   std::vector<insertion> both{{2, lazy}, {1, the}};
   two.apply(both);
   REQUIRE(std::vector<token_id>(two.begin(), two.end()) == std::vector<token_id>{over, the, lazy, dog});
@@ -261,8 +261,8 @@ std::vector<std::size_t> shaped_slots(std::size_t slots, int shape, std::mt19937
 }  // namespace
 
 TEMPLATE_TEST_CASE("the vectorised expand and its serial twin agree with the reference", "[slots][expand]",
-                   vector_slots<side_slots>, vector_slots<gap_slots>, devector_slots<side_slots>,
-                   devector_slots<gap_slots>) {
+                   vector_slots<side_layout>, vector_slots<gap_layout>, devector_slots<side_layout>,
+                   devector_slots<gap_layout>) {
   using layout = typename TestType::layout_type;
   auto rng = test::seeded_rng(std::hash<std::string_view>{}(layout::name) + 11);
   constexpr token_id vocab = 1 << 20;

@@ -17,4 +17,12 @@ concept distance_metric = requires(const M& m, std::span<const float> a, std::sp
   { m(a, b) } -> std::convertible_to<float>;
 };
 
+/// The diagnostic twin of distance_metric: true, or a compile-time message naming what is missing.
+template <class M>
+consteval bool check_distance_metric() {
+  static_assert(distance_metric<M>, "slotdiff: not a distance_metric: float operator()(std::span<const float>, "
+                                    "std::span<const float>) const is missing");
+  return distance_metric<M>;
+}
+
 }  // namespace slotdiff

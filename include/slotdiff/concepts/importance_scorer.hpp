@@ -9,7 +9,7 @@
 #include <cstddef>
 #include <span>
 
-#include "slotdiff/config.hpp"
+#include "slotdiff/types/token.hpp"
 
 namespace slotdiff {
 
@@ -38,5 +38,13 @@ inline constexpr bool is_dynamic_scorer_v = [] {
 /// A scorer the noiser rescores on x_t before every step.
 template <class S>
 concept dynamic_importance_scorer = importance_scorer<S> && is_dynamic_scorer_v<S>;
+
+/// The diagnostic twin of importance_scorer: true, or a compile-time message naming what is missing.
+template <class S>
+consteval bool check_importance_scorer() {
+  static_assert(importance_scorer<S>, "slotdiff: not an importance_scorer: score(std::span<const token_id> tokens, "
+                                      "std::span<float> out) const is missing");
+  return importance_scorer<S>;
+}
 
 }  // namespace slotdiff

@@ -23,7 +23,7 @@ using boost_devector = boost::container::devector<T>;
 ///
 /// apply Complexity: O(min over splits of (tokens left of the split's last insertion + tokens right of
 /// its first) + k), at most O(n + k). Throws: slot_error, std::bad_alloc (sequence unchanged either way).
-template <slot_layout Layout = side_slots>
+template <slot_layout Layout = side_layout>
 class devector_slots : public detail::contiguous_slots<Layout, detail::boost_devector> {
   using base = detail::contiguous_slots<Layout, detail::boost_devector>;
 

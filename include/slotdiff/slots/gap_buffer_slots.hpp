@@ -25,7 +25,7 @@ namespace slotdiff {
 /// apply Complexity: O(d + k), d the distance from the gap's current place to the batch's last
 /// insertion through its first; a full rebuild O(n + k) when the gap is too small (capacity doubles,
 /// so amortised O(k)). token(i) is O(1). Throws: slot_error, std::bad_alloc (sequence unchanged).
-template <slot_layout Layout = side_slots>
+template <slot_layout Layout = side_layout>
 class gap_buffer_slots {
 public:
   using layout_type = Layout;

@@ -32,7 +32,7 @@ namespace slotdiff {
 /// moves per insertion, the packed-memory-array bound.
 /// token(i) and birth(i) are O(B) (a rank sweep); iteration is O(B + n).
 /// Throws: slot_error, std::bad_alloc (sequence unchanged either way).
-template <slot_layout Layout = side_slots>
+template <slot_layout Layout = side_layout>
 class gapped_slots {
   static constexpr std::size_t block = 64;
   static constexpr double root_density = 0.7;

@@ -1,21 +1,5 @@
-// slotdiff/slots/insertion.hpp: one insertion of a denoising step.
+// slotdiff/slots/insertion.hpp: kept so that existing includes work; insertion and insertion_batch
+// are vocabulary types and live in types/insertion.hpp.
 #pragma once
 
-#include <cstddef>
-#include <span>
-
-#include "slotdiff/config.hpp"
-
-namespace slotdiff {
-
-/// Insert `token` into `slot`. Slot indices refer to the sequence as it was BEFORE the step.
-struct insertion {
-  std::size_t slot = 0;
-  token_id token = 0;
-  friend constexpr bool operator==(const insertion&, const insertion&) = default;
-};
-
-/// One step's insertions: at most one per slot, in any order.
-using insertion_batch = std::span<const insertion>;
-
-}  // namespace slotdiff
+#include "slotdiff/types/insertion.hpp"

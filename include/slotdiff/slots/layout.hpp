@@ -1,8 +1,14 @@
-// slotdiff/slots/layout.hpp: the slot layouts side_slots and gap_slots.
+// slotdiff/slots/layout.hpp: the slot layouts side_layout and gap_layout.
 //
 // A slot layout says where one denoising step may insert tokens into a sequence of n tokens. Slots are
 // numbered left to right, so inserting the tokens of a batch in slot order yields them in text order.
-// Every layout is a stateless policy of constexpr static functions.
+// Every layout is a stateless policy of constexpr static functions (the concept is slot_layout, in
+// concepts/slot_layout.hpp; the vocabulary it answers in, slot_place and run_limits, in
+// types/slot_place.hpp, included here for code that includes this header for them).
+//
+// Names: the layouts were called side_slots and gap_slots, which read like containers next to
+// vector_slots. Those names stay as aliases for one release; `name` (what file formats record) keeps
+// its old value, so files written before the rename still load.
 #pragma once
 
 #include <cstddef>
@@ -11,37 +17,16 @@
 #include <ranges>
 #include <string_view>
 
+#include "slotdiff/concepts/slot_layout.hpp"
 #include "slotdiff/config.hpp"
+#include "slotdiff/types/slot_place.hpp"
 
 namespace slotdiff {
 
-/// Which neighbour a slot is attached to.
-enum class slot_side : std::uint8_t {
-  root,     ///< the single slot of an empty sequence
-  left,     ///< the slot just left of token `gap` (side_slots)
-  right,    ///< the slot just right of token `gap - 1` (side_slots)
-  between,  ///< the one slot of a gap (gap_slots)
-};
-
-/// Where a slot lies: gap g is the space before token g (gap n is after the last token).
-struct slot_place {
-  std::size_t gap = 0;
-  slot_side side = slot_side::root;
-  friend constexpr bool operator==(slot_place, slot_place) = default;
-};
-
-/// How many tokens ONE denoising step can insert into each kind of gap. The same numbers bound the
-/// runs of a feasible removal set, because noising is the inverse of one denoising step.
-struct run_limits {
-  std::size_t leading = 1;   ///< before the first token
-  std::size_t interior = 1;  ///< between two tokens
-  std::size_t trailing = 1;  ///< after the last token
-  std::size_t whole = 1;     ///< into an empty sequence (the root slot)
-};
-
 /// Every token has a left and a right slot: `_ a _ _ quick _ _ brown _`. Slot 2i is left of token i,
 /// slot 2i+1 right of it. An empty sequence has one root slot. One step turns n tokens into up to 3n.
-struct side_slots {
+struct side_layout {
+  /// The name file formats record (JSONL, .npy metadata, model files); unchanged by the rename.
   static constexpr std::string_view name = "side_slots";
   static constexpr run_limits limits{.leading = 1, .interior = 2, .trailing = 1, .whole = 1};
 
@@ -53,35 +38,50 @@ struct side_slots {
     return n == 0 ? 0 : slot / 2 + slot % 2;
   }
 
-  /// Requires: slot < slot_count(n).
+  /// Requires: slot < slot_count(n). Complexity: O(1).
   static constexpr slot_place locate(std::size_t slot, std::size_t n) noexcept {
     if (n == 0) return {0, slot_side::root};
     return {gap_of(slot, n), slot % 2 == 0 ? slot_side::left : slot_side::right};
   }
 
-  /// The slot left (side == left) or right (side == right) of token i.
+  /// The slot left (side == left) or right (side == right) of token i. Complexity: O(1).
   static constexpr std::size_t slot_of_token(std::size_t token, slot_side side) noexcept {
     return 2 * token + (side == slot_side::right ? 1 : 0);
   }
 };
 
 /// One slot per gap, n + 1 slots (Insertion Transformer style). One step turns n tokens into up to 2n+1.
-struct gap_slots {
+struct gap_layout {
+  /// The name file formats record; unchanged by the rename.
   static constexpr std::string_view name = "gap_slots";
   static constexpr run_limits limits{.leading = 1, .interior = 1, .trailing = 1, .whole = 1};
 
+  /// Complexity: O(1).
   static constexpr std::size_t slot_count(std::size_t n) noexcept { return n + 1; }
+  /// Slot s inserts into gap s. Requires: slot < slot_count(n). Complexity: O(1).
   static constexpr std::size_t gap_of(std::size_t slot, std::size_t /*n*/) noexcept { return slot; }
+  /// Requires: slot < slot_count(n). Complexity: O(1).
   static constexpr slot_place locate(std::size_t slot, std::size_t n) noexcept {
     return {slot, n == 0 ? slot_side::root : slot_side::between};
   }
 };
 
+static_assert(check_slot_layout<side_layout>() && check_slot_layout<gap_layout>());
+
+/// The layouts' names before the rename. Plain aliases for now: the rest of the tree still spells
+/// them, and a [[deprecated]] attribute would break its -Werror builds. Once the tree has moved to
+/// side_layout / gap_layout they become [[deprecated]] for one release, then go.
+using side_slots = side_layout;
+using gap_slots = gap_layout;
+
 /// Whether removing the tokens flagged in `removed` (one flag per token of the current sequence) can
 /// be undone by one denoising step of `Layout`: every maximal run of removed tokens fits its gap.
 /// Complexity: O(n), one pass.
+/// Requires: Layout is a slot_layout (diagnosed by check_slot_layout); `removed` is an input range of
+/// values convertible to bool. Throws nothing.
 template <class Layout, std::ranges::input_range Mask>
 constexpr bool is_feasible_removal(Mask&& removed) {
+  static_assert(check_slot_layout<Layout>());
   constexpr run_limits lim = Layout::limits;
   std::size_t run = 0;
   bool seen_kept = false;

@@ -48,7 +48,7 @@ using std_vector = std::vector<T, default_init_allocator<T>>;
 ///
 /// apply Complexity: O(n - g + k) for k insertions whose leftmost gap is g (O(k log k) more when the
 /// batch is not sorted by slot). Throws: slot_error (sequence unchanged); std::bad_alloc (unchanged).
-template <slot_layout Layout = side_slots>
+template <slot_layout Layout = side_layout>
 class vector_slots : public detail::contiguous_slots<Layout, detail::std_vector> {
   using base = detail::contiguous_slots<Layout, detail::std_vector>;
 
