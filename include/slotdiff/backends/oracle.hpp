@@ -10,21 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "slotdiff/concepts/replayable_trajectory.hpp"
 #include "slotdiff/concepts/slot_layout.hpp"
 #include "slotdiff/config.hpp"
 #include "slotdiff/denoise/ragged_batch.hpp"
 #include "slotdiff/error.hpp"
 
 namespace slotdiff {
-
-/// Anything that lists the states x_0 .. x_T of a noising trajectory and, for each t < T, the
-/// per-slot targets that rebuild x_t from x_{t+1} (slotdiff::trajectory is one).
-template <class T>
-concept replayable_trajectory = requires(const T& tr, std::size_t t) {
-  { tr.steps() } -> std::convertible_to<std::size_t>;
-  { tr.state(t) } -> std::ranges::input_range;
-  { tr.targets(t) } -> std::ranges::input_range;
-};
 
 /// Replays trajectory j for the sequence whose origin (its index in denoise's start batch) is j:
 /// when that sequence equals x_{t+1}, every slot gets probability 1 on its target (a token or

@@ -11,21 +11,11 @@
 
 #include "slotdiff/concepts/distance_metric.hpp"
 #include "slotdiff/concepts/embedder.hpp"
+#include "slotdiff/concepts/semantic_measure.hpp"
 #include "slotdiff/config.hpp"
 #include "slotdiff/error.hpp"
 
 namespace slotdiff {
-
-/// Measures the meaning of a token sequence as a vector and the change between two such vectors.
-/// dimension() == 0 means "not measured" (changes and similarities are then NaN).
-template <class S>
-concept semantic_measure = requires(const S& s, std::span<const token_id> tokens, std::span<float> out,
-                                    std::span<const float> a, std::span<const float> b) {
-  { s.dimension() } -> std::same_as<std::size_t>;
-  s.embed(tokens, out);
-  { s.distance(a, b) } -> std::convertible_to<float>;
-  { s.target() } -> std::convertible_to<std::span<const float>>;  ///< empty: no target
-};
 
 /// No semantic measure: the semantic budget and the semantic stop policies are unavailable.
 struct no_semantics {
