@@ -5,7 +5,8 @@
 // squared norms, so each pair costs about a quarter of the loads of separate calls. That path computes
 // |a-b|^2 as |a|^2 + |b|^2 - 2 a.b (clamped at 0): its absolute error is about 1e-7 (|a|^2 + |b|^2), so
 // near-duplicate rows can read a few ulps of |a|^2 away from 0. Pass .path = kernel_path::serial to
-// the metric for the exact per-pair computation.
+// the metric for the exact per-pair computation. Rows whose squared norm float cannot hold to rounding
+// (under 2^-64 or overflowing) are measured pair by pair with the metric's checked kernels instead.
 #pragma once
 
 #include <algorithm>
@@ -68,10 +69,10 @@ template <class K>
 inline void fast_pairwise(const vector_metric<K>&, matrix_view<const float> a, matrix_view<const float> b,
                           matrix_view<float> out) {
   gram_f32(a, b, out);
+  std::vector<float> na, nb;
   if constexpr (std::is_same_v<K, ip_k>) {
     for (std::size_t i = 0; i < out.size(); ++i) out.data[i] = 1.0f - out.data[i];
   } else {
-    std::vector<float> na, nb;
     row_norms2(a, na);
     row_norms2(b, nb);
     for (std::size_t i = 0; i < a.rows; ++i)
@@ -85,13 +86,15 @@ inline void fast_pairwise(const vector_metric<K>&, matrix_view<const float> a, m
         }
       }
   }
-  // Non-finite entries mean non-finite inputs (or overflow): find and name them.
-  for (std::size_t i = 0; i < out.size(); ++i)
-    if (!std::isfinite(out.data[i])) {
-      const std::size_t r = i / out.cols, c = i % out.cols;
-      check_finite(K::name, "a", a.row(r).data(), a.cols);
-      check_finite(K::name, "b", b.row(c).data(), b.cols);
-      throw_metric(K::name, ": out(", r, ", ", c, ") overflowed float32; rescale the inputs");
+  // Where float could not hold the blocked computation (a norm outside [2^-64, FLT_MAX], so products
+  // may have underflowed or overflowed; a non-finite entry), the pair is measured by the metric itself,
+  // which falls back to the serial kernel and names a NaN/inf input (kernels.hpp, vector.hpp).
+  const vector_metric<K> one{};
+  for (std::size_t i = 0; i < a.rows; ++i)
+    for (std::size_t j = 0; j < b.rows; ++j) {
+      float& o = out(i, j);
+      const bool norms_ok = std::is_same_v<K, ip_k> || (trusted_square_sum(na[i]) && trusted_square_sum(nb[j]));
+      if (!norms_ok || !std::isfinite(o)) o = one(a.row(i), b.row(j));
     }
 }
 

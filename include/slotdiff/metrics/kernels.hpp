@@ -10,7 +10,12 @@
 //   *_auto      the best of those the running CPU supports: one dispatch on simd_isa_in_use()
 //               (detail/simd.hpp: __builtin_cpu_supports, cached), never on the unit's -m flags.
 // The fast paths accumulate in float over 2-4 independent vector accumulators, use a polynomial
-// log, and reduce their lanes in a fixed order; results differ from the serial ones by rounding only.
+// log, and reduce their lanes in a fixed order; results differ from the serial ones by rounding only,
+// over the whole float range: where float arithmetic could not give that (a sum that overflowed, a
+// squared norm or squared distance under 2^-64 where products may have underflowed) the vector
+// kernels recompute with the serial twin (detail::*_checked), so the 1e-23 vectors whose squared
+// norms underflow and the 1e20 ones whose products overflow get the serial answer, not 0 or inf.
+// The polynomial log reads subnormal probabilities exactly (scaled by 2^23 first), as std::log does.
 // Call an *_avx2 / *_avx512 kernel directly only where cpu_simd_isa() is at least that ISA.
 //
 // The kernels do NO validation (they are what the metric objects in vector.hpp / probability.hpp call
@@ -113,19 +118,18 @@ inline cos_parts cos(const T* a, const T* b, std::size_t n) noexcept {
   }
   return r;
 }
-inline constexpr float log_floor = 1.17549435e-38f;
 inline float kl(const float* p, const float* q, std::size_t n) noexcept {
   float s = 0;
   for (std::size_t i = 0; i < n; ++i)
-    if (p[i] > 0) s += p[i] * (fast_logf(std::max(p[i], log_floor)) - fast_logf(std::max(q[i], log_floor)));
+    if (p[i] > 0) s += p[i] * (fast_log_nonneg(p[i]) - fast_log_nonneg(q[i]));
   return s;
 }
 inline float js(const float* p, const float* q, std::size_t n) noexcept {
   float s = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    const float x = p[i], y = q[i], lm = fast_logf(std::max(0.5f * (x + y), log_floor));
-    if (x > 0) s += x * (fast_logf(std::max(x, log_floor)) - lm);
-    if (y > 0) s += y * (fast_logf(std::max(y, log_floor)) - lm);
+    const float x = p[i], y = q[i], lm = fast_log_nonneg(0.5f * (x + y));
+    if (x > 0) s += x * (fast_log_nonneg(x) - lm);
+    if (y > 0) s += y * (fast_log_nonneg(y) - lm);
   }
   return s;
 }
@@ -170,6 +174,7 @@ namespace detail {
 #define SLOTDIFF_DISPATCH(name, ...) return portable::name(__VA_ARGS__);
 #endif
 
+// The raw dispatch (no range fallback: the public *_auto kernels below add it).
 template <class T>
 inline float dot_auto(const T* a, const T* b, std::size_t n) noexcept { SLOTDIFF_DISPATCH(dot, a, b, n) }
 template <class T>
@@ -210,6 +215,37 @@ inline double cosine_from_parts(double ab, double aa, double bb) noexcept {
   return std::clamp(d, 0.0, 2.0);
 }
 
+/// A float sum of squares at or above this is trusted: products that underflowed (each off by at most
+/// 2^-126 even when subnormals are flushed) change it by n 2^-126, relatively n 2^-62 or less.
+inline constexpr float trusted_min = 0x1p-64f;
+inline constexpr float float_max = 3.40282347e+38f;
+inline bool trusted_square_sum(float s) noexcept { return s >= trusted_min && s <= float_max; }
+
+template <class T>
+inline double dot_serial(const T* a, const T* b, std::size_t n) noexcept;
+template <class T>
+inline double l2sq_serial(const T* a, const T* b, std::size_t n) noexcept;
+template <class T>
+inline double cos_serial(const T* a, const T* b, std::size_t n) noexcept;
+
+/// The fast results with the serial fallback (see the header comment): a dot product is recomputed
+/// when it is not finite (an overflowed product, inf - inf); a squared distance also when it is under
+/// trusted_min; a cosine when either squared norm is outside [trusted_min, FLT_MAX] or a.b is not
+/// finite. NaN inputs give NaN on both paths. Complexity: O(n) more only on those inputs.
+template <class T>
+inline double dot_checked(float fast, const T* a, const T* b, std::size_t n) noexcept {
+  return std::isfinite(fast) ? double(fast) : dot_serial(a, b, n);
+}
+template <class T>
+inline double l2sq_checked(float fast, const T* a, const T* b, std::size_t n) noexcept {
+  return trusted_square_sum(fast) ? double(fast) : l2sq_serial(a, b, n);
+}
+template <class T>
+inline double cos_checked(cos_parts p, const T* a, const T* b, std::size_t n) noexcept {
+  if (trusted_square_sum(p.aa) && trusted_square_sum(p.bb) && std::isfinite(p.ab)) return cosine_from_parts(p.ab, p.aa, p.bb);
+  return cos_serial(a, b, n);
+}
+
 template <class T>
 inline double dot_serial(const T* a, const T* b, std::size_t n) noexcept {
   double s = 0;
@@ -243,33 +279,42 @@ inline double cos_serial(const T* a, const T* b, std::size_t n) noexcept {
 // dot: sum a_i b_i.   l2sq: sum (a_i - b_i)^2.   cos: 1 - a.b / (|a| |b|) (zero-vector rule above).
 
 inline double dot_f32_serial(const float* a, const float* b, std::size_t n) noexcept { return detail::dot_serial(a, b, n); }
-inline float dot_f32_auto(const float* a, const float* b, std::size_t n) noexcept { return detail::dot_auto(a, b, n); }
+inline float dot_f32_auto(const float* a, const float* b, std::size_t n) noexcept {
+  return static_cast<float>(detail::dot_checked(detail::dot_auto(a, b, n), a, b, n));
+}
 inline double dot_bf16_serial(const bf16* a, const bf16* b, std::size_t n) noexcept { return detail::dot_serial(a, b, n); }
-inline float dot_bf16_auto(const bf16* a, const bf16* b, std::size_t n) noexcept { return detail::dot_auto(a, b, n); }
+inline float dot_bf16_auto(const bf16* a, const bf16* b, std::size_t n) noexcept {
+  return static_cast<float>(detail::dot_checked(detail::dot_auto(a, b, n), a, b, n));
+}
 inline double dot_f16_serial(const f16* a, const f16* b, std::size_t n) noexcept { return detail::dot_serial(a, b, n); }
-inline float dot_f16_auto(const f16* a, const f16* b, std::size_t n) noexcept { return detail::dot_auto(a, b, n); }
+inline float dot_f16_auto(const f16* a, const f16* b, std::size_t n) noexcept {
+  return static_cast<float>(detail::dot_checked(detail::dot_auto(a, b, n), a, b, n));
+}
 
 inline double l2sq_f32_serial(const float* a, const float* b, std::size_t n) noexcept { return detail::l2sq_serial(a, b, n); }
-inline float l2sq_f32_auto(const float* a, const float* b, std::size_t n) noexcept { return detail::l2sq_auto(a, b, n); }
+inline float l2sq_f32_auto(const float* a, const float* b, std::size_t n) noexcept {
+  return static_cast<float>(detail::l2sq_checked(detail::l2sq_auto(a, b, n), a, b, n));
+}
 inline double l2sq_bf16_serial(const bf16* a, const bf16* b, std::size_t n) noexcept { return detail::l2sq_serial(a, b, n); }
-inline float l2sq_bf16_auto(const bf16* a, const bf16* b, std::size_t n) noexcept { return detail::l2sq_auto(a, b, n); }
+inline float l2sq_bf16_auto(const bf16* a, const bf16* b, std::size_t n) noexcept {
+  return static_cast<float>(detail::l2sq_checked(detail::l2sq_auto(a, b, n), a, b, n));
+}
 inline double l2sq_f16_serial(const f16* a, const f16* b, std::size_t n) noexcept { return detail::l2sq_serial(a, b, n); }
-inline float l2sq_f16_auto(const f16* a, const f16* b, std::size_t n) noexcept { return detail::l2sq_auto(a, b, n); }
+inline float l2sq_f16_auto(const f16* a, const f16* b, std::size_t n) noexcept {
+  return static_cast<float>(detail::l2sq_checked(detail::l2sq_auto(a, b, n), a, b, n));
+}
 
 inline double cos_f32_serial(const float* a, const float* b, std::size_t n) noexcept { return detail::cos_serial(a, b, n); }
 inline float cos_f32_auto(const float* a, const float* b, std::size_t n) noexcept {
-  const auto p = detail::cos_auto(a, b, n);
-  return static_cast<float>(detail::cosine_from_parts(p.ab, p.aa, p.bb));
+  return static_cast<float>(detail::cos_checked(detail::cos_auto(a, b, n), a, b, n));
 }
 inline double cos_bf16_serial(const bf16* a, const bf16* b, std::size_t n) noexcept { return detail::cos_serial(a, b, n); }
 inline float cos_bf16_auto(const bf16* a, const bf16* b, std::size_t n) noexcept {
-  const auto p = detail::cos_auto(a, b, n);
-  return static_cast<float>(detail::cosine_from_parts(p.ab, p.aa, p.bb));
+  return static_cast<float>(detail::cos_checked(detail::cos_auto(a, b, n), a, b, n));
 }
 inline double cos_f16_serial(const f16* a, const f16* b, std::size_t n) noexcept { return detail::cos_serial(a, b, n); }
 inline float cos_f16_auto(const f16* a, const f16* b, std::size_t n) noexcept {
-  const auto p = detail::cos_auto(a, b, n);
-  return static_cast<float>(detail::cosine_from_parts(p.ab, p.aa, p.bb));
+  return static_cast<float>(detail::cos_checked(detail::cos_auto(a, b, n), a, b, n));
 }
 
 // ---- probability kernels (natural log, nats) ----------------------------------------------------------
@@ -318,34 +363,31 @@ inline float tv_f32_auto(const float* p, const float* q, std::size_t n) noexcept
 // ---- the per-ISA entry points, <metric>_<dtype>_<isa>: what *_auto dispatches to ---------------------------
 #define SLOTDIFF_ISA_KERNELS(isa)                                                                          \
   inline float dot_f32_##isa(const float* a, const float* b, std::size_t n) noexcept {                     \
-    return detail::isa::dot(a, b, n);                                                                      \
+    return static_cast<float>(detail::dot_checked(detail::isa::dot(a, b, n), a, b, n));                    \
   }                                                                                                        \
   inline float dot_bf16_##isa(const bf16* a, const bf16* b, std::size_t n) noexcept {                     \
-    return detail::isa::dot(a, b, n);                                                                      \
+    return static_cast<float>(detail::dot_checked(detail::isa::dot(a, b, n), a, b, n));                    \
   }                                                                                                        \
   inline float dot_f16_##isa(const f16* a, const f16* b, std::size_t n) noexcept {                         \
-    return detail::isa::dot(a, b, n);                                                                      \
+    return static_cast<float>(detail::dot_checked(detail::isa::dot(a, b, n), a, b, n));                    \
   }                                                                                                        \
   inline float l2sq_f32_##isa(const float* a, const float* b, std::size_t n) noexcept {                    \
-    return detail::isa::l2sq(a, b, n);                                                                     \
+    return static_cast<float>(detail::l2sq_checked(detail::isa::l2sq(a, b, n), a, b, n));                  \
   }                                                                                                        \
   inline float l2sq_bf16_##isa(const bf16* a, const bf16* b, std::size_t n) noexcept {                    \
-    return detail::isa::l2sq(a, b, n);                                                                     \
+    return static_cast<float>(detail::l2sq_checked(detail::isa::l2sq(a, b, n), a, b, n));                  \
   }                                                                                                        \
   inline float l2sq_f16_##isa(const f16* a, const f16* b, std::size_t n) noexcept {                        \
-    return detail::isa::l2sq(a, b, n);                                                                     \
+    return static_cast<float>(detail::l2sq_checked(detail::isa::l2sq(a, b, n), a, b, n));                  \
   }                                                                                                        \
   inline float cos_f32_##isa(const float* a, const float* b, std::size_t n) noexcept {                     \
-    const auto p = detail::isa::cos(a, b, n);                                                              \
-    return static_cast<float>(detail::cosine_from_parts(p.ab, p.aa, p.bb));                                \
+    return static_cast<float>(detail::cos_checked(detail::isa::cos(a, b, n), a, b, n));                   \
   }                                                                                                        \
   inline float cos_bf16_##isa(const bf16* a, const bf16* b, std::size_t n) noexcept {                      \
-    const auto p = detail::isa::cos(a, b, n);                                                              \
-    return static_cast<float>(detail::cosine_from_parts(p.ab, p.aa, p.bb));                                \
+    return static_cast<float>(detail::cos_checked(detail::isa::cos(a, b, n), a, b, n));                   \
   }                                                                                                        \
   inline float cos_f16_##isa(const f16* a, const f16* b, std::size_t n) noexcept {                         \
-    const auto p = detail::isa::cos(a, b, n);                                                              \
-    return static_cast<float>(detail::cosine_from_parts(p.ab, p.aa, p.bb));                                \
+    return static_cast<float>(detail::cos_checked(detail::isa::cos(a, b, n), a, b, n));                   \
   }                                                                                                        \
   inline float kl_f32_##isa(const float* p, const float* q, std::size_t n) noexcept {                      \
     return detail::isa::kl(p, q, n);                                                                       \

@@ -8,7 +8,7 @@
 //     l(L) = max(0, margin + |L u|^2 - |L v|^2),   u = x - p,  v = x - q,
 // and one SGD step is taken when l > 0:
 //     G   = dl/dL = 2 (L u) u^T - 2 (L v) v^T              (rank 2: O(k d) to form and apply)
-//     G  <- G * min(1, max_gradient_norm / |G|_F)         (clipping; |G|_F from inner products, O(k d))
+//     G  <- G * min(1, max_gradient_norm / |G|_F)         (clipping; |G|_F entry by entry, O(k d))
 //     L  <- L - eta_t G,   eta_t = learning_rate / (1 + decay * t)
 // where t counts the triplets seen before this one (active or not). Robbins-Monro: sum eta_t = inf,
 // sum eta_t^2 < inf once decay > 0. With decay = 0 the step is constant (tracks a drifting metric).
@@ -92,14 +92,21 @@ public:
     }
     const double du = l_times(u, lu), dv = l_times(v, lv);
     const double loss = std::max(0.0, o_.margin + du - dv);
+    if (!std::isfinite(du) || !std::isfinite(dv))
+      detail::throw_metric("mahalanobis: update: |L (anchor - closer)|^2 = ", du, " and |L (anchor - farther)|^2 = ", dv,
+                           " overflow double; rescale the inputs");
     const double eta = o_.learning_rate / (1.0 + o_.decay * static_cast<double>(t_));
     ++t_;
     if (loss <= 0) return loss;
-    // |G|_F^2 / 4 = |Lu|^2 |u|^2 + |Lv|^2 |v|^2 - 2 (Lu . Lv)(u . v)
-    double uu = 0, vv = 0, uv = 0, luv = 0;
-    for (std::size_t j = 0; j < d_; ++j) uu += u[j] * u[j], vv += v[j] * v[j], uv += u[j] * v[j];
-    for (std::size_t i = 0; i < k_; ++i) luv += lu[i] * lv[i];
-    const double gnorm = 2.0 * std::sqrt(std::max(0.0, du * uu + dv * vv - 2.0 * luv * uv));
+    // |G|_F summed entry by entry, G_ij = 2 (Lu_i u_j - Lv_i v_j): the expansion through inner products
+    // (|Lu|^2 |u|^2 + |Lv|^2 |v|^2 - 2 (Lu . Lv)(u . v)) cancels catastrophically when u and v are
+    // long and nearly parallel (anchor (1e8, 1): it read 0 and the clip never fired). Scaled by the
+    // largest entry so that the squares cannot overflow.
+    const double gnorm = 2.0 * rank2_frobenius(lu, u, lv, v);
+    if (!std::isfinite(gnorm)) {
+      --t_;
+      detail::throw_metric("mahalanobis: update: the gradient's norm ", gnorm, " is not finite; rescale the inputs");
+    }
     const double scale = gnorm > o_.max_gradient_norm ? o_.max_gradient_norm / gnorm : 1.0;
     const double step = 2.0 * eta * scale;
     for (std::size_t i = 0; i < k_; ++i) {
@@ -133,6 +140,21 @@ private:
     return s;
   }
   double l_times(const std::vector<double>& x, std::vector<double>& out) const { return norm2_of_l_times(x, &out); }
+  /// |x u^T - y v^T|_F, entry by entry, two passes (largest entry, then the scaled sum of squares).
+  static double rank2_frobenius(const std::vector<double>& x, const std::vector<double>& u, const std::vector<double>& y,
+                                const std::vector<double>& v) {
+    double big = 0;
+    for (std::size_t i = 0; i < x.size(); ++i)
+      for (std::size_t j = 0; j < u.size(); ++j) big = std::max(big, std::abs(x[i] * u[j] - y[i] * v[j]));
+    if (big == 0 || !std::isfinite(big)) return big;
+    double s = 0;
+    for (std::size_t i = 0; i < x.size(); ++i)
+      for (std::size_t j = 0; j < u.size(); ++j) {
+        const double g = (x[i] * u[j] - y[i] * v[j]) / big;
+        s += g * g;
+      }
+    return big * std::sqrt(s);
+  }
 
   mahalanobis_options o_;
   std::size_t d_ = 0, k_ = 0, t_ = 0;

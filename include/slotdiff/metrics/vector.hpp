@@ -9,7 +9,9 @@
 // Each is a distance_metric over std::span<const float>, with bf16/f16 overloads (widened to float).
 // Throws metric_error for mismatched or empty inputs and for NaN/inf anywhere in them: the check is
 // made on the result (a finite result needs finite inputs up to overflow), so the happy path pays
-// nothing; a non-finite result triggers a scan that names the first bad element.
+// nothing; a non-finite result triggers a scan that names the first bad element. A result that only
+// the float32 return value cannot hold (l2sq of 1e20-sized vectors) throws on both kernel paths.
+// The fast and serial paths agree to rounding over the whole float range (kernels.hpp).
 #pragma once
 
 #include <cmath>
@@ -25,7 +27,7 @@ namespace detail {
 
 template <class T>
 inline void check_result(std::string_view metric, double r, std::span<const T> a, std::span<const T> b) {
-  if (std::isfinite(r)) return;
+  if (std::isfinite(r) && std::isfinite(static_cast<float>(r))) return;
   check_finite(metric, "a", a.data(), a.size());
   check_finite(metric, "b", b.data(), b.size());
   throw_metric(metric, ": the result overflowed float32 (", r, "); rescale the inputs");
@@ -36,27 +38,26 @@ struct cos_k {
   static constexpr const char* name = "cosine_distance";
   template <class T> static double serial(const T* a, const T* b, std::size_t n) { return cos_serial(a, b, n); }
   template <class T> static double fast(const T* a, const T* b, std::size_t n) {
-    const auto p = cos_auto(a, b, n);
-    return cosine_from_parts(p.ab, p.aa, p.bb);
+    return cos_checked(cos_auto(a, b, n), a, b, n);
   }
   static double finish(double x) { return x; }
 };
 struct l2_k {
   static constexpr const char* name = "euclidean_distance";
   template <class T> static double serial(const T* a, const T* b, std::size_t n) { return l2sq_serial(a, b, n); }
-  template <class T> static double fast(const T* a, const T* b, std::size_t n) { return l2sq_auto(a, b, n); }
+  template <class T> static double fast(const T* a, const T* b, std::size_t n) { return l2sq_checked(l2sq_auto(a, b, n), a, b, n); }
   static double finish(double x) { return std::sqrt(x); }
 };
 struct l2sq_k {
   static constexpr const char* name = "squared_euclidean_distance";
   template <class T> static double serial(const T* a, const T* b, std::size_t n) { return l2sq_serial(a, b, n); }
-  template <class T> static double fast(const T* a, const T* b, std::size_t n) { return l2sq_auto(a, b, n); }
+  template <class T> static double fast(const T* a, const T* b, std::size_t n) { return l2sq_checked(l2sq_auto(a, b, n), a, b, n); }
   static double finish(double x) { return x; }
 };
 struct ip_k {
   static constexpr const char* name = "inner_product_distance";
   template <class T> static double serial(const T* a, const T* b, std::size_t n) { return dot_serial(a, b, n); }
-  template <class T> static double fast(const T* a, const T* b, std::size_t n) { return dot_auto(a, b, n); }
+  template <class T> static double fast(const T* a, const T* b, std::size_t n) { return dot_checked(dot_auto(a, b, n), a, b, n); }
   static double finish(double x) { return 1.0 - x; }
 };
 

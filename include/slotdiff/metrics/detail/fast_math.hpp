@@ -45,6 +45,16 @@ inline float fast_logf(float x) noexcept {
   return log_from_mantissa(m, static_cast<float>(e));
 }
 
+/// Natural log for any x >= 0, subnormals included (scaled by 2^23 into the normal range, then
+/// 23 ln 2 taken off): what the probability kernels use, so that a subnormal q_i costs KL what
+/// std::log says. x = 0 gives log(2^-149), finite (callers mask zero terms out).
+inline float fast_log_nonneg(float x) noexcept {
+  const bool sub = x < 1.17549435e-38f;
+  float y = sub ? x * 8388608.0f : x;
+  y = y < 1.17549435e-38f ? 1.17549435e-38f : y;
+  return fast_logf(y) - (sub ? 15.9423851528f : 0.0f);
+}
+
 /// e^x for double x, branch-free: inputs below -708 give 0, above 709 give +inf-free saturation at
 /// DBL_MAX-ish (callers never pass them). Accuracy about 1 ulp (Cephes exp, degree-6/7 Pade form).
 inline double fast_exp(double x) noexcept {

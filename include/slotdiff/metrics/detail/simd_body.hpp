@@ -204,19 +204,27 @@ inline cos_parts cos(const T* a, const T* b, std::size_t n) noexcept {
 
 // ---- probability kernels (f32; the callers finish: clamp, halve, take the root) ----------------------------
 
-/// The smallest normal float, the log's domain: probabilities below it read as it.
+/// The smallest normal float, the polynomial log's domain (log_nonneg scales subnormals into it).
 inline constexpr float log_floor = 1.17549435e-38f;
 
+/// log per lane for lanes >= 0, subnormals read exactly (scaled by 2^23, then 23 ln 2 taken off);
+/// 0 gives log(2^-149), which the callers mask out.
+SLOTDIFF_SIMD_INLINE vf log_nonneg(vf x) noexcept {
+  const vf lo = splat(log_floor);
+  const vi sub = x < lo;
+  const vf y = max(sub ? x * 8388608.0f : x, lo);
+  return log(y) - (sub ? splat(15.9423851528f) : vf{});
+}
 SLOTDIFF_SIMD_INLINE vf kl_lanes(vf x, vf y) noexcept {
-  const vf lo = splat(log_floor), zero{};
-  const vf t = x * (log(max(x, lo)) - log(max(y, lo)));
+  const vf zero{};
+  const vf t = x * (log_nonneg(x) - log_nonneg(y));
   return x > zero ? t : zero;
 }
 SLOTDIFF_SIMD_INLINE vf js_lanes(vf x, vf y) noexcept {
-  const vf lo = splat(log_floor), zero{};
-  const vf lm = log(max(0.5f * (x + y), lo));
-  const vf tx = x * (log(max(x, lo)) - lm);
-  const vf ty = y * (log(max(y, lo)) - lm);
+  const vf zero{};
+  const vf lm = log_nonneg(0.5f * (x + y));
+  const vf tx = x * (log_nonneg(x) - lm);
+  const vf ty = y * (log_nonneg(y) - lm);
   return (x > zero ? tx : zero) + (y > zero ? ty : zero);
 }
 SLOTDIFF_SIMD_INLINE vf hellinger_lanes(vf x, vf y) noexcept {
