@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
@@ -160,4 +161,74 @@ TEST_CASE("the n-gram backend drives denoise: keywords kept, specials never inse
     for (token_id t : gens[i].tokens) CHECK(t > 3);
   }
   CHECK(gens[1].tokens.size() > 0);
+}
+
+TEST_CASE("n-gram probability and slot_nll check every id, slot and target count", "[ngram][errors]") {
+  auto rng = test::seeded_rng(25);
+  const auto trs = corpus<side_slots>(50, rng);
+  const auto m = ngram_backend<side_slots>::train(trs, test_vocab, test_none, {.never_insert = never});
+  const std::vector<token_id> x{5, 25};
+  const auto v = static_cast<token_id>(test_vocab);
+  CHECK_NOTHROW(m.probability(x, 3, v - 1));
+  CHECK_THROWS_WITH(m.probability(x, 0, v), Catch::Contains("target id " + std::to_string(v)));
+  CHECK_THROWS_WITH(m.probability(x, 0, -1), Catch::Contains("target id -1"));
+  CHECK_THROWS_WITH(m.probability(x, 4, 5), Catch::Contains("slot 4"));
+  CHECK_THROWS_WITH(m.probability(std::vector<token_id>{5, v}, 0, 5), Catch::Contains("token id " + std::to_string(v)));
+  // slot_nll over trajectories with a bad target, a bad state token, a wrong target count: named, never read
+  // out of bounds (the unchecked version indexed allowed_[x] with x = vocabulary size).
+  auto bad_target = trs;
+  bad_target[3].target_rows[0][0] = v;
+  CHECK_THROWS_WITH(m.slot_nll(bad_target), Catch::Contains("trajectory 3 step 1") && Catch::Contains("target id"));
+  auto negative = trs;
+  negative[0].target_rows[0][0] = -5;
+  CHECK_THROWS_WITH(m.slot_nll(negative), Catch::Contains("target id -5"));
+  auto bad_state = trs;
+  bad_state[1].states[1].push_back(v + 7);
+  bad_state[1].target_rows[0].resize(side_slots::slot_count(bad_state[1].states[1].size()), test_none);
+  CHECK_THROWS_WITH(m.slot_nll(bad_state), Catch::Contains("token id " + std::to_string(v + 7)));
+  auto short_row = trs;
+  short_row[2].target_rows[0].pop_back();
+  CHECK_THROWS_WITH(m.slot_nll(short_row), Catch::Contains("trajectory 2 step 1") && Catch::Contains("targets for"));
+  CHECK(m.slot_nll(trs).second > 0);
+}
+
+TEST_CASE("the top-k seen-set survives its 32-bit epoch wrapping", "[ngram]") {
+  // Started two clears before the wrap: a stale stamp must never read as "seen" after it.
+  detail::epoch_marks marks(8, 0xFFFFFFFEu);
+  marks.insert(3);
+  CHECK(marks.contains(3));
+  marks.clear();  // epoch 0xFFFFFFFF
+  CHECK_FALSE(marks.contains(3));
+  marks.insert(5);
+  marks.clear();  // wraps: every stamp reset, epoch 1
+  CHECK(marks.epoch() == 1);
+  for (std::size_t i = 0; i < 8; ++i) CHECK_FALSE(marks.contains(i));
+  marks.insert(2);
+  CHECK(marks.contains(2));
+  // Without the reset, ids stamped with epoch 1 long ago would read as seen right after a wrap:
+  detail::epoch_marks old(4, 1);
+  old.insert(0);  // stamp 1
+  for (int k = 0; k < 3; ++k) old.clear();
+  CHECK_FALSE(old.contains(0));
+}
+
+TEST_CASE("n-gram files whose count tables are out of order or empty are refused", "[ngram][io]") {
+  auto rng = test::seeded_rng(26);
+  const auto m = ngram_backend<side_slots>::train(corpus<side_slots>(50, rng), test_vocab, test_none, {.never_insert = never});
+  std::stringstream buf;
+  m.write(buf);
+  const std::string bytes = buf.str();
+  // The first count table (c3) follows the header, never_insert and the unigram table. Swap the first
+  // two context keys: keys out of order must be refused.
+  std::size_t at = ngram_backend<side_slots>::file_magic.size() + 8 + 8 + 4 + 4 + 8 + side_slots::name.size();
+  at += 8 + never.size() * sizeof(token_id);
+  at += 8 + 4 * test_vocab * sizeof(std::uint32_t);
+  std::uint64_t nkeys = 0;
+  std::memcpy(&nkeys, bytes.data() + at, 8);
+  REQUIRE(nkeys >= 2);
+  std::string swapped = bytes;
+  std::swap_ranges(swapped.begin() + static_cast<std::ptrdiff_t>(at + 8), swapped.begin() + static_cast<std::ptrdiff_t>(at + 16),
+                   swapped.begin() + static_cast<std::ptrdiff_t>(at + 16));
+  std::istringstream in(swapped);
+  CHECK_THROWS_WITH(ngram_backend<side_slots>::read(in, "swapped.bin"), Catch::Contains("swapped.bin") && Catch::Contains("corrupt"));
 }

@@ -3,6 +3,7 @@
 // the documented treatment of words outside the file (hash: own unit direction, rarest weight; skip).
 #include <catch2/catch.hpp>
 
+#include <bit>
 #include <cmath>
 #include <random>
 #include <sstream>
@@ -146,4 +147,20 @@ TEST_CASE("sif_model::embedder_for: known words as sif_embedder over the stored 
   sk.embed_leave_one_out(t, loo);
   for (std::size_t k = 0; k < d; ++k) CHECK(loo[1 * d + k] == Approx(full[k]).margin(1e-7));
   CHECK_THROWS_AS(m.embedder_for(std::vector<std::string>{}), embed_error);
+}
+
+TEST_CASE("sif_model: memory follows the bytes read, not the header's claims") {
+  // A header that claims 2^32 words of dimension 1 and then ends after one word.
+  std::string b("SDSIF001", 8);
+  auto u64 = [&](std::uint64_t v) {
+    for (int k = 0; k < 8; ++k) b.push_back(static_cast<char>(v >> (8 * k)));
+  };
+  u64(std::uint64_t(1) << 32);
+  u64(1);
+  u64(std::bit_cast<std::uint64_t>(1e-3));
+  u64(0);
+  b += std::string(4, '\0');                     // the component (1 value)
+  b += std::string("\x01\0\0\0a\0\0\0\x3f", 9);  // one word "a", p = 0.5
+  std::istringstream in(b);
+  CHECK_THROWS_WITH(sif_model::read(in, "bomb.sdsif"), Catch::Contains("bomb.sdsif") && Catch::Contains("truncated"));
 }

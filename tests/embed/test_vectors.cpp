@@ -90,3 +90,24 @@ TEST_CASE("token_vectors: vocabulary mapping and the unknown-word policies", "[e
   CHECK_THROWS_WITH(skip.row(4), Contains("token id 4 is outside the vocabulary [0, 4)"));
   CHECK_THROWS_WITH(skip.row(-1), Contains("token id -1"));
 }
+
+TEST_CASE("binary form: memory follows the bytes read, not the header's claims", "[embed][vectors][errors]") {
+  // A 24-byte header that claims 2^30 words of dimension 2^10 (2^40 values, within the plausible
+  // limit) and then ends: the reader must report the truncation, not try to allocate 2^30 strings.
+  std::string bytes("SDWVEC01", 8);
+  auto u64 = [&](std::uint64_t v) {
+    for (int k = 0; k < 8; ++k) bytes.push_back(static_cast<char>(v >> (8 * k)));
+  };
+  u64(std::uint64_t(1) << 30);
+  u64(std::uint64_t(1) << 10);
+  bytes += std::string("\x01\0\0\0a", 5);  // one word, then nothing
+  std::istringstream in(bytes, std::ios::binary);
+  CHECK_THROWS_WITH(word_vectors::read_binary(in, "bomb.sdwv"), Contains("bomb.sdwv") && Contains("truncated"));
+  // rows x dim that overflows 64 bits is refused as implausible, not wrapped into a small product
+  std::string wrap("SDWVEC01", 8);
+  bytes.swap(wrap);
+  u64(std::uint64_t(1) << 33);
+  u64(std::uint64_t(1) << 33);
+  std::istringstream in2(bytes, std::ios::binary);
+  CHECK_THROWS_WITH(word_vectors::read_binary(in2, "wrap.sdwv"), Contains("implausible"));
+}

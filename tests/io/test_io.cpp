@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <limits>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -66,6 +67,53 @@ TEST_CASE("JSONL: round trip, words and states, refusals") {
   // a leading run of 2 cannot be refilled by one side_slots step
   CHECK_THROWS_WITH(read_jsonl<side_slots>(R"({"layout":"side_slots","steps":1,"tokens":[4,5,6],"removed_at":[1,1,2]})"),
                     Catch::Contains("step 1"));
+}
+
+TEST_CASE("JSONL: every number is type- and range-checked, never narrowed") {
+  auto refuse = [](const std::string& line, const std::string& what) {
+    CHECK_THROWS_WITH(read_jsonl<side_slots>(line, "t.jsonl:9"), Catch::Contains("t.jsonl:9") && Catch::Contains(what));
+  };
+  // The issue's case: 4294967301 = 2^32 + 5 was read as token 5.
+  refuse(R"({"layout":"side_slots","steps":1,"tokens":[4294967301],"removed_at":[1]})", "4294967301");
+  refuse(R"({"layout":"side_slots","steps":1,"tokens":[2147483648],"removed_at":[1]})", "\"tokens\"[0]");
+  refuse(R"({"layout":"side_slots","steps":1,"tokens":[-1],"removed_at":[1]})", "\"tokens\"[0] = -1");
+  refuse(R"({"layout":"side_slots","steps":1,"tokens":[4.5],"removed_at":[1]})", "4.5");
+  refuse(R"({"layout":"side_slots","steps":1,"tokens":[true],"removed_at":[1]})", "true");
+  refuse(R"({"layout":"side_slots","steps":1,"tokens":["4"],"removed_at":[1]})", "\"4\"");
+  refuse(R"({"layout":"side_slots","steps":1,"tokens":[4],"removed_at":[0]})", "\"removed_at\"[0] = 0");
+  refuse(R"({"layout":"side_slots","steps":1,"tokens":[4],"removed_at":[1.0]})", "\"removed_at\"[0]");
+  refuse(R"({"layout":"side_slots","steps":1,"tokens":4,"removed_at":[1]})", "not an array");
+  // The issue's case: steps 2^31 - 1 overflowed a signed int (UBSan) in the trajectory's checks.
+  refuse(R"({"layout":"side_slots","steps":2147483647,"tokens":[4],"removed_at":[1]})", "\"steps\"");
+  refuse(R"({"layout":"side_slots","steps":2147483646,"tokens":[4],"removed_at":[1]})", "2147483646 steps for 1 tokens");
+  refuse(R"({"layout":"side_slots","steps":1.5,"tokens":[4],"removed_at":[1]})", "1.5");
+  refuse(R"({"layout":"side_slots","steps":-1,"tokens":[],"removed_at":[]})", "-1");
+  refuse(R"({"layout":"side_slots","steps":1e3,"tokens":[4],"removed_at":[1]})", "\"steps\"");
+  refuse(R"({"layout":7,"steps":1,"tokens":[4],"removed_at":[1]})", "layout");
+  refuse(R"([1,2])", "not a JSON object");
+  // The largest accepted values read exactly.
+  const auto big = read_jsonl<side_slots>(R"({"layout":"side_slots","steps":1,"tokens":[2147483647],"removed_at":[1]})");
+  CHECK(big.tokens()[0] == 2147483647);
+  // A trajectory's own constructor refuses T > n and T = 2^31 - 1 without overflowing.
+  CHECK_THROWS_AS(trajectory<side_slots>({4}, {1}, std::numeric_limits<step_index>::max()), error);
+}
+
+TEST_CASE("JSONL streams: a BOM and CRLF read as the LF file, and errors name the line") {
+  const auto trs = random_trajectories(30);
+  std::ostringstream plain;
+  for (std::size_t i = 0; i < trs.size(); ++i) write_jsonl(plain, trs[i], i);
+  std::string crlf = "\xEF\xBB\xBF";
+  for (char c : plain.str()) {
+    if (c == '\n') crlf += '\r';
+    crlf += c;
+  }
+  std::istringstream a(plain.str()), b(crlf + "\r\n");
+  CHECK(read_jsonl_stream<side_slots>(a, "a.jsonl") == trs);
+  CHECK(read_jsonl_stream<side_slots>(b, "b.jsonl") == trs);
+  CHECK(read_jsonl<side_slots>(std::string(utf8_bom) + R"({"layout":"side_slots","steps":0,"tokens":[],"removed_at":[]})" "\r")
+            .steps() == 0);
+  std::istringstream bad(plain.str() + "{\"layout\":\"side_slots\",\"steps\":1,\"tokens\":[4294967301],\"removed_at\":[1]}\n");
+  CHECK_THROWS_WITH(read_jsonl_stream<side_slots>(bad, "c.jsonl"), Catch::Contains("c.jsonl:31"));
 }
 
 TEST_CASE("npy shards: every array reads back and the examples rebuild the trajectories") {

@@ -203,6 +203,21 @@ TEST_CASE("reference: bad configurations and tensors are refused", "[reference]"
   refused([](nlohmann::json& j) { j["__metadata__"]["layers"] = "2x"; }, "\"layers\" = \"2x\" is not a count");
   refused([](nlohmann::json& j) { j["__metadata__"]["layout"] = "gap_slots"; }, "\"layout\" = \"gap_slots\"");
   refused([](nlohmann::json& j) { j["__metadata__"]["norm_eps"] = "-1"; }, "\"norm_eps\" = \"-1\"");
+  // Every real value finite, decimal and in range (the issue: "inf" passed the positive check and the
+  // model then gave uniform distributions); lists well formed.
+  refused([](nlohmann::json& j) { j["__metadata__"]["norm_eps"] = "inf"; }, "\"norm_eps\" = \"inf\" is not a finite decimal number");
+  refused([](nlohmann::json& j) { j["__metadata__"]["norm_eps"] = "nan"; }, "\"norm_eps\" = \"nan\"");
+  refused([](nlohmann::json& j) { j["__metadata__"]["norm_eps"] = "1e-50"; }, "\"norm_eps\" = \"1e-50\" lies outside");
+  refused([](nlohmann::json& j) { j["__metadata__"]["norm_eps"] = "1e400"; }, "\"norm_eps\" = \"1e400\"");
+  refused([](nlohmann::json& j) { j["__metadata__"]["norm_eps"] = "0x1p-20"; }, "\"norm_eps\" = \"0x1p-20\"");
+  refused([](nlohmann::json& j) { j["__metadata__"]["norm_eps"] = " 1e-5"; }, "\"norm_eps\" = \" 1e-5\"");
+  refused([](nlohmann::json& j) { j["__metadata__"]["rope_base"] = "infinity"; }, "\"rope_base\" = \"infinity\"");
+  refused([](nlohmann::json& j) { j["__metadata__"]["rope_base"] = "1"; }, "\"rope_base\" = \"1\" lies outside");
+  refused([](nlohmann::json& j) { j["__metadata__"]["never_insert"] = "0,1,"; }, "\"never_insert\" = \"0,1,\"");
+  refused([](nlohmann::json& j) { j["__metadata__"]["never_insert"] = "0,,1"; }, "not a comma-separated list");
+  refused([](nlohmann::json& j) { j["__metadata__"]["never_insert"] = "0,1,1"; }, "lists id 1 twice");
+  refused([](nlohmann::json& j) { j["__metadata__"]["never_insert"] = "0,-1"; }, "\"never_insert\" = \"0,-1\"");
+  refused([](nlohmann::json& j) { j["__metadata__"]["vocabulary_size"] = "18446744073709551617"; }, "\"vocabulary_size\"");
   refused([](nlohmann::json& j) { j["__metadata__"]["never_insert"] = "0,3"; }, "contains the none id");
   refused([](nlohmann::json& j) { j["__metadata__"]["vocabulary_fnv1a64"] = "xyz"; }, "not 16 lowercase hex digits");
   refused([](nlohmann::json& j) { j["__metadata__"]["layers"] = "3"; }, "has no tensor \"layers.2.attn_norm.weight\"");

@@ -126,6 +126,31 @@ TEST_CASE("unigram_model: counts, document frequencies and the statistics agains
     refuse(head + "1\t2\t1\n0\t1\t1\n", "out of order");
     refuse(head + "0\tx\t1\n", "m.txt:4");
     CHECK_THROWS_AS(unigram_model::load("/nonexistent/model.txt"), model_error);
+    // Numbers are checked, never wrapped or cut short.
+    refuse(std::string(unigram_model::file_header) + "\ndocuments -1\ntokens 3\n", "m.txt:2");
+    refuse(std::string(unigram_model::file_header) + "\ndocuments 5x\ntokens 3\n", "m.txt:2");
+    refuse(std::string(unigram_model::file_header) + "\ndocuments 2\ntokens 18446744073709551616\n", "m.txt:3");
+    refuse(head + "4294967296\t3\t1\n", "m.txt:4");     // an id beyond int32
+    refuse(head + "0\t3\t1\textra\n", "m.txt:4");
+    refuse(head + "0\t-3\t1\n", "m.txt:4");
+    refuse(head + "0\t3.5\t1\n", "m.txt:4");
+    refuse(std::string(unigram_model::file_header) + "\ndocuments 2\ntokens 0\n0\t18446744073709551615\t1\n1\t1\t1\n",
+           "more than 2^64 - 1");
+  }
+  SECTION("memory is bounded by the input: the issue's 60-byte file is refused before any table grows") {
+    std::istringstream bomb(std::string(unigram_model::file_header) + "\ndocuments 1\ntokens 1\n2147483647\t1\t1\n");
+    CHECK_THROWS_WITH(unigram_model::read(bomb, "bomb.txt"), Catch::Contains("bomb.txt") && Catch::Contains("2147483647") &&
+                                                                   Catch::Contains("too sparse"));
+    // The bound is max(65535, 16 x entries): ids up to it read, and a dense model of any size does.
+    std::istringstream edge(std::string(unigram_model::file_header) + "\ndocuments 1\ntokens 1\n65535\t1\t1\n");
+    CHECK(unigram_model::read(edge, "edge.txt").id_bound() == 65536);
+    unigram_model dense;
+    std::vector<token_id> all(100000);
+    for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<token_id>(i);
+    dense.observe(all);
+    std::stringstream buf;
+    dense.write(buf);
+    CHECK(unigram_model::read(buf, "dense.txt").id_bound() == all.size());
   }
   const std::vector<token_id> bad{3, -2};
   CHECK_THROWS_WITH(m.observe(bad), Catch::Contains("-2"));

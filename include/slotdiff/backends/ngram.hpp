@@ -7,13 +7,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <filesystem>
 #include <fstream>
 #include <istream>
 #include <limits>
 #include <numeric>
 #include <ostream>
-#include <random>
 #include <ranges>
 #include <span>
 #include <string>
@@ -24,8 +24,36 @@
 #include "slotdiff/config.hpp"
 #include "slotdiff/denoise/ragged_batch.hpp"
 #include "slotdiff/error.hpp"
+#include "slotdiff/io/atomic_file.hpp"
 
 namespace slotdiff {
+
+namespace detail {
+
+/// A set of ids in [0, size) that is emptied in O(1): each id holds the epoch that last marked it.
+/// When the 32-bit epoch wraps (after 2^32 - 1 clears, e.g. a server's 2^32nd top-k slot) every stamp
+/// is reset once, so a stale stamp can never equal the current epoch. `first_epoch` exists for tests.
+class epoch_marks {
+public:
+  explicit epoch_marks(std::size_t size = 0, std::uint32_t first_epoch = 1) : stamp_(size, 0), epoch_(first_epoch == 0 ? 1 : first_epoch) {}
+  std::size_t size() const noexcept { return stamp_.size(); }
+  /// Empties the set. Amortised O(1) (O(size) once every 2^32 - 1 calls).
+  void clear() {
+    if (++epoch_ == 0) {
+      std::fill(stamp_.begin(), stamp_.end(), 0u);
+      epoch_ = 1;
+    }
+  }
+  bool contains(std::size_t i) const noexcept { return stamp_[i] == epoch_; }
+  void insert(std::size_t i) noexcept { stamp_[i] = epoch_; }
+  std::uint32_t epoch() const noexcept { return epoch_; }
+
+private:
+  std::vector<std::uint32_t> stamp_;
+  std::uint32_t epoch_;
+};
+
+}  // namespace detail
 
 struct ngram_options {
   /// Absolute discount subtracted from every seen count (interpolated backoff, Ney et al. 1994).
@@ -136,38 +164,53 @@ public:
   }
 
   /// P(x | the context of slot s of state).
+  /// Throws: error naming the value if x or a token of `state` lies outside [0, vocabulary_size()),
+  /// or `slot` outside [0, Layout::slot_count(|state|)). Complexity: O(|state| + log of the tables).
   double probability(std::span<const token_id> state, std::size_t slot, token_id x) const {
-    const context c = context_of(state, slot);
-    const lookup l = find(c);
-    return prob(l, x);
+    check_state(state, "probability");
+    check_target(x, slot, "probability");
+    if (slot >= Layout::slot_count(state.size()))
+      throw error("slotdiff: ngram probability: slot " + std::to_string(slot) + " outside the " +
+                  std::to_string(Layout::slot_count(state.size())) + " slots of a sequence of " + std::to_string(state.size()));
+    return prob(find(context_of(state, slot)), x);
   }
 
   /// Mean negative log-likelihood in nats per slot (none included) of the steps of `trajectories`,
   /// and the number of slots measured (targets the model never inserts are skipped).
+  /// Throws: error naming the trajectory, step and value if a token or target id lies outside
+  /// [0, vocabulary_size()) or a step has the wrong number of targets.
   template <std::ranges::input_range Trajectories>
   std::pair<double, std::size_t> slot_nll(const Trajectories& trajectories) const {
     double sum = 0.0;
     std::size_t count = 0;
+    std::size_t index = 0;
     for (const auto& tr : trajectories) {
       for (std::size_t t = 0; t < static_cast<std::size_t>(tr.steps()); ++t) {
         const auto& s = tr.state(t + 1);
         const auto& g = tr.targets(t);
         const std::vector<token_id> state(std::ranges::begin(s), std::ranges::end(s));
-        std::size_t slot = 0;
-        for (token_id x : g) {
+        const std::vector<token_id> targets(std::ranges::begin(g), std::ranges::end(g));
+        const std::string where = "slot_nll: trajectory " + std::to_string(index) + " step " + std::to_string(t + 1);
+        check_state(state, where.c_str());
+        if (targets.size() != Layout::slot_count(state.size()))
+          throw error("slotdiff: ngram " + where + " has " + std::to_string(targets.size()) + " targets for " +
+                      std::to_string(Layout::slot_count(state.size())) + " slots");
+        for (std::size_t slot = 0; slot < targets.size(); ++slot) {
+          const token_id x = targets[slot];
+          check_target(x, slot, where.c_str());
           if (allowed_[static_cast<std::size_t>(x)]) {
-            sum -= std::log(probability(state, slot, x));
+            sum -= std::log(prob(find(context_of(state, slot)), x));
             ++count;
           }
-          ++slot;
         }
       }
+      ++index;
     }
     return {count ? sum / static_cast<double>(count) : 0.0, count};
   }
 
   std::size_t top_k(const ragged_batch& batch, std::size_t k, std::span<token_id> ids, std::span<float> logp) {
-    if (stamp_.size() != vocab_) stamp_.assign(vocab_, 0);
+    if (seen_.size() != vocab_) seen_ = detail::epoch_marks(vocab_);
     std::size_t row = 0;
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const auto seq = batch.sequence(i);
@@ -176,10 +219,10 @@ public:
         // Outside the seen tokens of the three contexts, P is proportional to P(x | side): the exact
         // top k lies among those tokens and the k best by the side's unigram counts.
         pool_.clear();
-        ++epoch_;
+        seen_.clear();
         auto consider = [&](token_id x) {
-          if (stamp_[static_cast<std::size_t>(x)] == epoch_ || !allowed_[static_cast<std::size_t>(x)]) return;
-          stamp_[static_cast<std::size_t>(x)] = epoch_;
+          if (seen_.contains(static_cast<std::size_t>(x)) || !allowed_[static_cast<std::size_t>(x)]) return;
+          seen_.insert(static_cast<std::size_t>(x));
           pool_.push_back({x, static_cast<float>(std::log(prob(l, x)))});
         };
         for (const table* t : {&l.t3, &l.tl, &l.tr})
@@ -187,7 +230,7 @@ public:
             for (std::size_t e = t->begin; e < t->end; ++e) consider(t->owner->tokens[e]);
         const auto& top = top_[l.side];
         for (std::size_t j = 0, outside = 0; j < top.size() && outside < k; ++j) {
-          if (stamp_[static_cast<std::size_t>(top[j])] == epoch_) continue;
+          if (seen_.contains(static_cast<std::size_t>(top[j]))) continue;
           consider(top[j]);
           ++outside;
         }
@@ -222,29 +265,15 @@ public:
 
   static constexpr std::string_view file_magic = "slotdiff-ngram 1\n";
 
-  /// Writes the model atomically: to a temporary file beside `path`, then renamed over it, so a
-  /// reader (or a second writer, e.g. two processes filling one cache) never sees a partial file.
+  /// Writes the model atomically (write_file_atomically): to a temporary file beside `path`, then
+  /// renamed over it, so a reader (or a second writer, e.g. two processes filling one cache) never
+  /// sees a partial file.
   /// Throws: error naming the path if it cannot be written; `path` is then left as it was.
   void save(const std::filesystem::path& path) const {
-    std::random_device rd;
-    const std::filesystem::path tmp = path.string() + ".tmp" + std::to_string(rd());
-    {
-      std::ofstream out(tmp, std::ios::binary);
-      if (!out) throw error("slotdiff: cannot write ngram model " + path.string() + " (temporary file " + tmp.string() + ")");
-      write(out);
-      out.flush();
-      if (!out) {
-        out.close();
-        std::error_code ignored;
-        std::filesystem::remove(tmp, ignored);
-        throw error("slotdiff: writing ngram model " + path.string() + " failed");
-      }
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) {
-      std::filesystem::remove(tmp, ec);
-      throw error("slotdiff: cannot rename " + tmp.string() + " to " + path.string());
+    try {
+      write_file_atomically(path, [&](std::ostream& out) { write(out); });
+    } catch (const file_write_error& e) {
+      throw error("slotdiff: ngram model: " + std::string(e.what()));
     }
   }
 
@@ -310,6 +339,18 @@ public:
 private:
   static constexpr std::size_t sides = 4;
 
+  void check_state(std::span<const token_id> state, const char* what) const {
+    for (std::size_t i = 0; i < state.size(); ++i)
+      if (state[i] < 0 || static_cast<std::size_t>(state[i]) >= vocab_)
+        throw error(std::string("slotdiff: ngram ") + what + ": token id " + std::to_string(state[i]) + " at position " +
+                    std::to_string(i) + " outside the vocabulary of " + std::to_string(vocab_));
+  }
+  void check_target(token_id x, std::size_t slot, const char* what) const {
+    if (x < 0 || static_cast<std::size_t>(x) >= vocab_)
+      throw error(std::string("slotdiff: ngram ") + what + ": target id " + std::to_string(x) + " at slot " + std::to_string(slot) +
+                  " outside the vocabulary of " + std::to_string(vocab_));
+  }
+
   struct context {
     std::uint64_t left, right;  // token ids, or vocab_ (begin) / vocab_ + 1 (end)
     std::size_t side;
@@ -326,10 +367,14 @@ private:
     std::vector<token_id> tokens;
     std::vector<std::uint32_t> counts;
     void validate(const std::string& name, std::uint64_t vocab) const {
+      // Keys strictly increasing, every row non-empty with tokens strictly increasing (count_in's
+      // binary search relies on it), every token an id, every count positive.
       bool ok = offsets.size() == keys.size() + 1 && offsets.front() == 0 && offsets.back() == tokens.size() &&
-                tokens.size() == counts.size() && std::is_sorted(keys.begin(), keys.end()) &&
-                std::is_sorted(offsets.begin(), offsets.end());
+                tokens.size() == counts.size() && std::adjacent_find(keys.begin(), keys.end(), std::greater_equal<>{}) == keys.end() &&
+                std::adjacent_find(offsets.begin(), offsets.end(), std::greater_equal<>{}) == offsets.end();
       for (std::size_t e = 0; ok && e < tokens.size(); ++e) ok = tokens[e] >= 0 && static_cast<std::uint64_t>(tokens[e]) < vocab && counts[e] > 0;
+      for (std::size_t c = 0; ok && c + 1 < offsets.size(); ++c)
+        for (std::uint32_t e = offsets[c] + 1; ok && e < offsets[c + 1]; ++e) ok = tokens[e - 1] < tokens[e];
       if (!ok) throw error("slotdiff: " + name + " is corrupt (count tables do not hold together)");
     }
   };
@@ -477,8 +522,7 @@ private:
   std::uint64_t total_[sides] = {}, distinct_[sides] = {};
   std::vector<token_id> top_[sides];
   // top_k scratch
-  std::vector<std::uint32_t> stamp_;
-  std::uint32_t epoch_ = 0;
+  detail::epoch_marks seen_;
   std::vector<scored> pool_;
 };
 

@@ -48,6 +48,7 @@
 #include "slotdiff/detail/splitmix.hpp"
 #include "slotdiff/embed/pooling.hpp"
 #include "slotdiff/embed/word_vectors.hpp"
+#include "slotdiff/io/atomic_file.hpp"
 #include "slotdiff/metrics/half.hpp"
 
 namespace slotdiff {
@@ -202,13 +203,14 @@ public:
     for (int k = 0; k < 8; ++k) b[k] = static_cast<unsigned char>(sum >> (8 * k));
     out.write(reinterpret_cast<const char*>(b), 8);
   }
-  /// Throws: embed_error naming the path on I/O failure.
+  /// Writes the file atomically (write_file_atomically): `path` never holds a partial embedder.
+  /// Throws: embed_error naming the path on I/O failure (`path` is then as it was).
   void save(const std::filesystem::path& path) const {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    if (!out) detail::throw_embed("sif_model::save: cannot create ", path.string());
-    write(out);
-    out.flush();
-    if (!out) detail::throw_embed("sif_model::save: write to ", path.string(), " failed");
+    try {
+      write_file_atomically(path, [&](std::ostream& out) { write(out); });
+    } catch (const file_write_error& e) {
+      detail::throw_embed("sif_model::save: ", e.what());
+    }
   }
 
   /// Throws: embed_error naming `name` and the byte offset: bad magic, truncation, implausible sizes,
@@ -242,22 +244,31 @@ public:
     const double a = std::bit_cast<double>(get_u64("a"));
     const std::uint64_t has_component = get_u64("the component flag");
     constexpr std::uint64_t limit = std::uint64_t(1) << 32;
-    if (dim == 0 || dim > 65536 || rows > limit || rows * dim > limit || has_component > 1)
+    if (dim == 0 || dim > 65536 || rows > limit || rows > limit / dim || has_component > 1)
       detail::throw_embed(name, ": implausible header (", rows, " words x ", dim, ", component flag ", has_component, "): corrupt");
     std::vector<float> u(dim);
     for (auto& x : u) x = std::bit_cast<float>(get_u32("the component"));
     if (!has_component) u.clear();
-    std::vector<std::string> words(rows);
-    std::vector<float> p(rows);
-    for (std::size_t i = 0; i < rows; ++i) {
+    // Memory grows with the bytes actually read (words one by one, vectors in chunks), so a header
+    // that claims 2^32 words fails on the missing bytes, not on one huge allocation.
+    std::vector<std::string> words;
+    std::vector<float> p;
+    for (std::uint64_t i = 0; i < rows; ++i) {
       const std::uint32_t len = get_u32("a word length");
       if (len > (1u << 16)) detail::throw_embed(name, ": a word of ", len, " bytes at byte ", off - 4, " (corrupt)");
-      words[i].resize(len);
-      get(words[i].data(), len, "a word");
-      p[i] = std::bit_cast<float>(get_u32("a probability"));
+      std::string w(len, '\0');
+      get(w.data(), len, "a word");
+      words.push_back(std::move(w));
+      p.push_back(std::bit_cast<float>(get_u32("a probability")));
     }
-    std::vector<unsigned char> raw(rows * dim * 2);
-    get(raw.data(), raw.size(), "the vectors");
+    std::vector<unsigned char> raw;
+    constexpr std::uint64_t chunk = std::uint64_t(1) << 20;  // bytes per read
+    for (std::uint64_t done = 0, total = rows * dim * 2; done < total;) {
+      const std::uint64_t m = std::min(chunk, total - done);
+      raw.resize(static_cast<std::size_t>(done + m));
+      get(raw.data() + done, static_cast<std::size_t>(m), "the vectors");
+      done += m;
+    }
     const std::uint64_t expect = h.h;
     unsigned char b[8];
     in.read(reinterpret_cast<char*>(b), 8);

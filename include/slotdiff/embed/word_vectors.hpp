@@ -23,6 +23,7 @@
 //   error the embedders throw embed_error naming the id
 #pragma once
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -41,6 +42,8 @@
 
 #include "slotdiff/config.hpp"
 #include "slotdiff/error.hpp"
+#include "slotdiff/io/atomic_file.hpp"
+#include "slotdiff/text/lines.hpp"
 
 namespace slotdiff {
 
@@ -101,18 +104,20 @@ public:
   }
 
   // ---- text .vec ---------------------------------------------------------------------------------
-  /// Reads the text format (header optional). `name` appears in error messages.
-  /// Throws embed_error naming the line: wrong value count, a value that is not a number, a header
-  /// that disagrees with the body, an empty input.
+  /// Reads the text format (header optional). `name` appears in error messages. Lines are read by
+  /// text_line_reader: a UTF-8 byte-order mark at the start and CRLF line ends are accepted.
+  /// Memory is O(bytes read): the header's counts are checked, never used to allocate.
+  /// Throws embed_error naming the line: wrong value count, a value that is not a finite float, a
+  /// header that disagrees with the body, an empty input; text_encoding_error on UTF-16/32.
   static word_vectors read_text(std::istream& in, std::string_view name = "<stream>") {
     std::string line;
     std::size_t lineno = 0, dim = 0, declared_rows = 0;
     bool header = false;
     std::vector<std::string> words;
     std::vector<float> data;
-    while (std::getline(in, line)) {
-      ++lineno;
-      if (!line.empty() && line.back() == '\r') line.pop_back();
+    text_line_reader lines(in, name);
+    while (lines.next(line)) {
+      lineno = lines.line_number();
       if (line.find_first_not_of(" \t") == std::string::npos) continue;
       std::vector<std::string_view> f = split(line);
       if (lineno == 1 && f.size() == 2 && is_uint(f[0]) && is_uint(f[1])) {
@@ -143,7 +148,7 @@ public:
     return word_vectors(std::move(words), dim, std::move(data));
   }
   static word_vectors load_text(const std::filesystem::path& path) {
-    std::ifstream in(path);
+    std::ifstream in(path, std::ios::binary);
     if (!in) detail::throw_embed("word_vectors::load_text: cannot open ", path.string());
     return read_text(in, path.string());
   }
@@ -186,12 +191,14 @@ public:
     for (int k = 0; k < 8; ++k) b[k] = static_cast<unsigned char>(sum >> (8 * k));
     out.write(reinterpret_cast<const char*>(b), 8);
   }
+  /// Writes the binary form atomically (write_file_atomically): `path` never holds a partial file.
+  /// Throws: embed_error naming the path if it cannot be written (`path` is then as it was).
   void save_binary(const std::filesystem::path& path) const {
-    std::ofstream out(path, std::ios::binary);
-    if (!out) detail::throw_embed("word_vectors::save_binary: cannot create ", path.string());
-    write_binary(out);
-    out.flush();
-    if (!out) detail::throw_embed("word_vectors::save_binary: write to ", path.string(), " failed");
+    try {
+      write_file_atomically(path, [&](std::ostream& out) { write_binary(out); });
+    } catch (const file_write_error& e) {
+      detail::throw_embed("word_vectors::save_binary: ", e.what());
+    }
   }
   /// Throws embed_error naming the byte offset: bad magic, truncation, a checksum mismatch, sizes
   /// that cannot fit the input.
@@ -210,23 +217,32 @@ public:
     if (std::memcmp(magic, detail::sdwv_magic, 8) != 0) detail::throw_embed(name, ": not a slotdiff word-vector file (bad magic)");
     const std::uint64_t rows = get_u64(get, "the row count"), dim = get_u64(get, "the dimension");
     constexpr std::uint64_t limit = std::uint64_t(1) << 40;
-    if (dim == 0 || rows > limit || dim > limit || rows * dim > limit)
+    if (dim == 0 || rows > limit || dim > limit || rows > limit / dim)
       detail::throw_embed(name, ": implausible sizes ", rows, " x ", dim, " (corrupt header)");
-    std::vector<std::string> words(rows);
-    for (auto& w : words) {
+    // Memory grows with the bytes actually read (words one by one, vectors in 1 MiB chunks), so a
+    // header that claims 2^40 rows fails on the missing bytes, not on one huge allocation.
+    std::vector<std::string> words;
+    for (std::uint64_t r = 0; r < rows; ++r) {
       unsigned char b[4];
       get(b, 4, "a word length");
       const std::uint32_t len = b[0] | (b[1] << 8) | (b[2] << 16) | (std::uint32_t(b[3]) << 24);
       if (len > (1u << 20)) detail::throw_embed(name, ": a word of ", len, " bytes at byte ", off - 4, " (corrupt)");
-      w.resize(len);
+      std::string w(len, '\0');
       get(w.data(), len, "a word");
+      words.push_back(std::move(w));
     }
-    std::vector<float> data(rows * dim);
-    std::vector<unsigned char> raw(data.size() * 4);
-    get(raw.data(), raw.size(), "the vectors");
-    for (std::size_t i = 0; i < data.size(); ++i) {
-      const std::uint32_t u = raw[4 * i] | (raw[4 * i + 1] << 8) | (raw[4 * i + 2] << 16) | (std::uint32_t(raw[4 * i + 3]) << 24);
-      data[i] = std::bit_cast<float>(u);
+    std::vector<float> data;
+    std::vector<unsigned char> raw;
+    constexpr std::uint64_t chunk = std::uint64_t(1) << 18;  // floats per read
+    for (std::uint64_t done = 0, total = rows * dim; done < total;) {
+      const std::uint64_t m = std::min(chunk, total - done);
+      raw.resize(static_cast<std::size_t>(m * 4));
+      get(raw.data(), raw.size(), "the vectors");
+      for (std::size_t i = 0; i < m; ++i) {
+        const std::uint32_t u = raw[4 * i] | (raw[4 * i + 1] << 8) | (raw[4 * i + 2] << 16) | (std::uint32_t(raw[4 * i + 3]) << 24);
+        data.push_back(std::bit_cast<float>(u));
+      }
+      done += m;
     }
     const std::uint64_t expect = h.h;
     unsigned char b[8];

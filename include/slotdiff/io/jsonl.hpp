@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <istream>
+#include <limits>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -14,6 +16,7 @@
 #include "slotdiff/concepts/slot_layout.hpp"
 #include "slotdiff/error.hpp"
 #include "slotdiff/noise/trajectory.hpp"
+#include "slotdiff/text/lines.hpp"
 #include "slotdiff/text/tokenizer.hpp"
 
 namespace slotdiff {
@@ -56,18 +59,61 @@ void write_jsonl(std::ostream& out, const trajectory<Layout>& tr, std::uint64_t 
   if (!out) throw error("write_jsonl: the output stream failed at trajectory " + std::to_string(id));
 }
 
-/// Parses one line written by write_jsonl (extra fields are ignored).
-/// Throws: format_error naming `where` on malformed JSON, missing fields, a layout other than Layout,
-/// or a trajectory that fails validation (infeasible step, ...).
+namespace detail {
+
+/// The integers of a JSON array, each checked to be an integer (not a float, a bool or a string) in
+/// [lo, hi]. Throws: format_error naming `where`, the field, the index and the value.
+template <class T>
+std::vector<T> jsonl_integers(const nlohmann::json& j, const char* field, long long lo, long long hi, std::string_view where) {
+  const auto it = j.find(field);
+  if (it == j.end()) throw format_error(std::string(where) + ": no \"" + field + "\" field");
+  if (!it->is_array()) throw format_error(std::string(where) + ": \"" + field + "\" is not an array");
+  std::vector<T> out;
+  out.reserve(it->size());
+  for (std::size_t i = 0; i < it->size(); ++i) {
+    const auto& v = (*it)[i];
+    const bool ok = (v.is_number_integer() && !v.is_number_unsigned() && v.get<long long>() >= lo && v.get<long long>() <= hi) ||
+                    (v.is_number_unsigned() && v.get<unsigned long long>() <= static_cast<unsigned long long>(hi) &&
+                     static_cast<long long>(v.get<unsigned long long>()) >= lo);
+    if (!ok)
+      throw format_error(std::string(where) + ": \"" + field + "\"[" + std::to_string(i) + "] = " + v.dump() +
+                         " is not an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    out.push_back(static_cast<T>(v.get<long long>()));
+  }
+  return out;
+}
+
+}  // namespace detail
+
+/// Parses one line written by write_jsonl (extra fields are ignored; a UTF-8 byte-order mark before
+/// the object and a trailing CR are accepted). Every number is checked, never narrowed: "tokens" must
+/// be integers in [0, 2^31 - 1], "removed_at" integers in [1, 2^31 - 1] and "steps" an integer in
+/// [0, 2^31 - 2] (floats, booleans and strings are refused, not converted).
+/// Throws: format_error naming `where` on malformed JSON, missing fields, a number of the wrong type
+/// or range, a layout other than Layout, or a trajectory that fails validation (infeasible step, ...).
+/// Complexity: O(|line| + n T) for n tokens and T steps.
 template <slot_layout Layout>
 trajectory<Layout> read_jsonl(std::string_view line, std::string_view where = "jsonl") {
+  constexpr long long int_max = std::numeric_limits<std::int32_t>::max();
   try {
     const auto j = nlohmann::json::parse(line);
-    const auto layout = j.at("layout").get<std::string>();
+    if (!j.is_object()) throw format_error(std::string(where) + ": not a JSON object");
+    const auto l = j.find("layout");
+    if (l == j.end() || !l->is_string()) throw format_error(std::string(where) + ": no string \"layout\" field");
+    const auto layout = l->get<std::string>();
     if (layout != Layout::name)
       throw format_error(std::string(where) + ": layout \"" + layout + "\", expected \"" + std::string(Layout::name) + "\"");
-    return trajectory<Layout>(j.at("tokens").get<std::vector<token_id>>(), j.at("removed_at").get<std::vector<step_index>>(),
-                              j.at("steps").get<step_index>());
+    auto tokens = detail::jsonl_integers<token_id>(j, "tokens", 0, int_max, where);
+    auto removed = detail::jsonl_integers<step_index>(j, "removed_at", 1, int_max, where);
+    const auto st = j.find("steps");
+    if (st == j.end()) throw format_error(std::string(where) + ": no \"steps\" field");
+    const bool steps_ok = (st->is_number_unsigned() && st->get<unsigned long long>() < static_cast<unsigned long long>(int_max)) ||
+                          (st->is_number_integer() && !st->is_number_unsigned() && st->get<long long>() >= 0 &&
+                           st->get<long long>() < int_max);
+    if (!steps_ok)
+      throw format_error(std::string(where) + ": \"steps\" = " + st->dump() + " is not an integer in [0, " +
+                         std::to_string(int_max - 1) + "]");
+    return trajectory<Layout>(std::move(tokens), std::move(removed), static_cast<step_index>(st->get<long long>()));
   } catch (const format_error&) {
     throw;
   } catch (const nlohmann::json::exception& e) {
@@ -75,6 +121,20 @@ trajectory<Layout> read_jsonl(std::string_view line, std::string_view where = "j
   } catch (const error& e) {
     throw format_error(std::string(where) + ": " + e.what());
   }
+}
+
+/// Every trajectory of a JSONL stream (lines by text_line_reader: a UTF-8 byte-order mark and CRLF are
+/// accepted; blank lines are skipped). Errors name `name` and the 1-based line.
+/// Throws: format_error as read_jsonl; text_encoding_error on a UTF-16/32 file.
+/// Complexity: O(bytes + sum n T); memory O(bytes).
+template <slot_layout Layout>
+std::vector<trajectory<Layout>> read_jsonl_stream(std::istream& in, std::string_view name) {
+  std::vector<trajectory<Layout>> out;
+  text_line_reader lines(in, name);
+  for (std::string line; lines.next(line);)
+    if (line.find_first_not_of(" \t") != std::string::npos)
+      out.push_back(read_jsonl<Layout>(line, std::string(name) + ":" + std::to_string(lines.line_number())));
+  return out;
 }
 
 }  // namespace slotdiff

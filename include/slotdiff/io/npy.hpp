@@ -9,6 +9,7 @@
 #include <fstream>
 #include <string>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -17,6 +18,7 @@
 
 #include "slotdiff/concepts/slot_layout.hpp"
 #include "slotdiff/error.hpp"
+#include "slotdiff/io/atomic_file.hpp"
 #include "slotdiff/noise/trajectory.hpp"
 
 namespace slotdiff {
@@ -70,13 +72,15 @@ public:
   std::size_t examples() const noexcept { return example_step_.size(); }
 
   /// Writes the shard into `dir` (created if needed). Every file is written to a temporary name and
-  /// renamed once complete, shard.json last, so a reader that finds shard.json finds a whole shard.
+  /// renamed once complete (write_file_atomically), shard.json last, so a reader that finds
+  /// shard.json finds a whole shard; a stale shard.json is removed first.
   /// Throws: error naming the file on any I/O failure.
   void write(const std::filesystem::path& dir) const {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec) throw error("npy_shard_writer: cannot create " + dir.string() + ": " + ec.message());
     std::filesystem::remove(dir / "shard.json", ec);  // a stale manifest must not vouch for new files
+    if (ec) throw error("npy_shard_writer: cannot remove the old " + (dir / "shard.json").string() + ": " + ec.message());
     dump(dir, "x0_tokens.npy", x0_tokens_);
     dump(dir, "x0_offsets.npy", x0_offsets_);
     dump(dir, "removed_at.npy", removed_at_);
@@ -95,30 +99,24 @@ public:
                         {"trajectories", trajectories()},
                         {"examples", examples()},
                         {"tokens", x0_tokens_.size()}};
-    write_atomically(dir / "shard.json", [&](std::ofstream& f) { f << meta.dump(2) << '\n'; });
+    write_atomically(dir / "shard.json", [&](std::ostream& f) { f << meta.dump(2) << '\n'; });
   }
 
 private:
   template <class F>
   static void write_atomically(const std::filesystem::path& path, F&& body) {
-    const auto tmp = std::filesystem::path(path.string() + ".tmp");
-    {
-      std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-      if (!f) throw error("npy_shard_writer: cannot open " + tmp.string() + " for writing");
-      body(f);
-      f.flush();
-      if (!f) throw error("npy_shard_writer: write to " + tmp.string() + " failed");
+    try {
+      write_file_atomically(path, std::forward<F>(body));
+    } catch (const file_write_error& e) {
+      throw error(std::string("npy_shard_writer: ") + e.what());
     }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) throw error("npy_shard_writer: cannot rename " + tmp.string() + ": " + ec.message());
   }
 
   template <class T>
   static void dump(const std::filesystem::path& dir, const char* name, const std::vector<T>& v) {
     const auto view = xt::adapt(v.data(), v.size(), xt::no_ownership(), std::vector<std::size_t>{v.size()});
     const std::string bytes = xt::dump_npy(view);  // the public API; our own stream checks the writes
-    write_atomically(dir / name, [&](std::ofstream& f) { f.write(bytes.data(), static_cast<std::streamsize>(bytes.size())); });
+    write_atomically(dir / name, [&](std::ostream& f) { f.write(bytes.data(), static_cast<std::streamsize>(bytes.size())); });
   }
 
   std::int64_t vocabulary_;

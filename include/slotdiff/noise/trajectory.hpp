@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <limits>
 #include <span>
 #include <string>
 #include <utility>
@@ -37,7 +38,8 @@ public:
   trajectory() = default;
 
   /// Throws: feasibility_error naming the step if a step removes nothing or a set Layout cannot
-  /// undo; error if the lengths differ, a token id is negative, or a removal step lies outside [1, T+1].
+  /// undo; error if the lengths differ, T > n (some step would remove nothing), a token id is
+  /// negative, or a removal step lies outside [1, T+1].
   /// Complexity: O(n T).
   trajectory(std::vector<token_id> x0, std::vector<step_index> removed_at, step_index steps)
       : tokens_(std::move(x0)), removed_at_(std::move(removed_at)), steps_(steps) {
@@ -45,6 +47,11 @@ public:
       throw error("trajectory: " + std::to_string(tokens_.size()) + " tokens but " +
                   std::to_string(removed_at_.size()) + " removal steps");
     if (steps_ < 0) throw error("trajectory: negative step count " + std::to_string(steps_));
+    // Every step removes at least one token, so T <= n: a larger T is refused before any T + 1 is
+    // formed (T = 2^31 - 1 would overflow it).
+    if (static_cast<std::size_t>(steps_) > tokens_.size() || steps_ == std::numeric_limits<step_index>::max())
+      throw error("trajectory: " + std::to_string(steps_) + " steps for " + std::to_string(tokens_.size()) +
+                  " tokens (each step removes at least one)");
     for (std::size_t i = 0; i < tokens_.size(); ++i) {
       if (tokens_[i] < 0)
         throw error("trajectory: negative token id " + std::to_string(tokens_[i]) + " at position " + std::to_string(i));

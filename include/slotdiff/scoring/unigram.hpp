@@ -10,6 +10,7 @@
 #include <fstream>
 #include <istream>
 #include <limits>
+#include <optional>
 #include <ostream>
 #include <span>
 #include <sstream>
@@ -19,6 +20,8 @@
 
 #include "slotdiff/config.hpp"
 #include "slotdiff/error.hpp"
+#include "slotdiff/io/atomic_file.hpp"
+#include "slotdiff/text/lines.hpp"
 
 namespace slotdiff {
 
@@ -108,57 +111,96 @@ public:
       if (count_[i] != 0) out << i << '\t' << count_[i] << '\t' << df_[i] << '\n';
   }
 
-  /// Throws: model_error naming `name` and the line on any malformed or inconsistent line
-  /// (df > count, df > documents, counts that do not add up to the token total, ids out of order).
+  /// Reads the text format (lines by text_line_reader: a UTF-8 byte-order mark and CRLF are accepted).
+  /// Memory is bounded by the input: the largest id may be at most max(65535, 16 x the entries), so a
+  /// few bytes cannot make the reader allocate a table of 2^31 ids.
+  /// Throws: model_error naming `name` and the line on any malformed or inconsistent line: numbers
+  /// that are not decimal digits or do not fit (ids in [0, 2^31 - 1], counts in [1, 2^64 - 1]), df > count,
+  /// df > documents, ids out of order, an id beyond the bound above, counts whose sum overflows or
+  /// differs from the token total; text_encoding_error on a UTF-16/32 file.
+  /// Complexity: O(bytes); memory O(bytes).
   static unigram_model read(std::istream& in, std::string_view name) {
     const std::string where(name);
     unigram_model m;
+    text_line_reader lines(in, where);
     std::string line;
     auto fail = [&](std::size_t line_no, const std::string& what) {
       throw model_error(where + ":" + std::to_string(line_no) + ": " + what);
     };
-    if (!std::getline(in, line) || line != file_header) fail(1, "not a slotdiff unigram model");
-    std::string key;
-    if (!std::getline(in, line) || !(std::istringstream(line) >> key >> m.documents_) || key != "documents")
-      fail(2, "expected \"documents N\"");
-    if (!std::getline(in, line) || !(std::istringstream(line) >> key >> m.total_) || key != "tokens")
-      fail(3, "expected \"tokens T\"");
+    if (!lines.next(line) || line != file_header)
+      fail(1, "not a slotdiff unigram model (first line must be \"" + std::string(file_header) + "\")");
+    auto header_number = [&](std::size_t line_no, std::string_view key) {
+      if (!lines.next(line)) fail(line_no, "expected \"" + std::string(key) + " N\", the file ends");
+      const std::string_view l(line);
+      if (!l.starts_with(key) || l.size() <= key.size() || l[key.size()] != ' ')
+        fail(line_no, "expected \"" + std::string(key) + " N\", got \"" + line + "\"");
+      const auto v = detail::parse_decimal<std::uint64_t>(l.substr(key.size() + 1));
+      if (!v) fail(line_no, "expected \"" + std::string(key) + " N\" with N in [0, 2^64 - 1], got \"" + line + "\"");
+      return *v;
+    };
+    m.documents_ = header_number(2, "documents");
+    m.total_ = header_number(3, "tokens");
+    struct entry {
+      std::size_t id;
+      std::uint64_t count, df;
+    };
+    std::vector<entry> entries;
     std::uint64_t sum = 0;
-    std::size_t line_no = 3;
     long long previous = -1;
-    while (std::getline(in, line)) {
-      ++line_no;
-      std::istringstream fields(line);
-      long long id = -1;
-      long long c = -1, df = -1;
-      std::string rest;
-      if (!(fields >> id >> c >> df) || (fields >> rest) || id < 0 || c <= 0 || df <= 0)
-        fail(line_no, "expected \"id<TAB>count<TAB>df\" with id >= 0 and positive counts, got \"" + line + "\"");
-      if (id <= previous) fail(line_no, "id " + std::to_string(id) + " out of order");
-      if (id > std::numeric_limits<token_id>::max()) fail(line_no, "id " + std::to_string(id) + " too large");
-      if (df > c || static_cast<std::uint64_t>(df) > m.documents_)
-        fail(line_no, "document frequency " + std::to_string(df) + " exceeds the count or the documents");
-      previous = id;
-      const auto i = static_cast<std::size_t>(id);
-      m.count_.resize(i + 1, 0);
-      m.df_.resize(i + 1, 0);
-      m.count_[i] = static_cast<std::uint64_t>(c);
-      m.df_[i] = static_cast<std::uint64_t>(df);
-      sum += static_cast<std::uint64_t>(c);
+    while (lines.next(line)) {
+      const std::size_t line_no = lines.line_number();
+      std::string_view f[3];
+      std::size_t nf = 0, at = 0;
+      const std::string_view l(line);
+      while (at <= l.size() && nf < 4) {
+        const std::size_t tab = std::min(l.find('\t', at), l.size());
+        if (nf < 3) f[nf] = l.substr(at, tab - at);
+        ++nf;
+        at = tab + 1;
+      }
+      const auto id = nf == 3 ? detail::parse_decimal<token_id>(f[0]) : std::nullopt;
+      const auto c = nf == 3 ? detail::parse_decimal<std::uint64_t>(f[1]) : std::nullopt;
+      const auto df = nf == 3 ? detail::parse_decimal<std::uint64_t>(f[2]) : std::nullopt;
+      if (!id || !c || !df || *id < 0 || *c == 0 || *df == 0)
+        fail(line_no, "expected \"id<TAB>count<TAB>df\" with id in [0, 2^31 - 1] and counts in [1, 2^64 - 1], got \"" +
+                          line + "\"");
+      if (*id <= previous) fail(line_no, "id " + std::to_string(*id) + " out of order");
+      if (*df > *c || *df > m.documents_)
+        fail(line_no, "document frequency " + std::to_string(*df) + " exceeds the count or the documents");
+      if (sum > std::numeric_limits<std::uint64_t>::max() - *c) fail(line_no, "the counts add up to more than 2^64 - 1");
+      previous = *id;
+      sum += *c;
+      entries.push_back({static_cast<std::size_t>(*id), *c, *df});
     }
     if (sum != m.total_)
       throw model_error(where + ": counts add up to " + std::to_string(sum) + ", the header says " +
                         std::to_string(m.total_) + " tokens (truncated file?)");
+    if (!entries.empty()) {
+      const std::size_t largest = entries.back().id;
+      const std::size_t bound = std::max<std::size_t>(65535, 16 * entries.size());
+      if (largest > bound)
+        throw model_error(where + ": id " + std::to_string(largest) + " is too sparse for a file of " +
+                          std::to_string(entries.size()) + " entries (ids up to " + std::to_string(bound) +
+                          " are accepted: the model is dense by id)");
+      m.count_.assign(largest + 1, 0);
+      m.df_.assign(largest + 1, 0);
+      for (const entry& e : entries) {
+        m.count_[e.id] = e.count;
+        m.df_[e.id] = e.df;
+      }
+    }
     m.last_doc_.assign(m.count_.size(), 0);
     return m;
   }
 
+  /// Writes the model atomically (write_file_atomically): `path` never holds a partial model.
+  /// Throws: model_error naming the path if it cannot be written (`path` is then as it was).
   void save(const std::filesystem::path& path) const {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    if (!out) throw model_error("unigram_model::save: cannot open " + path.string() + " for writing");
-    write(out);
-    out.flush();
-    if (!out) throw model_error("unigram_model::save: write to " + path.string() + " failed");
+    try {
+      write_file_atomically(path, [&](std::ostream& out) { write(out); });
+    } catch (const file_write_error& e) {
+      throw model_error(std::string("unigram_model::save: ") + e.what());
+    }
   }
   static unigram_model load(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);

@@ -24,6 +24,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <istream>
 #include <optional>
 #include <ostream>
@@ -38,6 +39,8 @@
 
 #include "slotdiff/config.hpp"
 #include "slotdiff/error.hpp"
+#include "slotdiff/io/atomic_file.hpp"
+#include "slotdiff/text/lines.hpp"
 
 namespace slotdiff {
 
@@ -192,7 +195,9 @@ public:
     for (std::size_t i = 0; i < special_count; ++i) add(std::string(special_names[i]), 0);
   }
 
-  /// Learns a vocabulary from text lines (any range of things convertible to std::string_view).
+  /// Learns a vocabulary from text lines (any range of things convertible to std::string_view). A
+  /// UTF-8 byte-order mark at the start of the first line is not text and is skipped (read files with
+  /// text_line_reader, which drops it and CRs too).
   /// Throws: tokenizer_error naming the line (1-based) and byte offset of invalid UTF-8;
   ///         tokenizer_error if max_size < 4.
   /// Complexity: O(total bytes) expected, plus O(V log V) to sort the vocabulary.
@@ -205,8 +210,8 @@ public:
     std::string word;
     std::size_t line_no = 0;
     for (auto&& line : lines) {
-      ++line_no;
-      const std::string_view text(line);
+      std::string_view text(line);
+      if (line_no++ == 0 && text.starts_with(utf8_bom)) text.remove_prefix(utf8_bom.size());
       check_utf8(text, "tokenizer::build: line " + std::to_string(line_no));
       split_words(text, [&](std::string_view w) {
         normalize(w, word);
@@ -229,38 +234,36 @@ public:
     return t;
   }
 
-  /// Reads a vocabulary file written by save. `name` is used in error messages.
+  /// Reads a vocabulary file written by save. `name` is used in error messages. Lines are read by
+  /// text_line_reader: a UTF-8 byte-order mark at the start and CRLF line ends are accepted.
   /// Throws: tokenizer_error naming the input and line on a missing header, a line without a tab,
-  ///         a bad count, a duplicate word, a word the pre-tokenizer would split, or invalid UTF-8.
+  ///         a bad count (not decimal digits, or above 2^64 - 1), a duplicate word, a word the
+  ///         pre-tokenizer would split, more than 2^31 - 1 entries, or invalid UTF-8;
+  ///         text_encoding_error on a UTF-16/32 file.
+  /// Complexity: O(bytes) expected; memory O(bytes).
   static tokenizer read(std::istream& in, std::string_view name) {
     const std::string where(name);
+    text_line_reader lines(in, where);
     std::string line;
-    if (!std::getline(in, line) || line != file_header)
+    if (!lines.next(line) || line != file_header)
       throw tokenizer_error(where + ": not a slotdiff vocabulary (first line must be \"" + std::string(file_header) +
                             "\")");
     tokenizer t;
     t.words_.clear();
     t.counts_.clear();
     t.index_.clear();
-    std::size_t line_no = 1;
-    while (std::getline(in, line)) {
-      ++line_no;
-      const std::string at = where + ":" + std::to_string(line_no);
+    while (lines.next(line)) {
+      const std::string at = where + ":" + std::to_string(lines.line_number());
       const auto tab = line.find('\t');
       if (tab == std::string::npos || tab == 0) throw tokenizer_error(at + ": expected \"word<TAB>count\"");
       std::string word = line.substr(0, tab);
       check_utf8(word, at);
       const std::string count_text = line.substr(tab + 1);
-      std::uint64_t count = 0;
-      std::size_t used = 0;
-      try {
-        count = std::stoull(count_text, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      if (used == 0 || used != count_text.size() || count_text[0] == '-')
-        throw tokenizer_error(at + ": bad count \"" + count_text + "\"");
+      const auto count = detail::parse_decimal<std::uint64_t>(count_text);
+      if (!count) throw tokenizer_error(at + ": bad count \"" + count_text + "\" (expected decimal digits, at most 2^64 - 1)");
       const auto id = t.words_.size();
+      if (id > static_cast<std::size_t>(std::numeric_limits<token_id>::max()))
+        throw tokenizer_error(at + ": more than " + std::to_string(std::numeric_limits<token_id>::max()) + " words");
       if (id < special_count) {
         if (word != special_names[id])
           throw tokenizer_error(at + ": expected the special token " + std::string(special_names[id]) + ", found \"" +
@@ -276,7 +279,7 @@ public:
           throw tokenizer_error(at + ": \"" + word + "\" is not one normalized word");
       }
       if (t.index_.contains(word)) throw tokenizer_error(at + ": duplicate word \"" + word + "\"");
-      t.add(std::move(word), count);
+      t.add(std::move(word), *count);
     }
     if (t.words_.size() < special_count)
       throw tokenizer_error(where + ": truncated (only " + std::to_string(t.words_.size()) + " entries)");
@@ -296,13 +299,15 @@ public:
     for (std::size_t i = 0; i < words_.size(); ++i) out << words_[i] << '\t' << counts_[i] << '\n';
   }
 
-  /// Throws: tokenizer_error naming the path if it cannot be written.
+  /// Writes the file atomically (write_file_atomically): a temporary beside `path`, renamed over it
+  /// once complete, so `path` never holds a partial vocabulary.
+  /// Throws: tokenizer_error naming the path if it cannot be written (`path` is then as it was).
   void save(const std::filesystem::path& path) const {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    if (!out) throw tokenizer_error("tokenizer::save: cannot open " + path.string() + " for writing");
-    write(out);
-    out.flush();
-    if (!out) throw tokenizer_error("tokenizer::save: write to " + path.string() + " failed");
+    try {
+      write_file_atomically(path, [&](std::ostream& out) { write(out); });
+    } catch (const file_write_error& e) {
+      throw tokenizer_error(std::string("tokenizer::save: ") + e.what());
+    }
   }
 
   /// Vocabulary size, special ids included.

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -32,6 +33,13 @@ public:
 };
 
 namespace detail {
+
+/// A double as short text for messages ("1e-12", "10000").
+inline std::string number_text(double x) {
+  std::ostringstream s;
+  s << x;
+  return s.str();
+}
 
 /// FNV-1a, 64 bits, as 16 lowercase hex digits. Complexity: O(|bytes|).
 inline std::string fnv1a64_hex(std::string_view bytes) {
@@ -95,11 +103,16 @@ struct reference_config {
       if (x < lo || x > hi) throw bad(key, v, "lies outside " + std::to_string(lo) + ".." + std::to_string(hi));
       return x;
     };
-    auto real = [&](const char* key) {
+    // A finite decimal number in [lo, hi]: "inf", "nan", hexadecimal floats and values that
+    // over- or underflow are refused (from_chars' general format takes "inf" and "nan" otherwise).
+    auto real = [&](const char* key, double lo, double hi) {
       const std::string& v = get(key);
       double x = 0;
-      const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
-      if (ec != std::errc{} || p != v.data() + v.size() || !(x > 0)) throw bad(key, v, "is not a positive number");
+      const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x, std::chars_format::general);
+      const bool digits = !v.empty() && v.find_first_not_of("0123456789.eE+-") == std::string::npos;
+      if (!digits || ec != std::errc{} || p != v.data() + v.size() || !std::isfinite(x))
+        throw bad(key, v, "is not a finite decimal number");
+      if (!(x >= lo && x <= hi)) throw bad(key, v, "lies outside [" + detail::number_text(lo) + ", " + detail::number_text(hi) + "]");
       return x;
     };
     auto expect = [&](const char* key, std::string_view want) {
@@ -118,8 +131,8 @@ struct reference_config {
     c.mlp = count("mlp", 1, 1u << 20);
     if (c.d_model % c.heads != 0 || c.head_dim() % 2 != 0)
       throw bad("heads", get("heads"), "does not split d_model " + std::to_string(c.d_model) + " into heads of even size");
-    c.norm_eps = static_cast<float>(real("norm_eps"));
-    c.rope_base = real("rope_base");
+    c.norm_eps = static_cast<float>(real("norm_eps", 1e-12, 1.0));  // a float normal number after narrowing
+    c.rope_base = real("rope_base", 2.0, 1e12);
     const std::size_t top = c.vocabulary_size - 1;
     c.pad_id = static_cast<token_id>(count("pad_id", 0, top));
     c.unk_id = static_cast<token_id>(count("unk_id", 0, top));
@@ -129,15 +142,21 @@ struct reference_config {
       throw reference_model_error("slotdiff: reference model " + file + ": special ids pad/unk/root/none = " + std::to_string(c.pad_id) +
                                   "/" + std::to_string(c.unk_id) + "/" + std::to_string(c.root_id) + "/" + std::to_string(c.none_id) +
                                   ", the tokenizer's are 0/1/2/3");
+    // never_insert: "" (none) or decimal ids separated by single commas, each in the vocabulary,
+    // no repeats, not the none id ("1,,2", "1," and " 1" are malformed).
     c.never_insert.clear();
     const std::string& ni = get("never_insert");
-    for (std::size_t at = 0; at < ni.size();) {
+    for (std::size_t at = 0; !ni.empty();) {
       const std::size_t comma = std::min(ni.find(',', at), ni.size());
       std::size_t x = 0;
       const auto [p, ec] = std::from_chars(ni.data() + at, ni.data() + comma, x);
-      if (ec != std::errc{} || p != ni.data() + comma || x > top) throw bad("never_insert", ni, "is not a list of vocabulary ids");
+      if (comma == at || ec != std::errc{} || p != ni.data() + comma || x > top)
+        throw bad("never_insert", ni, "is not a comma-separated list of vocabulary ids");
       if (static_cast<token_id>(x) == c.none_id) throw bad("never_insert", ni, "contains the none id");
+      if (std::find(c.never_insert.begin(), c.never_insert.end(), static_cast<token_id>(x)) != c.never_insert.end())
+        throw bad("never_insert", ni, "lists id " + std::to_string(x) + " twice");
       c.never_insert.push_back(static_cast<token_id>(x));
+      if (comma == ni.size()) break;
       at = comma + 1;
     }
     c.vocabulary_fnv1a64 = get("vocabulary_fnv1a64");
