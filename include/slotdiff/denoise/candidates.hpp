@@ -27,29 +27,31 @@ struct candidate_table {
 
 namespace detail {
 
-inline std::string where_slot(std::span<const std::size_t> slot_offsets, std::size_t row) {
+/// "sequence i, slot s" for row `row` of a batch's slots, i the caller's index (batch.origin_of):
+/// denoise packs only the still-active sequences, and a message must name the one the caller passed.
+inline std::string where_slot(const ragged_batch& batch, std::span<const std::size_t> slot_offsets, std::size_t row) {
   const auto it = std::upper_bound(slot_offsets.begin(), slot_offsets.end(), row);
   const auto seq = static_cast<std::size_t>(it - slot_offsets.begin()) - 1;
-  return "sequence " + std::to_string(seq) + ", slot " + std::to_string(row - slot_offsets[seq]);
+  return "sequence " + std::to_string(batch.origin_of(seq)) + ", slot " + std::to_string(row - slot_offsets[seq]);
 }
 
 }  // namespace detail
 
-/// Asks `backend` for the k best candidates of every slot of `batch` and checks the answer: the
-/// right number of rows, ids inside the vocabulary, no NaN, log-probabilities <= 0 in descending
-/// order, not all -inf, and (for full distributions) normalised to within 1e-3.
-/// Throws: slotdiff::error naming the sequence and the slot.
-template <denoiser_backend Backend>
-void fetch_candidates(Backend& backend, const ragged_batch& batch, std::span<const std::size_t> slot_offsets,
-                      std::size_t k, candidate_table& out, std::vector<float>& scratch) {
+namespace detail {
+
+template <bool Full, denoiser_backend Backend>
+void fetch_checked(Backend& backend, const ragged_batch& batch, std::span<const std::size_t> slot_offsets, std::size_t k,
+                   candidate_table& out, std::vector<float>& scratch, const char* caller) {
   const std::size_t slots = slot_offsets.back();
   const auto vocab = static_cast<std::size_t>(backend.vocabulary_size());
+  const std::string who = std::string("slotdiff: ") + caller + ": ";
+  auto at = [&](std::size_t r) { return detail::where_slot(batch, slot_offsets, r); };
   k = std::min(k, vocab);
   out.k = k;
   out.ids.resize(slots * k);
   out.logp.resize(slots * k);
   std::size_t rows = 0;
-  if constexpr (top_k_backend<Backend>) {
+  if constexpr (!Full) {
     rows = backend.top_k(batch, k, out.ids, out.logp);
   } else {
     scratch.resize(slots * vocab);
@@ -60,14 +62,12 @@ void fetch_candidates(Backend& backend, const ragged_batch& batch, std::span<con
         const float* row = scratch.data() + r * vocab;
         double z = 0.0;
         for (std::size_t v = 0; v < vocab; ++v) {
-          if (std::isnan(row[v]))
-            throw error("slotdiff: backend returned NaN for token " + std::to_string(v) + " at " +
-                        detail::where_slot(slot_offsets, r));
+          if (std::isnan(row[v])) throw error(who + "backend returned NaN for token " + std::to_string(v) + " at " + at(r));
           z += std::exp(static_cast<double>(row[v]));
         }
         if (!(std::abs(z - 1.0) <= 1e-3))
-          throw error("slotdiff: backend's distribution at " + detail::where_slot(slot_offsets, r) + " sums to " +
-                      std::to_string(z) + ", not 1 (log_probs must be normalised log-probabilities)");
+          throw error(who + "backend's distribution at " + at(r) + " sums to " + std::to_string(z) +
+                      ", not 1 (log_probs must be normalised log-probabilities)");
         std::iota(order.begin(), order.end(), token_id{0});
         std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
                           [&](token_id a, token_id b) { return row[a] > row[b]; });
@@ -79,8 +79,8 @@ void fetch_candidates(Backend& backend, const ragged_batch& batch, std::span<con
     }
   }
   if (rows != slots) {
-    throw error("slotdiff: backend answered " + std::to_string(rows) + " slots for a batch of " +
-                std::to_string(batch.size()) + " sequences with " + std::to_string(slots) + " slots");
+    throw error(who + "backend answered " + std::to_string(rows) + " slots for a batch of " + std::to_string(batch.size()) +
+                " sequences with " + std::to_string(slots) + " slots");
   }
   for (std::size_t r = 0; r < slots; ++r) {
     bool finite = false;
@@ -89,23 +89,49 @@ void fetch_candidates(Backend& backend, const ragged_batch& batch, std::span<con
       const token_id id = out.ids[r * k + j];
       const float l = out.logp[r * k + j];
       if (id < 0 || static_cast<std::size_t>(id) >= vocab)
-        throw error("slotdiff: backend returned token id " + std::to_string(id) + " outside [0, " +
-                    std::to_string(vocab) + ") at " + detail::where_slot(slot_offsets, r));
+        throw error(who + "backend returned token id " + std::to_string(id) + " outside [0, " + std::to_string(vocab) +
+                    ") at " + at(r));
       if (std::isnan(l) || l > 1e-4f)
-        throw error("slotdiff: backend returned log-probability " + std::to_string(l) + " for token " +
-                    std::to_string(id) + " at " + detail::where_slot(slot_offsets, r));
-      if (j > 0 && l > out.logp[r * k + j - 1])
-        throw error("slotdiff: backend's candidates at " + detail::where_slot(slot_offsets, r) +
-                    " are not sorted best first");
+        throw error(who + "backend returned log-probability " + std::to_string(l) + " for token " + std::to_string(id) +
+                    " at " + at(r));
+      if (j > 0 && l > out.logp[r * k + j - 1]) throw error(who + "backend's candidates at " + at(r) + " are not sorted best first");
       finite = finite || std::isfinite(l);
       mass += std::exp(static_cast<double>(l));
     }
-    if (!finite)
-      throw error("slotdiff: backend gave every candidate probability 0 (-inf) at " + detail::where_slot(slot_offsets, r));
+    if (!finite) throw error(who + "backend gave every candidate probability 0 (-inf) at " + at(r));
     if (mass > 1.0 + 1e-3)
-      throw error("slotdiff: backend's candidates at " + detail::where_slot(slot_offsets, r) + " hold mass " +
-                  std::to_string(mass) + " > 1");
+      throw error(who + "backend's candidates at " + at(r) + " hold mass " + std::to_string(mass) + " > 1");
   }
+}
+
+}  // namespace detail
+
+/// The one checked path from a backend to its callers (denoise, preference data, surprisal_scorer,
+/// predictive_change): asks `backend` for the k best candidates of every slot of `batch` and checks
+/// the answer before anything reads it: the right number of slot rows, ids inside the vocabulary, no
+/// NaN, log-probabilities <= 0 (1e-4 of rounding allowed) in descending order, not all -inf, at most
+/// mass 1, and, for full distributions, every entry not NaN and the distribution normalised to
+/// within 1e-3. `caller` starts every message.
+///
+/// After the call, out holds k candidates per slot (k = min(k, vocabulary)). A backend that offers
+/// both is asked for top-k; fetch_distributions below asks for the full distributions instead.
+/// Complexity: one backend call, O(slots k) checks (full distributions: O(slots vocabulary)).
+/// Throws: slotdiff::error naming the caller, the sequence (the caller's index, batch.origin_of) and
+/// the slot.
+template <denoiser_backend Backend>
+void fetch_candidates(Backend& backend, const ragged_batch& batch, std::span<const std::size_t> slot_offsets,
+                      std::size_t k, candidate_table& out, std::vector<float>& scratch, const char* caller = "denoise") {
+  detail::fetch_checked<!top_k_backend<Backend>>(backend, batch, slot_offsets, k, out, scratch, caller);
+}
+
+/// fetch_candidates through log_probs, always: after the call `scratch` holds every slot's whole
+/// checked log-distribution (slots x vocabulary, row-major, no NaN, normalised to 1e-3) and `out` its
+/// k best. For callers that need the probability of a token outside the k best (surprisal_scorer,
+/// predictive_change). Throws: as fetch_candidates.
+template <full_distribution_backend Backend>
+void fetch_distributions(Backend& backend, const ragged_batch& batch, std::span<const std::size_t> slot_offsets,
+                         std::size_t k, candidate_table& out, std::vector<float>& scratch, const char* caller) {
+  detail::fetch_checked<true>(backend, batch, slot_offsets, k, out, scratch, caller);
 }
 
 }  // namespace slotdiff

@@ -121,8 +121,9 @@ inline std::uint64_t sequence_seed(std::uint64_t seed, std::size_t i) {
 /// Returns one generation per sequence (tokens, births, steps, trace).
 ///
 /// Requires: every token of every sequence lies in [0, backend.vocabulary_size()) and is not none_id().
-/// Throws: slotdiff::error on invalid options, start tokens, or backend answers (naming sequence and
-/// slot); the sequences then hold the steps applied before the error, each step whole.
+/// Throws: slotdiff::error on invalid options, start tokens, backend answers (fetch_candidates: naming
+/// the sequence by its index in `seqs` and the slot) or a semantic distance that is NaN; the
+/// sequences then hold the steps applied before the error, each step whole.
 template <denoiser_backend Backend, slot_sequence Seq, stop_policy Stop, semantic_measure Semantics = no_semantics>
   requires std::same_as<typename Seq::layout_type, typename Backend::layout_type>
 std::vector<generation> denoise(Backend& backend, std::span<Seq> seqs, Stop stop, const denoise_options& opt = {},
@@ -173,6 +174,14 @@ std::vector<generation> denoise(Backend& backend, std::span<Seq> seqs, Stop stop
   std::vector<std::pair<float, pick>> spare;
   std::vector<unsigned char> slot_taken, gap_taken;
   const std::span<const float> target = semantics.target();
+  // A semantic distance is compared with the budget and the stop thresholds; NaN would compare false
+  // everywhere and accept every insertion, so it is an error.
+  auto measured = [&](float d, std::size_t seq, const char* what) {
+    if (std::isnan(d))
+      throw error("slotdiff: denoise: the semantic measure returned NaN for " + std::string(what) + " of sequence " +
+                  std::to_string(seq) + " at step " + std::to_string(out[seq].steps));
+    return d;
+  };
 
   while (!active.empty()) {
     batch.clear();
@@ -204,7 +213,7 @@ std::vector<generation> denoise(Backend& backend, std::span<Seq> seqs, Stop stop
       seq.copy_tokens(before_tokens);
       if (dim != 0) {
         semantics.embed(before_tokens, before_vec);
-        if (!target.empty()) report.target_similarity = 1.0f - semantics.distance(before_vec, target);
+        if (!target.empty()) report.target_similarity = 1.0f - measured(semantics.distance(before_vec, target), i, "the distance to the target");
       }
       if (out[i].steps >= opt.max_steps) {
         out[i].hit_step_cap = true;
@@ -307,7 +316,7 @@ std::vector<generation> denoise(Backend& backend, std::span<Seq> seqs, Stop stop
           std::sort(accepted.begin(), accepted.end(), [](auto& a, auto& b) { return a.slot < b.slot; });
           detail::apply_to<layout>(before_tokens, accepted, trial_tokens);
           semantics.embed(trial_tokens, trial_vec);
-          const float d = semantics.distance(before_vec, trial_vec);
+          const float d = measured(semantics.distance(before_vec, trial_vec), i, "a trial step");
           if (d > opt.fill.budget) {
             if (m == 1) take = 1, change = d;  // the progress rule: the best insertion alone
             break;
@@ -331,7 +340,7 @@ std::vector<generation> denoise(Backend& backend, std::span<Seq> seqs, Stop stop
         trial_tokens.resize(seq.size());
         seq.copy_tokens(trial_tokens);
         semantics.embed(trial_tokens, trial_vec);
-        change = semantics.distance(before_vec, trial_vec);
+        change = measured(semantics.distance(before_vec, trial_vec), i, "the step's change");
       }
       ++out[i].steps;
       inserted_last[i] = accepted.size();

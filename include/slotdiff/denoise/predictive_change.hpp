@@ -12,6 +12,7 @@
 #include "slotdiff/concepts/denoiser_backend.hpp"
 #include "slotdiff/concepts/distance_metric.hpp"
 #include "slotdiff/config.hpp"
+#include "slotdiff/denoise/candidates.hpp"
 #include "slotdiff/denoise/ragged_batch.hpp"
 #include "slotdiff/error.hpp"
 
@@ -24,7 +25,9 @@ namespace slotdiff {
 /// A top-k-only backend gives k probabilities per slot; the mass it leaves is spread evenly over
 /// the other ids (the only unbiased guess without the full distribution).
 /// The backend is borrowed and called once per embed (so the semantic budget costs one backend
-/// call per trial prefix).
+/// call per trial prefix); its answer is checked by fetch_candidates (ids in range, no NaN,
+/// normalised), so a bad backend is a slotdiff::error starting "slotdiff: predictive_change:".
+/// Not safe to call from several threads at once (it keeps scratch buffers).
 template <denoiser_backend Backend, distance_metric Metric>
 class predictive_change {
 public:
@@ -42,28 +45,29 @@ public:
     const std::size_t offsets[2] = {0, tokens.size()};
     const ragged_batch batch{tokens, offsets};
     const std::size_t slots = layout::slot_count(tokens.size());
+    const std::size_t slot_offsets[2] = {0, slots};
     std::vector<double> sum(v, 0.0);
+    // The backend's answer goes through the same checks as denoise's (ids in range, no NaN, ...).
     if constexpr (full_distribution_backend<Backend>) {
-      scratch_.resize(slots * v);
-      if (backend_->log_probs(batch, scratch_) != slots) throw error("slotdiff: predictive_change: backend answered the wrong number of slots");
+      fetch_distributions(*backend_, batch, slot_offsets, 1, table_, scratch_, "predictive_change");
       for (std::size_t s = 0; s < slots; ++s)
         for (std::size_t i = 0; i < v; ++i) sum[i] += std::exp(static_cast<double>(scratch_[s * v + i]));
     } else {
       const std::size_t k = std::min(k_, v);
-      ids_.resize(slots * k);
-      scratch_.resize(slots * k);
-      if (backend_->top_k(batch, k, ids_, scratch_) != slots) throw error("slotdiff: predictive_change: backend answered the wrong number of slots");
+      fetch_candidates(*backend_, batch, slot_offsets, k, table_, scratch_, "predictive_change");
       for (std::size_t s = 0; s < slots; ++s) {
         double mass = 0.0;
+        const auto ids = table_.ids_of(s);
+        const auto lp = table_.logp_of(s);
         for (std::size_t j = 0; j < k; ++j) {
-          const double p = std::exp(static_cast<double>(scratch_[s * k + j]));
-          sum[static_cast<std::size_t>(ids_[s * k + j])] += p;
+          const double p = std::exp(static_cast<double>(lp[j]));
+          sum[static_cast<std::size_t>(ids[j])] += p;
           mass += p;
         }
         const double rest = std::max(0.0, 1.0 - mass) / static_cast<double>(v - k == 0 ? 1 : v - k);
         if (v > k) {
           for (std::size_t i = 0; i < v; ++i) sum[i] += rest;
-          for (std::size_t j = 0; j < k; ++j) sum[static_cast<std::size_t>(ids_[s * k + j])] -= rest;
+          for (std::size_t j = 0; j < k; ++j) sum[static_cast<std::size_t>(ids[j])] -= rest;
         }
       }
     }
@@ -77,7 +81,7 @@ private:
   Metric metric_;
   std::size_t k_;
   mutable std::vector<float> scratch_;
-  mutable std::vector<token_id> ids_;
+  mutable candidate_table table_;
 };
 
 }  // namespace slotdiff

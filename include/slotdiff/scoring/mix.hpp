@@ -9,12 +9,14 @@
 #include <limits>
 #include <numeric>
 #include <span>
+#include <string>
 #include <tuple>
 #include <utility>
 #include <vector>
 
 #include "slotdiff/concepts/importance_scorer.hpp"
 #include "slotdiff/config.hpp"
+#include "slotdiff/error.hpp"
 
 namespace slotdiff {
 
@@ -39,14 +41,21 @@ enum class mix_normalize : std::uint8_t {
 ///     weighted_mix mix(mix_normalize::rank, weighted{0.8f, idf}, weighted{0.2f, random_scorer{7}});
 ///
 /// Complexity: the parts' costs, plus O(n log n) per part with rank normalisation.
+/// Throws: slotdiff::error naming the part and the position when a part scores NaN.
 template <importance_scorer... S>
 class weighted_mix {
 public:
   static_assert(sizeof...(S) > 0, "a weighted_mix needs at least one scorer");
   static constexpr bool dynamic = (is_dynamic_scorer_v<S> || ...);
 
+  /// Throws: slotdiff::error if a weight is not finite.
   explicit weighted_mix(mix_normalize normalize, weighted<S>... parts)
-      : normalize_(normalize), weights_{parts.weight...}, parts_(std::move(parts.scorer)...) {}
+      : normalize_(normalize), weights_{parts.weight...}, parts_(std::move(parts.scorer)...) {
+    for (std::size_t j = 0; j < weights_.size(); ++j)
+      if (!std::isfinite(weights_[j]))
+        throw error("slotdiff: weighted_mix: the weight of part " + std::to_string(j) + " is " + std::to_string(weights_[j]) +
+                    ", not a finite number");
+  }
 
   void score(std::span<const token_id> tokens, std::span<float> out) const {
     const std::size_t n = tokens.size();
@@ -57,12 +66,19 @@ public:
     std::size_t j = 0;
     std::apply(
         [&](const auto&... scorer) {
-          ((scorer.score(tokens, std::span<float>(part)), add(part, out, weights_[j++], order)), ...);
+          ((scorer.score(tokens, std::span<float>(part)), check(part, j), add(part, out, weights_[j++], order)), ...);
         },
         parts_);
   }
 
 private:
+  /// A NaN score has no rank (sorting it with < is undefined behaviour) and no sum: an error.
+  static void check(const std::vector<float>& part, std::size_t j) {
+    for (std::size_t i = 0; i < part.size(); ++i)
+      if (std::isnan(part[i]))
+        throw error("slotdiff: weighted_mix: part " + std::to_string(j) + " scored position " + std::to_string(i) + " of " +
+                    std::to_string(part.size()) + " NaN");
+  }
   void add(std::vector<float>& part, std::span<float> out, float w, std::vector<std::size_t>& order) const {
     const std::size_t n = part.size();
     constexpr float inf = std::numeric_limits<float>::infinity();

@@ -12,6 +12,7 @@
 
 #include "slotdiff/concepts/denoiser_backend.hpp"
 #include "slotdiff/config.hpp"
+#include "slotdiff/denoise/candidates.hpp"
 #include "slotdiff/denoise/ragged_batch.hpp"
 #include "slotdiff/error.hpp"
 
@@ -29,8 +30,9 @@ namespace slotdiff {
 /// The backend is borrowed (it must outlive the scorer) and its calls are serialised by a mutex, so
 /// the scorer may be shared by noising threads; they then take turns at the model.
 /// Complexity: n backend calls on sequences of n - 1 tokens.
-/// Throws: slotdiff::error when the backend answers the wrong number of slots or a token is outside
-/// its vocabulary.
+/// Throws: slotdiff::error when a token is outside the backend's vocabulary, or when the backend's
+/// answer fails fetch_candidates' checks (wrong number of slots, an id outside the vocabulary, NaN,
+/// an unnormalised distribution): "slotdiff: surprisal_scorer: backend ...".
 template <denoiser_backend Backend>
 class surprisal_scorer {
 public:
@@ -57,23 +59,24 @@ public:
       const std::size_t m = rest.size(), slots = layout::slot_count(m);
       const std::size_t offsets[2] = {0, m};
       const ragged_batch batch{rest, offsets};
+      const std::size_t slot_offsets[2] = {0, slots};
       double best = -std::numeric_limits<double>::infinity();
+      // The backend's answer goes through denoise's checks (ids in range, no NaN, normalised).
       if constexpr (full_distribution_backend<Backend>) {
-        scratch_.resize(slots * vocab);
-        check_rows(backend_->log_probs(batch, scratch_), slots);
+        fetch_distributions(*backend_, batch, slot_offsets, 1, table_, scratch_, "surprisal_scorer");
         for (std::size_t s = 0; s < slots; ++s)
           if (layout::gap_of(s, m) == i) best = std::max(best, static_cast<double>(scratch_[s * vocab + static_cast<std::size_t>(tokens[i])]));
       } else {
         const std::size_t k = std::min(k_, vocab);
-        ids_.resize(slots * k);
-        scratch_.resize(slots * k);
-        check_rows(backend_->top_k(batch, k, ids_, scratch_), slots);
+        fetch_candidates(*backend_, batch, slot_offsets, k, table_, scratch_, "surprisal_scorer");
         for (std::size_t s = 0; s < slots; ++s) {
           if (layout::gap_of(s, m) != i) continue;
+          const auto ids = table_.ids_of(s);
+          const auto lp = table_.logp_of(s);
           double mass = 0.0, found = -std::numeric_limits<double>::infinity();
           for (std::size_t j = 0; j < k; ++j) {
-            mass += std::exp(static_cast<double>(scratch_[s * k + j]));
-            if (ids_[s * k + j] == tokens[i]) found = scratch_[s * k + j];
+            mass += std::exp(static_cast<double>(lp[j]));
+            if (ids[j] == tokens[i]) found = lp[j];
           }
           if (!std::isfinite(found) && vocab > k) found = std::log(std::max(1.0 - mass, 1e-30) / static_cast<double>(vocab - k));
           best = std::max(best, found);
@@ -84,16 +87,11 @@ public:
   }
 
 private:
-  static void check_rows(std::size_t got, std::size_t want) {
-    if (got != want)
-      throw error("slotdiff: surprisal_scorer: the backend answered " + std::to_string(got) + " slots, not " + std::to_string(want));
-  }
-
   Backend* backend_;
   std::size_t k_;
   mutable std::mutex mutex_;
   mutable std::vector<float> scratch_;
-  mutable std::vector<token_id> ids_;
+  mutable candidate_table table_;
 };
 
 }  // namespace slotdiff

@@ -17,6 +17,11 @@
 namespace slotdiff::stop {
 
 namespace detail {
+/// A threshold that is NaN compares false with everything and would silently never (or always) stop.
+inline float threshold(float v, const char* policy, const char* field) {
+  if (std::isnan(v)) throw slotdiff::error(std::string("slotdiff: stop::") + policy + " has a NaN " + field);
+  return v;
+}
 inline float measured(float v, const char* policy, const char* field) {
   if (std::isnan(v)) {
     throw slotdiff::error(std::string("slotdiff: stop::") + policy + " needs " + field +
@@ -53,7 +58,8 @@ struct length_at_least {
 /// rule, fill_options::min_insertions, that word is inserted).
 struct probability_below {
   float tau;
-  bool operator()(const step_report& r) const noexcept { return r.best_insertion <= tau; }
+  /// Throws: slotdiff::error if tau is NaN.
+  bool operator()(const step_report& r) const { return r.best_insertion <= detail::threshold(tau, "probability_below", "tau"); }
 };
 
 /// Done when the last step changed the meaning by less than epsilon (the notes' semantic threshold).
@@ -61,6 +67,7 @@ struct probability_below {
 struct change_below {
   float epsilon;
   bool operator()(const step_report& r) const {
+    detail::threshold(epsilon, "change_below", "epsilon");
     if (r.steps == 0) return false;
     return detail::measured(r.change_last, "change_below", "the semantic change of a step") < epsilon;
   }
@@ -70,6 +77,7 @@ struct change_below {
 struct similarity_above {
   float theta;
   bool operator()(const step_report& r) const {
+    detail::threshold(theta, "similarity_above", "theta");
     return detail::measured(r.target_similarity, "similarity_above", "a target embedding") >= theta;
   }
 };
