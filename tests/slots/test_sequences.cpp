@@ -42,6 +42,7 @@ struct reference {
 template <class Seq, class Layout>
 void require_same(const Seq& seq, const reference<Layout>& ref, std::mt19937_64& rng) {
   const std::size_t n = ref.cells.size();
+  REQUIRE(seq.invariants_ok());
   REQUIRE(seq.size() == n);
   REQUIRE(seq.step() == ref.step);
   REQUIRE(seq.slot_count() == Layout::slot_count(n));
@@ -114,9 +115,23 @@ std::pair<std::vector<insertion>, std::string> bad_batch(std::size_t n, std::siz
 
 }  // namespace
 
+namespace {
+// Knobs far from the defaults: slow growth and no minimum (gapped_slots does not take a growth of
+// 9/8 with its default root density; it gets a faster growth and, below, a sparser array).
+using odd_knobs = slot_options<growth_factor<9, 8>, growth_minimum<0>>;
+using fast_growth = slot_options<growth_factor<4>>;
+// One name each, without commas, for Catch's test-case macros.
+using vector_odd = vector_slots<side_layout, void, odd_knobs>;
+using devector_odd = devector_slots<gap_layout, void, odd_knobs>;
+using gap_buffer_odd = gap_buffer_slots<side_layout, void, odd_knobs>;
+using gapped_fast = gapped_slots<side_layout, void, fast_growth>;
+using gapped_sparse = gapped_slots<gap_layout, void, slot_options<root_density<1, 2>>>;
+}  // namespace
+
 #define SLOTDIFF_ALL_SEQUENCES                                                                                   \
   vector_slots<side_layout>, vector_slots<gap_layout>, devector_slots<side_layout>, devector_slots<gap_layout>,   \
-      gap_buffer_slots<side_layout>, gap_buffer_slots<gap_layout>, gapped_slots<side_layout>, gapped_slots<gap_layout>
+      gap_buffer_slots<side_layout>, gap_buffer_slots<gap_layout>, gapped_slots<side_layout>, gapped_slots<gap_layout>, \
+      vector_odd, devector_odd, gap_buffer_odd, gapped_fast, gapped_sparse
 
 TEMPLATE_TEST_CASE("random batches give exactly the reference's tokens and births", "[slots][property]",
                    SLOTDIFF_ALL_SEQUENCES) {

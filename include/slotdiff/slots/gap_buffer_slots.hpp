@@ -2,7 +2,6 @@
 #pragma once
 
 #include <algorithm>
-#include <cassert>
 #include <cstddef>
 #include <initializer_list>
 #include <iterator>
@@ -13,8 +12,10 @@
 #include "slotdiff/concepts/slot_layout.hpp"
 #include "slotdiff/config.hpp"
 #include "slotdiff/detail/batch.hpp"
-#include "slotdiff/slots/insertion.hpp"
+#include "slotdiff/detail/contiguous_slots.hpp"
 #include "slotdiff/slots/layout.hpp"
+#include "slotdiff/slots/options.hpp"
+#include "slotdiff/types/insertion.hpp"
 
 namespace slotdiff {
 
@@ -22,17 +23,31 @@ namespace slotdiff {
 /// insertions happen and stays there. Insertions clustered around one place (an editor's cursor, a
 /// generation that grows one phrase) cost only the distance the gap travels.
 ///
-/// apply Complexity: O(d + k), d the distance from the gap's current place to the batch's last
-/// insertion through its first; a full rebuild O(n + k) when the gap is too small (capacity doubles,
-/// so amortised O(k)). token(i) is O(1). Throws: slot_error, std::bad_alloc (sequence unchanged).
-template <slot_layout Layout = side_layout>
+/// Template parameters: Layout, a slot_layout (default side_layout); Allocator, the allocator of
+/// both columns, rebound to token_id and step_index (void: std::allocator); Options, void or a
+/// slot_options pack, of which gap_buffer_slots reads growth_factor (default 2: a full buffer is
+/// rebuilt with max(needed, capacity * factor) cells).
+/// Memory: 8 bytes per cell of capacity (tokens plus the gap).
+template <class Layout = side_layout, class Allocator = void, class Options = void>
 class gap_buffer_slots {
+  static_assert(check_slot_layout<Layout>());
+
 public:
   using layout_type = Layout;
+  using value_type = token_id;
+  using size_type = std::size_t;
+  using difference_type = std::ptrdiff_t;
+  using allocator_type = detail::slot_allocator_for<Allocator, token_id>;
+  /// The knobs this sequence runs with (Options with its defaults filled in).
+  using options = detail::resolved_slot_options<Options, fraction{2, 1}>;
 
+  /// A random-access iterator over the tokens that returns them by value (they are not stored in
+  /// one run), so, like std::ranges::iota_view's, it is an input iterator to the C++17 traits
+  /// (iterator_category) and random access to the C++20 concepts (iterator_concept).
+  /// Invalidated by apply and reserve.
   class const_iterator {
   public:
-    using iterator_category = std::random_access_iterator_tag;
+    using iterator_category = std::input_iterator_tag;
     using iterator_concept = std::random_access_iterator_tag;
     using value_type = token_id;
     using difference_type = std::ptrdiff_t;
@@ -63,48 +78,92 @@ public:
     std::size_t i_ = 0;
   };
 
-  explicit gap_buffer_slots(std::span<const token_id> tokens = {}, token_id vocabulary = unbounded_vocabulary)
-      : vocab_(vocabulary) {
+  /// Effects: a sequence holding `tokens`, all born at step 0, at step 0, with ids checked against
+  /// [0, vocabulary); capacity max(16, n + n / 2), the gap after the last token.
+  /// Complexity: O(n). Throws: slot_error naming the first id outside [0, vocabulary) and its
+  /// position; std::bad_alloc; whatever the allocator throws.
+  explicit gap_buffer_slots(std::span<const token_id> tokens = {}, token_id vocabulary = unbounded_vocabulary,
+                            const allocator_type& alloc = allocator_type())
+      : tokens_(alloc), births_(birth_allocator(alloc)), vocab_(vocabulary) {
     detail::check_tokens(tokens, vocab_);
-    const std::size_t cap = std::max<std::size_t>(16, tokens.size() + tokens.size() / 2);
+    const std::size_t cap = std::max<std::size_t>(initial_capacity, tokens.size() + tokens.size() / 2);
     tokens_.resize(cap);
     births_.assign(cap, 0);
     std::copy(tokens.begin(), tokens.end(), tokens_.begin());
     gap_begin_ = tokens.size();
     gap_end_ = cap;
   }
-  gap_buffer_slots(std::initializer_list<token_id> tokens, token_id vocabulary = unbounded_vocabulary)
-      : gap_buffer_slots(std::span<const token_id>(tokens.begin(), tokens.size()), vocabulary) {}
+  /// Effects, Complexity, Throws: as the span constructor.
+  gap_buffer_slots(std::initializer_list<token_id> tokens, token_id vocabulary = unbounded_vocabulary,
+                   const allocator_type& alloc = allocator_type())
+      : gap_buffer_slots(std::span<const token_id>(tokens.begin(), tokens.size()), vocabulary, alloc) {}
 
+  /// Tokens now. Complexity: O(1). Throws: nothing.
   std::size_t size() const noexcept { return tokens_.size() - (gap_end_ - gap_begin_); }
+  /// size() == 0. Complexity: O(1). Throws: nothing.
   bool empty() const noexcept { return size() == 0; }
+  /// Slots the next step may fill: Layout::slot_count(size()). Complexity: O(1). Throws: nothing.
   std::size_t slot_count() const noexcept { return Layout::slot_count(size()); }
+  /// Steps applied so far (a step that inserts nothing counts). Complexity: O(1). Throws: nothing.
   step_index step() const noexcept { return step_; }
+  /// The exclusive upper bound on token ids. Complexity: O(1). Throws: nothing.
   token_id vocabulary() const noexcept { return vocab_; }
-  /// Where the gap is: the number of tokens before it.
+  /// Where the gap is: the number of tokens before it. Complexity: O(1). Throws: nothing.
   std::size_t cursor() const noexcept { return gap_begin_; }
+  /// Cells allocated (tokens plus the gap). Complexity: O(1). Throws: nothing.
+  std::size_t capacity() const noexcept { return tokens_.size(); }
+  /// The allocator of the token column. Complexity: O(1). Throws: nothing.
+  allocator_type get_allocator() const noexcept { return tokens_.get_allocator(); }
 
-  token_id token(std::size_t i) const noexcept { return tokens_[cell(i)]; }
-  step_index birth(std::size_t i) const noexcept { return births_[cell(i)]; }
+  /// Token i. Requires: i < size() (SLOTDIFF_ASSERT). Complexity: O(1). Throws: nothing.
+  token_id token(std::size_t i) const noexcept {
+    SLOTDIFF_ASSERT(i < size());
+    return tokens_[cell(i)];
+  }
+  /// The step token i was born at. Requires: i < size() (SLOTDIFF_ASSERT). Complexity: O(1).
+  /// Throws: nothing.
+  step_index birth(std::size_t i) const noexcept {
+    SLOTDIFF_ASSERT(i < size());
+    return births_[cell(i)];
+  }
 
+  /// Effects: out[i] = token(i) for every i. Requires: out.size() == size() (SLOTDIFF_ASSERT).
+  /// Complexity: O(n), two block copies. Throws: nothing.
   void copy_tokens(std::span<token_id> out) const noexcept { copy_column(tokens_, out); }
+  /// Effects: out[i] = birth(i) for every i. Requires: out.size() == size() (SLOTDIFF_ASSERT).
+  /// Complexity: O(n), two block copies. Throws: nothing.
   void copy_births(std::span<step_index> out) const noexcept { copy_column(births_, out); }
 
+  /// The tokens in order (random access, by value). Complexity: O(1). Throws: nothing.
   const_iterator begin() const noexcept { return {this, 0}; }
   const_iterator end() const noexcept { return {this, size()}; }
 
-  /// Room for `capacity` tokens: steps that stay within it do not allocate.
+  /// Effects: room for `capacity` tokens, so that steps which stay within it do not allocate; the
+  /// content and the cursor are unchanged. Complexity: O(capacity) if it reallocates, else O(1).
+  /// Throws: std::bad_alloc (sequence unchanged).
   void reserve(std::size_t capacity) {
     if (capacity > tokens_.size()) regrow(capacity, gap_begin_);
   }
 
+  /// Effects: applies one denoising step: every insertion {slot, token} of `batch` puts `token`
+  /// into `slot` of the sequence as it was before the step (slots numbered by Layout), born at
+  /// step() + 1; then step() grows by one (also for an empty batch). The gap ends next to the
+  /// batch's last insertion (walked from the end nearer the gap).
+  /// Requires: nothing; the batch is checked (each slot below slot_count(), at most one insertion
+  /// per slot, each token in [0, vocabulary())), in any order.
+  /// Complexity: O(d + k), d the distance from the gap's place to the batch's far end; a rebuild,
+  /// O(n + k), when the gap has fewer than k cells (capacity grows by the growth factor, so
+  /// amortised O(k)); O(k log k) more for an unsorted batch.
+  /// Throws: slot_error naming the slot or token at fault; std::bad_alloc. Either way the sequence
+  /// is unchanged (strong guarantee).
   void apply(insertion_batch batch) {
     const std::size_t n = size();
     auto sorted = detail::checked_batch<Layout>(batch, n, vocab_, scratch_);
     const std::size_t k = sorted.size();
     if (k != 0) {
       const step_index born = step_ + 1;
-      if (gap_end_ - gap_begin_ < k) regrow(std::max(n + k, n + n / 2), Layout::gap_of(sorted.front().slot, n));
+      if (gap_end_ - gap_begin_ < k)
+        regrow(std::max(n + k, options::growth.of(tokens_.size())), Layout::gap_of(sorted.front().slot, n));
       // Walk the batch from the end nearer to the gap, so the gap travels the shortest way.
       if (Layout::gap_of(sorted.back().slot, n) <= gap_begin_) {
         for (std::size_t j = k; j-- > 0;) {
@@ -123,14 +182,31 @@ public:
       }
     }
     ++step_;
+    SLOTDIFF_ASSERT(invariants_ok());
+  }
+
+  /// Whether the representation is consistent: both columns equally long, the gap inside them,
+  /// every live token in [0, vocabulary()), every live birth in [0, step()]. A test hook and what
+  /// SLOTDIFF_ASSERT checks after every apply. Complexity: O(capacity). Throws: nothing.
+  bool invariants_ok() const noexcept {
+    if (births_.size() != tokens_.size() || gap_begin_ > gap_end_ || gap_end_ > tokens_.size() || step_ < 0)
+      return false;
+    for (std::size_t i = 0; i < size(); ++i) {
+      const std::size_t c = cell(i);
+      if (tokens_[c] < 0 || tokens_[c] >= vocab_ || births_[c] < 0 || births_[c] > step_) return false;
+    }
+    return true;
   }
 
 private:
+  static constexpr std::size_t initial_capacity = 16;  // cells of a new buffer at least
+  using birth_allocator = detail::slot_allocator_for<Allocator, step_index>;
+
   std::size_t cell(std::size_t i) const noexcept { return i < gap_begin_ ? i : i + (gap_end_ - gap_begin_); }
 
-  template <class T>
-  void copy_column(const std::vector<T>& col, std::span<T> out) const noexcept {
-    assert(out.size() == size());
+  template <class Column, class T>
+  void copy_column(const Column& col, std::span<T> out) const noexcept {
+    SLOTDIFF_ASSERT(out.size() == size());
     auto it = std::copy(col.begin(), col.begin() + static_cast<std::ptrdiff_t>(gap_begin_), out.begin());
     std::copy(col.begin() + static_cast<std::ptrdiff_t>(gap_end_), col.end(), it);
   }
@@ -152,11 +228,11 @@ private:
     }
   }
 
-  // Rebuilds into a buffer of at least `need` tokens with the gap placed before logical position p.
-  void regrow(std::size_t need, std::size_t p) {
-    const std::size_t cap = std::max(need, tokens_.size() * 2);
-    std::vector<token_id> t(cap);
-    std::vector<step_index> b(cap);  // both allocated before anything changes
+  // Rebuilds into a buffer of `cap` cells (at least size()) with the gap placed before logical
+  // position p.
+  void regrow(std::size_t cap, std::size_t p) {
+    std::vector<token_id, allocator_type> t(cap, tokens_.get_allocator());
+    std::vector<step_index, birth_allocator> b(cap, births_.get_allocator());  // both allocated before anything changes
     move_gap_to(p);
     const std::size_t tail = tokens_.size() - gap_end_;
     std::copy(tokens_.begin(), tokens_.begin() + static_cast<std::ptrdiff_t>(gap_begin_), t.begin());
@@ -168,8 +244,8 @@ private:
     gap_end_ = cap - tail;
   }
 
-  std::vector<token_id> tokens_;
-  std::vector<step_index> births_;
+  std::vector<token_id, allocator_type> tokens_;
+  std::vector<step_index, birth_allocator> births_;
   std::size_t gap_begin_ = 0, gap_end_ = 0;
   std::vector<insertion> scratch_;
   token_id vocab_;

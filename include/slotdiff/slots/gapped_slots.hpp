@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <bit>
-#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -15,8 +14,10 @@
 #include "slotdiff/config.hpp"
 #include "slotdiff/detail/batch.hpp"
 #include "slotdiff/detail/bits.hpp"
-#include "slotdiff/slots/insertion.hpp"
+#include "slotdiff/detail/contiguous_slots.hpp"
 #include "slotdiff/slots/layout.hpp"
+#include "slotdiff/slots/options.hpp"
+#include "slotdiff/types/insertion.hpp"
 
 namespace slotdiff {
 
@@ -32,17 +33,39 @@ namespace slotdiff {
 /// moves per insertion, the packed-memory-array bound.
 /// token(i) and birth(i) are O(B) (a rank sweep); iteration is O(B + n).
 /// Throws: slot_error, std::bad_alloc (sequence unchanged either way).
-template <slot_layout Layout = side_layout>
+///
+/// Template parameters: Layout, a slot_layout (default side_layout); Allocator, the allocator of the
+/// columns, the occupancy words and the per-step scratch, rebound to each (void: std::allocator);
+/// Options, void or a slot_options pack, of which gapped_slots reads root_density (default 7/10)
+/// and growth_factor (default 2: a rebuilt array has capacity for the tokens times the factor,
+/// rounded up to a power of two of blocks).
+/// Memory: 8 bytes per cell of capacity plus 1 bit per cell; capacity is between growth_factor and
+/// growth_factor / root_density times the tokens after a rebuild.
+template <class Layout = side_layout, class Allocator = void, class Options = void>
 class gapped_slots {
+  static_assert(check_slot_layout<Layout>());
   static constexpr std::size_t block = 64;
-  static constexpr double root_density = 0.7;
+  template <class T>
+  using column = std::vector<T, detail::slot_allocator_for<Allocator, T>>;
 
 public:
   using layout_type = Layout;
+  using value_type = token_id;
+  using size_type = std::size_t;
+  using difference_type = std::ptrdiff_t;
+  using allocator_type = detail::slot_allocator_for<Allocator, token_id>;
+  /// The knobs this sequence runs with (Options with its defaults filled in).
+  using options = detail::resolved_slot_options<Options, fraction{2, 1}>;
+  static_assert(options::root_density.num * options::growth.num >= options::root_density.den * options::growth.den,
+                "slotdiff: gapped_slots needs growth_factor * root_density >= 1, or a rebuilt array is over its density "
+                "bound at once");
 
+  /// A forward iterator over the tokens that returns them by value (it skips free cells), so, like
+  /// std::ranges::iota_view's, it is an input iterator to the C++17 traits (iterator_category) and a
+  /// forward iterator to the C++20 concepts (iterator_concept). Invalidated by apply and reserve.
   class const_iterator {
   public:
-    using iterator_category = std::forward_iterator_tag;
+    using iterator_category = std::input_iterator_tag;
     using iterator_concept = std::forward_iterator_tag;
     using value_type = token_id;
     using difference_type = std::ptrdiff_t;
@@ -68,34 +91,68 @@ public:
     std::size_t cell_ = 0;
   };
 
-  explicit gapped_slots(std::span<const token_id> tokens = {}, token_id vocabulary = unbounded_vocabulary)
-      : vocab_(vocabulary) {
+  /// Effects: a sequence holding `tokens`, all born at step 0, at step 0, with ids checked against
+  /// [0, vocabulary), spread evenly over a fresh array.
+  /// Complexity: O(capacity) = O(n). Throws: slot_error naming the first id outside
+  /// [0, vocabulary) and its position; std::bad_alloc; whatever the allocator throws.
+  explicit gapped_slots(std::span<const token_id> tokens = {}, token_id vocabulary = unbounded_vocabulary,
+                        const allocator_type& alloc = allocator_type())
+      : tokens_(alloc), births_(alloc), occupied_(alloc), vocab_(vocabulary), key_(alloc), home_(alloc),
+        prev_(alloc), windows_(alloc), merged_tokens_(alloc), merged_births_(alloc) {
     detail::check_tokens(tokens, vocab_);
-    std::vector<step_index> births(tokens.size(), 0);
+    column<step_index> births(tokens.size(), 0, alloc);
     rebuild(tokens, births, blocks_for(tokens.size()));
   }
-  gapped_slots(std::initializer_list<token_id> tokens, token_id vocabulary = unbounded_vocabulary)
-      : gapped_slots(std::span<const token_id>(tokens.begin(), tokens.size()), vocabulary) {}
+  /// Effects, Complexity, Throws: as the span constructor.
+  gapped_slots(std::initializer_list<token_id> tokens, token_id vocabulary = unbounded_vocabulary,
+               const allocator_type& alloc = allocator_type())
+      : gapped_slots(std::span<const token_id>(tokens.begin(), tokens.size()), vocabulary, alloc) {}
 
+  /// Tokens now. Complexity: O(1). Throws: nothing.
   std::size_t size() const noexcept { return n_; }
+  /// size() == 0. Complexity: O(1). Throws: nothing.
   bool empty() const noexcept { return n_ == 0; }
+  /// Slots the next step may fill: Layout::slot_count(size()). Complexity: O(1). Throws: nothing.
   std::size_t slot_count() const noexcept { return Layout::slot_count(n_); }
+  /// Steps applied so far (a step that inserts nothing counts). Complexity: O(1). Throws: nothing.
   step_index step() const noexcept { return step_; }
+  /// The exclusive upper bound on token ids. Complexity: O(1). Throws: nothing.
   token_id vocabulary() const noexcept { return vocab_; }
-  /// Cells allocated (live tokens plus free cells).
+  /// Cells allocated (live tokens plus free cells), a multiple of 64. Complexity: O(1). Throws: nothing.
   std::size_t capacity() const noexcept { return tokens_.size(); }
+  /// The allocator of the token column. Complexity: O(1). Throws: nothing.
+  allocator_type get_allocator() const noexcept { return tokens_.get_allocator(); }
 
-  token_id token(std::size_t i) const noexcept { return tokens_[cell_of(i)]; }
-  step_index birth(std::size_t i) const noexcept { return births_[cell_of(i)]; }
+  /// Token i. Requires: i < size() (SLOTDIFF_ASSERT). Complexity: O(B), B = capacity() / 64 (a
+  /// rank sweep over the occupancy words). Throws: nothing.
+  token_id token(std::size_t i) const noexcept {
+    SLOTDIFF_ASSERT(i < n_);
+    return tokens_[cell_of(i)];
+  }
+  /// The step token i was born at. Requires: i < size() (SLOTDIFF_ASSERT). Complexity: O(B).
+  /// Throws: nothing.
+  step_index birth(std::size_t i) const noexcept {
+    SLOTDIFF_ASSERT(i < n_);
+    return births_[cell_of(i)];
+  }
 
+  /// Effects: out[i] = token(i) for every i. Requires: out.size() == size() (SLOTDIFF_ASSERT).
+  /// Complexity: O(B + n). Throws: nothing.
   void copy_tokens(std::span<token_id> out) const noexcept { copy_column(tokens_, out); }
+  /// Effects: out[i] = birth(i) for every i. Requires: out.size() == size() (SLOTDIFF_ASSERT).
+  /// Complexity: O(B + n). Throws: nothing.
   void copy_births(std::span<step_index> out) const noexcept { copy_column(births_, out); }
 
+  /// The tokens in order (forward, by value). begin() is O(distance to the first token / 64); a
+  /// whole pass is O(B + n). Throws: nothing.
   const_iterator begin() const noexcept { return {this, next_live(0)}; }
   const_iterator end() const noexcept { return {this, tokens_.size()}; }
 
-  /// Room for `capacity` tokens, and for the scratch of a step that inserts up to capacity - size():
-  /// such steps allocate nothing (a rebuild to a larger array may still happen if one region fills).
+  /// Effects: room for `capacity` tokens, and for the scratch of a step that inserts up to
+  /// capacity - size(): such steps allocate nothing (a rebuild to a larger array may still happen
+  /// if one region fills). The content is unchanged.
+  /// Complexity: O(new capacity) if the array is rebuilt, else O(1) amortised.
+  /// Throws: std::bad_alloc (sequence unchanged).
   void reserve(std::size_t capacity) {
     if (capacity <= n_) return;
     const std::size_t k = capacity - n_;
@@ -105,8 +162,8 @@ public:
     scratch_.reserve(k);
     windows_.reserve(occupied_.size());
     if (blocks_for(capacity) > occupied_.size()) {
-      std::vector<token_id> t(n_);
-      std::vector<step_index> b(n_);
+      column<token_id> t(n_, tokens_.get_allocator());
+      column<step_index> b(n_, births_.get_allocator());
       copy_tokens(t);
       copy_births(b);
       rebuild(t, b, blocks_for(capacity));
@@ -115,6 +172,16 @@ public:
     if (merged_births_.size() < births_.size()) merged_births_.resize(births_.size());
   }
 
+  /// Effects: applies one denoising step: every insertion {slot, token} of `batch` puts `token`
+  /// into `slot` of the sequence as it was before the step (slots numbered by Layout), born at
+  /// step() + 1; then step() grows by one (also for an empty batch).
+  /// Requires: nothing; the batch is checked (each slot below slot_count(), at most one insertion
+  /// per slot, each token in [0, vocabulary())), in any order.
+  /// Complexity: O(B + k) when every gap has room for its insertions, else O(B + k + (blocks
+  /// rewritten) * 64); amortised O(log^2 n) cell moves per insertion; O(k log k) more for an
+  /// unsorted batch.
+  /// Throws: slot_error naming the slot or token at fault; std::bad_alloc. Either way the sequence
+  /// is unchanged (strong guarantee).
   void apply(insertion_batch batch) {
     auto sorted = detail::checked_batch<Layout>(batch, n_, vocab_, scratch_);
     const std::size_t k = sorted.size();
@@ -135,6 +202,27 @@ public:
       }
     }
     ++step_;
+    SLOTDIFF_ASSERT(invariants_ok());
+  }
+
+  /// Whether the packed-memory array is consistent: the columns 64 cells per occupancy word, a
+  /// power of two of words (so that windows nest), as many occupied cells as size(), every live
+  /// token in [0, vocabulary()), every live birth in [0, step()]. A test hook and what SLOTDIFF_ASSERT checks after every apply. Complexity: O(capacity).
+  /// Throws: nothing.
+  bool invariants_ok() const noexcept {
+    const std::size_t words = occupied_.size();
+    if (words == 0 || !std::has_single_bit(words) || tokens_.size() != words * block || births_.size() != tokens_.size() ||
+        step_ < 0)
+      return false;
+    std::size_t live = 0;
+    for (std::size_t w = 0; w < words; ++w) {
+      for (std::uint64_t bits = occupied_[w]; bits != 0; bits &= bits - 1) {
+        const std::size_t c = w * block + static_cast<std::size_t>(std::countr_zero(bits));
+        if (tokens_[c] < 0 || tokens_[c] >= vocab_ || births_[c] < 0 || births_[c] > step_) return false;
+        ++live;
+      }
+    }
+    return live == n_ && n_ <= tokens_.size();
   }
 
 private:
@@ -148,8 +236,8 @@ private:
   };
 
   static std::size_t blocks_for(std::size_t n) {
-    // Density at most 1/2 after a (re)build; a power of two so that windows nest.
-    return std::bit_ceil(std::max<std::size_t>(1, (2 * n + block - 1) / block));
+    // Density at most 1 / growth after a (re)build; a power of two so that windows nest.
+    return std::bit_ceil(std::max<std::size_t>(1, (options::growth.of(n) + block - 1) / block));
   }
 
   std::size_t next_live(std::size_t c) const noexcept {
@@ -174,8 +262,8 @@ private:
   }
 
   template <class T>
-  void copy_column(const std::vector<T>& col, std::span<T> out) const noexcept {
-    assert(out.size() == n_);
+  void copy_column(const column<T>& col, std::span<T> out) const noexcept {
+    SLOTDIFF_ASSERT(out.size() == n_);
     std::size_t o = 0;
     for (std::size_t w = 0; w < occupied_.size(); ++w) {
       for (std::uint64_t bits = occupied_[w]; bits != 0; bits &= bits - 1) {
@@ -251,6 +339,8 @@ private:
 
   // Free cells between insertion j's preceding live cell (the array's start if none) and key_[j].
   std::size_t free_before(std::size_t j) const noexcept { return key_[j] - (prev_[j] == none ? 0 : prev_[j] + 1); }
+
+  static constexpr double root_density = double(options::root_density.num) / double(options::root_density.den);
 
   // Chooses the disjoint windows to rewrite. False when even the whole array would be too dense.
   bool plan(std::size_t k) {
@@ -328,8 +418,8 @@ private:
   // Rebuilds the whole array, larger, with the batch merged in.
   void grow(std::span<const insertion> sorted) {
     const std::size_t m = n_ + sorted.size();
-    std::vector<token_id> t;
-    std::vector<step_index> b;
+    column<token_id> t(tokens_.get_allocator());
+    column<step_index> b(births_.get_allocator());
     t.reserve(m);
     b.reserve(m);
     const step_index born = step_ + 1;
@@ -347,9 +437,9 @@ private:
   }
 
   void rebuild(std::span<const token_id> t, std::span<const step_index> b, std::size_t blocks) {
-    std::vector<token_id> tokens(blocks * block, 0);
-    std::vector<step_index> births(blocks * block, 0);
-    std::vector<std::uint64_t> occupied(blocks, 0);
+    column<token_id> tokens(blocks * block, 0, tokens_.get_allocator());
+    column<step_index> births(blocks * block, 0, births_.get_allocator());
+    column<std::uint64_t> occupied(blocks, 0, occupied_.get_allocator());
     tokens_.swap(tokens);
     births_.swap(births);
     occupied_.swap(occupied);
@@ -357,18 +447,18 @@ private:
     if (n_ != 0) spread(0, tokens_.size(), t, b);
   }
 
-  std::vector<token_id> tokens_;
-  std::vector<step_index> births_;
-  std::vector<std::uint64_t> occupied_;  // bit c of word w: cell w * 64 + c holds a token
+  column<token_id> tokens_;
+  column<step_index> births_;
+  column<std::uint64_t> occupied_;  // bit c of word w: cell w * 64 + c holds a token
   std::size_t n_ = 0;
   token_id vocab_;
   step_index step_ = 0;
-  // Per-apply scratch, kept to avoid allocating on every step.
+  // Per-apply scratch, kept to avoid allocating on every step (scratch_ has detail::checked_batch's type).
   std::vector<insertion> scratch_;
-  std::vector<std::size_t> key_, home_, prev_;
-  std::vector<window> windows_;
-  std::vector<token_id> merged_tokens_;
-  std::vector<step_index> merged_births_;
+  column<std::size_t> key_, home_, prev_;
+  column<window> windows_;
+  column<token_id> merged_tokens_;
+  column<step_index> merged_births_;
 };
 
 }  // namespace slotdiff
