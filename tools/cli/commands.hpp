@@ -2,22 +2,32 @@
 // is listed once in main.cpp's table.
 #pragma once
 
-#include <span>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+namespace CLI {
+class App;
+}
+
 namespace slotdiff::cli {
 
-/// A subcommand: its arguments after the subcommand name. Returns the process exit code.
-using command_fn = int (*)(std::span<const std::string_view> args);
+/// A subcommand: adds its options to `app` (bound to settings it owns; see options.hpp for the
+/// checked parsers), checks their combination in a parse-complete callback, and returns what runs
+/// it once the command line has parsed. The runner returns the exit code and throws on failure;
+/// main.cpp reports every exception in one place and checks stdout afterwards.
+using command_fn = std::function<int()> (*)(CLI::App& app);
 
-int noise_command(std::span<const std::string_view> args);
-int vocab_command(std::span<const std::string_view> args);
-int generate_command(std::span<const std::string_view> args);
-int ngram_command(std::span<const std::string_view> args);
-int eval_command(std::span<const std::string_view> args);
-int embed_command(std::span<const std::string_view> args);
+std::function<int()> noise_command(CLI::App& app);
+std::function<int()> vocab_command(CLI::App& app);
+std::function<int()> generate_command(CLI::App& app);
+std::function<int()> ngram_command(CLI::App& app);
+std::function<int()> eval_command(CLI::App& app);
+std::function<int()> embed_command(CLI::App& app);
+
+/// Runs the program on a command line (argv[0] is the program name): main() of tools/cli/main.cpp.
+int run_program(int argc, const char* const* argv);
 
 /// The bundled vocabulary, reference model and embedder under the data root (main.cpp: --data-dir DIR,
 /// $SLOTDIFF_DATA_DIR, ../share/slotdiff next to the binary, the source tree). Throws slotdiff::error
@@ -33,9 +43,7 @@ std::string default_embedder_path();
 /// Reads all lines of a file, or of stdin for "-". Throws slotdiff::error naming the path.
 std::vector<std::string> read_lines(std::string_view path);
 
-/// An option's value as a count (digits only) or a number. Throws slotdiff::error naming the option
-/// and the value.
-std::size_t parse_count(std::string_view option, std::string_view value);
-float parse_number(std::string_view option, std::string_view value);
+/// Throws slotdiff::error naming `what` (a path, or "stdout") when `out` has failed; flushes it first.
+void check_written(std::ostream& out, std::string_view what);
 
 }  // namespace slotdiff::cli

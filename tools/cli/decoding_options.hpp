@@ -1,77 +1,65 @@
 // tools/cli/decoding_options.hpp: the decoding options every generating subcommand accepts
-// (`slotdiff eval`, and `slotdiff generate` once it reads its settings from here), parsed in one place
-// into the library's decoding_preset, whose values are the defaults.
+// (`slotdiff generate` and `slotdiff eval`), bound in one place to the library's decoding_preset,
+// whose values are the defaults.
 #pragma once
 
+#include <memory>
 #include <string>
-#include <string_view>
 
-#include "commands.hpp"
+#include "options.hpp"
 #include "slotdiff/denoise/decoding.hpp"
-#include "slotdiff/error.hpp"
 
 namespace slotdiff::cli {
 
-/// The help lines of the options parse_decoding_option reads (defaults: decoding_preset{}).
-inline std::string decoding_help() {
-  const decoding_preset d;
-  auto num = [](double x) {
-    std::string s = std::to_string(x);
-    while (s.size() > 1 && s.back() == '0') s.pop_back();
-    if (s.back() == '.') s.pop_back();
-    return s;
-  };
-  return "decoding (shared with generate; defaults from slotdiff/denoise/decoding.hpp):\n"
-         "  --temperature T          0 is greedy                                          (" + num(d.temperature) + ")\n"
-         "  --top-k K                sample among the K best candidates (0: all)          (" + std::to_string(d.top_k) + ")\n"
-         "  --top-p P                nucleus sampling mass                                (" + num(d.top_p) + ")\n"
-         "  --repetition-penalty R   divide the probability of words already present by R (" + num(d.repetition_penalty) + ")\n"
-         "  --min-probability P      never draw a word below probability P                (" + num(d.min_probability) + ")\n"
-         "  --adjacent-repeats allow|forbid  may a word be drawn next to an equal word?  (" +
-         (d.no_adjacent_repeat ? "forbid" : "allow") + ")\n"
-         "  --candidates N           candidates asked of the model per slot               (" + std::to_string(d.candidates) + ")\n"
-         "  --gap-rule one|independent  one insertion per gap per step, or each slot alone (one)\n"
-         "  --min-insertions M       the progress rule: at least M insertions a step      (" + std::to_string(d.min_insertions) + ")\n"
-         "  --max-insertions M       at most M insertions per step                        (" + std::to_string(d.max_insertions) + ")\n"
-         "  --min-confidence C       insert only words drawn with probability >= C        (" + num(d.min_confidence) + ")\n"
-         "  --stop-prob TAU          stop when no slot offers a word above TAU            (" + num(d.stop_probability) + ")\n"
-         "  --min-length L           ... but only once the text has L tokens              (" + std::to_string(d.min_length) + ")\n"
-         "  --max-length L           (" + std::to_string(d.max_length) + ")      --max-steps S  (" + std::to_string(d.max_steps) + ")\n";
+/// Adds the decoding options to `app` (an option group "Decoding"), bound to `p`; the defaults shown
+/// are p's values. Each value is range-checked as it parses (options.hpp); the combination is checked
+/// by decoding_preset::validate() once all are read.
+inline void add_decoding_options(CLI::App& app, decoding_preset& p) {
+  const std::string group = "Decoding (shared by generate and eval; defaults from slotdiff/denoise/decoding.hpp)";
+  auto in = [&](CLI::Option* o) { o->group(group); };
+  const number_limits probability{.min = 0, .max = 1};
+  in(number_option(app, "--temperature", p.temperature, "sampling temperature; 0 is greedy", {.min = 0}));
+  in(count_option(app, "--top-k", p.top_k, "sample among the K best candidates (0: all)"));
+  in(number_option(app, "--top-p", p.top_p, "nucleus sampling mass", {.min = 0, .max = 1, .min_open = true}));
+  in(number_option(app, "--repetition-penalty", p.repetition_penalty,
+                   "divide the probability of words already present by R", {.min = 1}));
+  in(number_option(app, "--min-probability", p.min_probability, "never draw a word below probability P",
+                   {.min = 0, .max = 1, .max_open = true}));
+  auto* adjacent = app.add_option_function<std::string>(
+      "--adjacent-repeats",
+      [&p](const std::string& v) { p.no_adjacent_repeat = parse_choice("--adjacent-repeats", v, {"allow", "forbid"}) == "forbid"; },
+      "may a word be drawn next to an equal word?");
+  in(adjacent->type_name("allow|forbid")->default_str(p.no_adjacent_repeat ? "forbid" : "allow"));
+  in(count_option(app, "--candidates", p.candidates, "candidates asked of the model per slot", {.min = 1, .max = 256}));
+  auto* gaps = app.add_option_function<std::string>(
+      "--gap-rule",
+      [&p](const std::string& v) {
+        p.gaps = parse_choice("--gap-rule", v, {"one", "independent"}) == "one" ? gap_policy::one_per_gap : gap_policy::independent;
+      },
+      "one insertion per gap per step, or each slot alone");
+  in(gaps->type_name("one|independent")->default_str(p.gaps == gap_policy::one_per_gap ? "one" : "independent"));
+  in(count_option(app, "--min-insertions", p.min_insertions, "the progress rule: at least M insertions a step"));
+  in(count_option(app, "--max-insertions", p.max_insertions, "at most M insertions per step", {.min = 1}));
+  in(number_option(app, "--min-confidence", p.min_confidence, "insert only words drawn with probability >= C", probability));
+  in(number_option(app, "--stop-prob", p.stop_probability,
+                   "stop when no slot offers a word above TAU (see Stopping)", {.min = 0, .max = 1, .max_open = true}));
+  in(count_option(app, "--min-length", p.min_length, "--stop-prob applies only once the text has L tokens"));
+  in(count_option(app, "--max-length", p.max_length, "the text never grows beyond L tokens", {.min = 1}));
+  in(count_option(app, "--max-steps", p.max_steps, "at most S insertion steps", {.min = 1}));
 }
 
-/// If `option` is one of decoding_help()'s options, reads its value with `value()` (a callable
-/// returning the next argument as std::string_view, throwing when there is none) into `p` and returns
-/// true; otherwise returns false and reads nothing.
-/// Throws: slotdiff::error naming the option and the value when the value does not parse.
-template <class Value>
-bool parse_decoding_option(std::string_view option, Value&& value, decoding_preset& p) {
-  const std::string_view a = option;
-  if (a == "--temperature") p.temperature = parse_number(a, value());
-  else if (a == "--top-k") p.top_k = parse_count(a, value());
-  else if (a == "--top-p") p.top_p = parse_number(a, value());
-  else if (a == "--repetition-penalty") p.repetition_penalty = parse_number(a, value());
-  else if (a == "--min-probability") p.min_probability = parse_number(a, value());
-  else if (a == "--candidates") p.candidates = parse_count(a, value());
-  else if (a == "--adjacent-repeats") {
-    const std::string_view v = value();
-    if (v == "allow") p.no_adjacent_repeat = false;
-    else if (v == "forbid") p.no_adjacent_repeat = true;
-    else throw error("--adjacent-repeats: expected allow or forbid, got \"" + std::string(v) + "\"");
-  }
-  else if (a == "--gap-rule") {
-    const std::string_view v = value();
-    if (v == "one") p.gaps = gap_policy::one_per_gap;
-    else if (v == "independent") p.gaps = gap_policy::independent;
-    else throw error("--gap-rule: expected one or independent, got \"" + std::string(v) + "\"");
-  } else if (a == "--min-insertions") p.min_insertions = parse_count(a, value());
-  else if (a == "--max-insertions") p.max_insertions = parse_count(a, value());
-  else if (a == "--min-confidence") p.min_confidence = parse_number(a, value());
-  else if (a == "--stop-prob") p.stop_probability = parse_number(a, value());
-  else if (a == "--min-length") p.min_length = parse_count(a, value());
-  else if (a == "--max-length") p.max_length = parse_count(a, value());
-  else if (a == "--max-steps") p.max_steps = parse_count(a, value());
-  else return false;
-  return true;
+/// The stop rules, for --help (decoding_preset::stop() and denoise()).
+inline std::string stopping_help() {
+  return "Stopping: a generation ends at the first of\n"
+         "  - --max-steps S insertion steps;\n"
+         "  - --max-length L tokens (a step that would pass L keeps only its most confident\n"
+         "    insertions that fit);\n"
+         "  - a step in which no slot offers any word at or above --min-probability (nothing can be\n"
+         "    inserted);\n"
+         "  - once the text has --min-length tokens, a step whose best word over all slots has\n"
+         "    probability <= --stop-prob.\n"
+         "The progress rule (--min-insertions M) makes each step insert at least M words while any\n"
+         "word is allowed, so a start below the stop threshold (also the empty one) still grows.\n";
 }
 
 }  // namespace slotdiff::cli

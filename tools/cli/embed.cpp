@@ -5,11 +5,13 @@
 #include <cmath>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "commands.hpp"
+#include "options.hpp"
 #include "slotdiff/embed/sif_model.hpp"
 #include "slotdiff/embed/sif_train.hpp"
 #include "slotdiff/error.hpp"
@@ -18,54 +20,19 @@
 namespace slotdiff::cli {
 namespace {
 
-constexpr std::string_view help = R"(usage: slotdiff embed train INPUT... -o FILE [options]
-       slotdiff embed info FILE
-       slotdiff embed near FILE WORD [N]
-train: a SIF sentence embedder (Arora et al. 2017) over PPMI-SVD word vectors (Levy & Goldberg
-2014) learned from the text lines of INPUT (UTF-8, one sentence a line; invalid lines are skipped),
-written as one binary file (float16 vectors; format in include/slotdiff/embed/sif_model.hpp).
-  --dim D          vector dimension                                                  (100)
-  --window W       co-occurrence window, in words each side                            (5)
-  --min-count C    words seen fewer times are left out of the file                     (3)
-  --max-words N    keep at most the N most frequent words (0: all)                     (0)
-  --a A            SIF smoothing a in a / (a + p(w))                               (0.001)
-  --no-component   do not remove the first principal component
-  --seed S         seed of the randomised SVD                                          (7)
-info: sizes and a few weights. near: the N (10) words whose vectors are closest by cosine.
-)";
-
-int train(std::span<const std::string_view> args) {
-  std::vector<std::string_view> inputs;
+struct train_settings {
+  std::vector<std::string> inputs;
   std::string out;
   sif_train_options o;
-  o.min_count = 3;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string_view a = args[i];
-    auto value = [&]() -> std::string_view {
-      if (i + 1 >= args.size()) throw error("option " + std::string(a) + " needs a value");
-      return args[++i];
-    };
-    if (a == "-o" || a == "--out") out = value();
-    else if (a == "--dim") o.vectors.dimension = parse_count(a, value());
-    else if (a == "--window") o.vectors.window = parse_count(a, value());
-    else if (a == "--min-count") o.min_count = parse_count(a, value());
-    else if (a == "--max-words") o.max_words = parse_count(a, value());
-    else if (a == "--seed") o.vectors.seed = parse_count(a, value());
-    else if (a == "--a") {
-      const auto v = value();
-      o.a = parse_number(a, v);
-      if (!(o.a > 0) || !std::isfinite(o.a)) throw error("--a: expected a finite number > 0, got \"" + std::string(v) + "\"");
-    } else if (a == "--no-component") o.remove_component = false;
-    else if (a.starts_with("-") && a != "-") throw error("unknown option " + std::string(a) + " (see slotdiff embed --help)");
-    else inputs.push_back(a);
-  }
-  if (out.empty() || inputs.empty()) throw error("embed train: need INPUT... and -o FILE (see slotdiff embed --help)");
-  if (o.vectors.dimension == 0) throw error("--dim: expected a positive count, got \"0\"");
-  if (o.vectors.window == 0) throw error("--window: expected a positive count, got \"0\"");
+  train_settings() { o.min_count = 3; }
+};
+
+int train(const train_settings& s) {
+  sif_train_options o = s.o;
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::string> lines;
   std::size_t bad = 0;
-  for (auto in : inputs)
+  for (const auto& in : s.inputs)
     for (auto& l : read_lines(in)) {
       if (detail::find_invalid_utf8(l) != std::string_view::npos) {
         ++bad;
@@ -85,19 +52,18 @@ int train(std::span<const std::string_view> args) {
   for (std::size_t i = 0; i < words.size(); ++i) word_list.push_back(words.word(static_cast<token_id>(i)));
   o.vectors.first_word_id = static_cast<token_id>(tokenizer::special_count);
   const sif_model m = train_sif_model(corpus, word_list, o);
-  m.save(out);
+  m.save(s.out);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::cerr << "slotdiff embed: " << lines.size() << " lines (" << bad << " invalid UTF-8 skipped), " << tokens << " tokens, "
             << words.size() - tokenizer::special_count << " distinct words; kept " << m.size() << " words of dimension "
-            << m.dimension() << " (count >= " << o.min_count << ") -> " << out << " (" << std::filesystem::file_size(out)
+            << m.dimension() << " (count >= " << o.min_count << ") -> " << s.out << " (" << std::filesystem::file_size(s.out)
             << " bytes) in " << secs << " s\n";
   return 0;
 }
 
-int info(std::span<const std::string_view> args) {
-  if (args.size() != 1) throw error("embed info: expected one FILE");
-  const sif_model m = sif_model::load(std::filesystem::path(args[0]));
-  std::cout << args[0] << ": " << m.size() << " words, dimension " << m.dimension() << ", a = " << m.a() << ", "
+int info(const std::string& file) {
+  const sif_model m = sif_model::load(std::filesystem::path(file));
+  std::cout << file << ": " << m.size() << " words, dimension " << m.dimension() << ", a = " << m.a() << ", "
             << (m.component().empty() ? "no common component" : "common component removed") << '\n';
   for (std::string_view w : {"the", "of", "a", "quick", "brown", "fox", "jumps", "over", "lazy", "dog"}) {
     const auto r = m.find(w);
@@ -111,14 +77,12 @@ int info(std::span<const std::string_view> args) {
   return 0;
 }
 
-int near(std::span<const std::string_view> args) {
-  if (args.size() < 2 || args.size() > 3) throw error("embed near: expected FILE WORD [N]");
-  const sif_model m = sif_model::load(std::filesystem::path(args[0]));
-  const std::size_t n = args.size() == 3 ? parse_count("N", args[2]) : 10;
+int near(const std::string& file, const std::string& typed, std::size_t n) {
+  const sif_model m = sif_model::load(std::filesystem::path(file));
   std::string word;
-  tokenizer::normalize(args[1], word);
+  tokenizer::normalize(typed, word);
   const auto r = m.find(word);
-  if (r < 0) throw error("embed near: \"" + word + "\" is not in " + std::string(args[0]));
+  if (r < 0) throw error("embed near: \"" + word + "\" is not in " + file);
   const std::size_t d = m.dimension();
   std::vector<float> q(d), v(d);
   m.vector(static_cast<std::size_t>(r), q);
@@ -138,16 +102,56 @@ int near(std::span<const std::string_view> args) {
 
 }  // namespace
 
-int embed_command(std::span<const std::string_view> args) {
-  if (args.empty() || args[0] == "-h" || args[0] == "--help") {
-    std::cout << help;
-    return args.empty() ? 2 : 0;
-  }
-  const auto rest = args.subspan(1);
-  if (args[0] == "train") return train(rest);
-  if (args[0] == "info") return info(rest);
-  if (args[0] == "near") return near(rest);
-  throw error("embed: unknown action \"" + std::string(args[0]) + "\" (expected train, info or near)");
+std::function<int()> embed_command(CLI::App& app) {
+  struct settings {
+    train_settings train;
+    std::string file, word;
+    std::size_t n = 10;
+  };
+  auto s = std::make_shared<settings>();
+  app.require_subcommand(1);
+  auto positional = [](CLI::App& a, const std::string& name, std::string& target, const std::string& help) {
+    return a.add_option_function<std::string>(name, [&target, name](const std::string& v) { target = parse_text(name, v); }, help)
+        ->required();
+  };
+
+  CLI::App* t = app.add_subcommand(
+      "train",
+      "A SIF sentence embedder (Arora et al. 2017) over PPMI-SVD word vectors (Levy & Goldberg\n"
+      "2014) learned from the text lines of INPUT (UTF-8, one sentence a line; invalid lines are\n"
+      "skipped), written as one binary file (float16 vectors; format in\n"
+      "include/slotdiff/embed/sif_model.hpp).");
+  house_style(*t);
+  auto& o = s->train.o;
+  t->add_option_function<std::vector<std::string>>(
+       "INPUT", [s](const std::vector<std::string>& v) { for (const auto& f : v) s->train.inputs.push_back(parse_text("INPUT", f)); },
+       "text files, one sentence a line (- for stdin)")
+      ->required()
+      ->type_name("");
+  text_option(*t, "-o,--out", s->train.out, "the embedder file to write")->required()->type_name("FILE");
+  count_option(*t, "--dim", o.vectors.dimension, "vector dimension", {.min = 1, .max = 4096});
+  count_option(*t, "--window", o.vectors.window, "co-occurrence window, in words each side", {.min = 1});
+  count_option(*t, "--min-count", o.min_count, "words seen fewer times are left out of the file");
+  count_option(*t, "--max-words", o.max_words, "keep at most the N most frequent words (0: all)");
+  number_option(*t, "--a", o.a, "SIF smoothing a in a / (a + p(w))", {.min = 0, .min_open = true})->type_name("A");
+  t->add_flag_callback("--no-component", [s] { s->train.o.remove_component = false; }, "do not remove the first principal component");
+  count_option(*t, "--seed", o.vectors.seed, "seed of the randomised SVD");
+
+  CLI::App* i = app.add_subcommand("info", "Sizes and a few weights of an embedder file.");
+  house_style(*i);
+  positional(*i, "FILE", s->file, "an embedder file (slotdiff embed train)");
+
+  CLI::App* n = app.add_subcommand("near", "The N words whose vectors are closest to WORD's by cosine.");
+  house_style(*n);
+  positional(*n, "FILE", s->file, "an embedder file (slotdiff embed train)");
+  positional(*n, "WORD", s->word, "the word");
+  n->add_option_function<std::string>("N", [s](const std::string& v) { s->n = parse_count("N", v, {.min = 1}); }, "how many (10)");
+
+  return [s, t, i] {
+    if (t->parsed()) return train(s->train);
+    if (i->parsed()) return info(s->file);
+    return near(s->file, s->word, s->n);
+  };
 }
 
 }  // namespace slotdiff::cli

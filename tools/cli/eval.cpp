@@ -19,6 +19,7 @@
 
 #include "commands.hpp"
 #include "decoding_options.hpp"
+#include "options.hpp"
 #include "slotdiff/backends/ngram.hpp"
 #include "slotdiff/backends/ngram_text.hpp"
 #include "slotdiff/backends/reference/reference.hpp"
@@ -45,37 +46,6 @@ double seconds_since(clock_type::time_point t0) { return std::chrono::duration<d
 std::string default_model() { return std::filesystem::path(SLOTDIFF_DEFAULT_MODEL).string(); }
 std::string default_vocab() { return std::filesystem::path(SLOTDIFF_DEFAULT_VOCAB).string(); }
 std::filesystem::path bundled_corpus_dir() { return std::filesystem::path(default_vocab()).parent_path().parent_path() / "corpus"; }
-
-constexpr const char* eval_help = R"(usage: slotdiff eval [options] [--model NAME=SPEC]...
-
-The keyword-to-sentence benchmark (docs/eval.md). For each test sentence, the keywords are the final
-state of a fixed noising trajectory (IDF over the training split, exact selection, fraction 0.5,
-keep clamp(round(n/5), 2, 4) of n tokens); each model grows one sentence from them. One table: the
-models, the references (upper bound) and a random lower bound (the keywords plus training words
-drawn at random into random slots, as long as the reference), with keyword coverage, BLEU-2/4,
-distinct-1/2, adjacent-repeat rate, mean length and the perplexity of a Kneser-Ney 5-gram judge
-trained on the training split.
-
-  --test PATH          test split, one sentence a line            (data/corpus/test.txt)
-  --train PATH         training split: IDF, judge, random words, n-gram model   (train.txt beside --test)
-  --vocab PATH         vocabulary of models without their own    (vocab.txt beside --test, else the bundled one)
-  --subset N           score N sentences chosen by a hash of their text         (500)
-  --all                score every test sentence
-  --model NAME=SPEC    a model under test, repeatable. SPEC is
-                         ngram                 trained from --train with --vocab (IDF trajectories,
-                                               as `slotdiff ngram` makes them; no line held out)
-                         ngram:PATH            a saved n-gram model (side layout)
-                         reference[:PATH]      the reference transformer on the CPU (no PATH: the
-                                               bundled model and its bundled vocabulary)
-                         cuda[:PATH]           the same on an NVIDIA GPU (when built with CUDA)
-                       followed by ",vocab=FILE" to give the model its own vocabulary.
-                       Default: ngram=ngram and transformer=reference.
-  --threads N          worker threads (each with its own model copy)            (2)
-  --seed S             decoding and random-baseline seed                        (0)
-  --samples N          sample outputs printed per model                         (10)
-  --judge-order N      (5)       --judge-min-count C  words rarer become <unk>  (2)
-  --json OUT           write the table, settings and samples as JSON
-)";
 
 struct model_spec {
   std::string name, kind, path, vocab;
@@ -286,38 +256,59 @@ std::string fmt(const char* f, double x) {
   return buf;
 }
 
+int run(settings& s);
+
 }  // namespace
 
-int eval_command(std::span<const std::string_view> args) {
+std::function<int()> eval_command(CLI::App& app) {
+  auto p = std::make_shared<settings>();
+  app.description(
+      "The keyword-to-sentence benchmark (docs/eval.md). For each test sentence, the keywords are the\n"
+      "final state of a fixed noising trajectory (IDF over the training split, exact selection, fraction\n"
+      "0.5, keep clamp(round(n/5), 2, 4) of n tokens); each model grows one sentence from them. One\n"
+      "table: the models, the references (upper bound) and a random lower bound (the keywords plus\n"
+      "training words drawn at random into random slots, as long as the reference), with keyword\n"
+      "coverage, BLEU-2/4, distinct-1/2, adjacent-repeat rate, mean length and the perplexity of a\n"
+      "Kneser-Ney 5-gram judge trained on the training split.");
+  text_option(app, "--test", p->test, "test split, one sentence a line (default: data/corpus/test.txt)")->type_name("PATH");
+  text_option(app, "--train", p->train, "training split: IDF, judge, random words, n-gram model (default:\n"
+                                        "train.txt beside --test)")->type_name("PATH");
+  text_option(app, "--vocab", p->vocab, "vocabulary of models without their own (default: vocab.txt beside\n"
+                                        "--test, else the bundled one)")->type_name("PATH");
+  count_option(app, "--subset", p->subset, "score N sentences chosen by a hash of their text", {.min = 1});
+  app.add_flag("--all", p->all, "score every test sentence");
+  list_option(app, "--model", p->model_args,
+              "a model under test, repeatable. SPEC is\n"
+              "  ngram             trained from --train with --vocab (IDF trajectories,\n"
+              "                    as `slotdiff ngram` makes them; no line held out)\n"
+              "  ngram:PATH        a saved n-gram model (side layout)\n"
+              "  reference[:PATH]  the reference transformer on the CPU (no PATH: the\n"
+              "                    bundled model and its bundled vocabulary)\n"
+              "  cuda[:PATH]       the same on an NVIDIA GPU (when built with CUDA)\n"
+              "followed by \",vocab=FILE\" to give the model its own vocabulary.\n"
+              "Default: ngram=ngram and transformer=reference.")
+      ->type_name("NAME=SPEC");
+  count_option(app, "--threads", p->threads, "worker threads (each with its own model copy)", {.min = 1});
+  count_option(app, "--seed", p->seed, "decoding and random-baseline seed");
+  count_option(app, "--samples", p->samples, "sample outputs printed per model");
+  count_option(app, "--judge-order", p->judge.order, "order of the Kneser-Ney judge", {.min = 1});
+  count_option(app, "--judge-min-count", p->judge.min_count, "words rarer than C become <unk> for the judge");
+  text_option(app, "--json", p->json, "write the table, settings and samples as JSON")->type_name("OUT");
+  add_decoding_options(app, p->preset);
+  app.footer(stopping_help());
+  app.parse_complete_callback([p] {
+    p->preset.validate();
+    for (const auto& m : p->model_args)
+      if (const auto eq = m.find('='); eq == std::string::npos || eq == 0)
+        throw option_error("--model: expected NAME=SPEC, got \"" + m + "\"");
+  });
+  return [p] { return run(*p); };
+}
+
+namespace {
+
+int run(settings& s) {
   const auto t_start = clock_type::now();
-  settings s;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string_view a = args[i];
-    auto value = [&]() -> std::string_view {
-      if (i + 1 >= args.size()) throw error(std::string(a) + " needs a value");
-      return args[++i];
-    };
-    if (parse_decoding_option(a, value, s.preset)) continue;
-    if (a == "--test") s.test = value();
-    else if (a == "--train") s.train = value();
-    else if (a == "--vocab") s.vocab = value();
-    else if (a == "--subset") s.subset = parse_count(a, value());
-    else if (a == "--all") s.all = true;
-    else if (a == "--model") s.model_args.emplace_back(value());
-    else if (a == "--threads") s.threads = parse_count(a, value());
-    else if (a == "--seed") s.seed = parse_count(a, value());
-    else if (a == "--samples") s.samples = parse_count(a, value());
-    else if (a == "--judge-order") s.judge.order = parse_count(a, value());
-    else if (a == "--judge-min-count") s.judge.min_count = parse_count(a, value());
-    else if (a == "--json") s.json = value();
-    else if (a == "-h" || a == "--help") {
-      std::cout << eval_help << '\n' << decoding_help();
-      return 0;
-    } else throw error("unknown option \"" + std::string(a) + "\" (see slotdiff eval --help)");
-  }
-  s.preset.validate();
-  if (s.threads == 0) throw error("--threads must be at least 1");
-  if (s.subset == 0) throw error("--subset must be at least 1");
   if (s.test.empty()) s.test = (bundled_corpus_dir() / "test.txt").string();
   const std::filesystem::path test_dir = std::filesystem::path(s.test).parent_path();
   if (s.train.empty()) s.train = (test_dir / "train.txt").string();
@@ -457,11 +448,13 @@ int eval_command(std::span<const std::string_view> args) {
       for (std::size_t r = 1; r < rows.size(); ++r) one["outputs"][rows[r].name] = join_words(rows[r].outputs[i]);
       j["samples"].push_back(one);
     }
-    std::ofstream out(s.json);
+    std::ofstream out(s.json, std::ios::binary | std::ios::trunc);
     if (!out) throw error("--json: cannot write " + s.json);
     out << j.dump(2) << '\n';
+    check_written(out, s.json);
   }
   return 0;
 }
 
+}  // namespace
 }  // namespace slotdiff::cli

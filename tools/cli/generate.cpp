@@ -2,12 +2,14 @@
 #include <charconv>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "commands.hpp"
 #include "corpus_ngram.hpp"
 #include "decoding_options.hpp"
+#include "options.hpp"
 #include "slotdiff/backends/ngram.hpp"
 #include "slotdiff/backends/ngram_text.hpp"
 #include "slotdiff/backends/reference/reference.hpp"
@@ -22,42 +24,6 @@
 
 namespace slotdiff::cli {
 namespace {
-
-// The decoding options and their defaults are shared with eval (decoding_options.hpp); the defaults
-// are decoding_preset's (include/slotdiff/denoise/decoding.hpp), the one place they are set.
-std::string generate_help() {
-  return R"(usage: slotdiff generate [options]
-
-Grows sentences by inserting words into the slots next to existing words, step by step, until the
-model no longer wants to insert anything.
-
-  --keywords "WORDS"       start words, kept in order; repeat for several starts (none: from nothing).
-                           A word the vocabulary lacks is fed to the model as <unk> and printed as
-                           typed (a note goes to stderr)
-  --count N                generations per start, each with its own seed                  (1)
-  --backend NAME           ngram: the n-gram insertion model, trained from the bundled corpus;
-                           reference: the bundled transformer (models/reference.safetensors,
-                           trained on WordNet with its own vocabulary; no model trained on the
-                           fluent corpus ships yet: docs/ablation.md);
-                           cuda: the same transformer on an NVIDIA GPU (when built with CUDA) (ngram)
-  --model PATH             the model file (reference: the bundled one; ngram: trained from
-                           data/corpus/train.txt on first use, about 20 s, then cached under
-                           ~/.cache/slotdiff)
-  --threads N              threads of the reference model's forward pass              (2)
-  --vocab PATH             vocabulary file  (data/corpus/vocab.txt; the bundled transformer's
-                           own, data/wordnet/vocab.txt, when --backend reference or cuda runs it)
-  --layout side|gap        slot layout                                                    (side)
-  --budget B               semantic budget per step: insertions are accepted, most confident
-                           first, while the Jensen-Shannon distance between the model's
-                           slot-averaged predictive distributions before and after stays <= B
-  --seed S                 (0)
-
-Output:
-  --trace                  print every step: the notes' underscores diagram and the insertions
-  --json                   one JSON object per generation (with the trace)
-
-)" + decoding_help();
-}
 
 struct settings {
   std::vector<std::string> keywords;
@@ -180,53 +146,64 @@ int run_cuda([[maybe_unused]] const settings& s) {
 #endif
 }
 
-}  // namespace
+void check(settings& s) {
+  s.decoding.validate();
+  if ((s.backend == "reference" || s.backend == "cuda") && s.layout != "side")
+    throw option_error("--backend " + s.backend + ": the reference model is trained for the side layout, got --layout " + s.layout);
+}
 
-int generate_command(std::span<const std::string_view> args) {
-  settings s;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string_view a = args[i];
-    auto value = [&]() -> std::string_view {
-      if (i + 1 >= args.size()) throw error(std::string(a) + " needs a value");
-      return args[++i];
-    };
-    if (parse_decoding_option(a, value, s.decoding)) continue;
-    if (a == "--keywords") s.keywords.emplace_back(value());
-    else if (a == "--count") s.count = parse_count(a, value());
-    else if (a == "--backend") s.backend = value();
-    else if (a == "--model") s.model = value();
-    else if (a == "--vocab") s.vocab = value();
-    else if (a == "--layout") s.layout = value();
-    else if (a == "--budget") {
-      s.budget = parse_number(a, value());
-      if (!(s.budget > 0)) throw error("--budget must be > 0, got " + std::to_string(s.budget));
-    }
-    else if (a == "--seed") s.seed = parse_count(a, value());
-    else if (a == "--threads") s.threads = parse_count(a, value());
-    else if (a == "--trace") s.trace = true;
-    else if (a == "--json") s.json = true;
-    else if (a == "-h" || a == "--help") {
-      std::cout << generate_help();
-      return 0;
-    } else throw error("unknown option \"" + std::string(a) + "\" (see slotdiff generate --help)");
-  }
-  if (s.count == 0) throw error("--count must be at least 1");
+int run(settings& s) {
   if (s.vocab.empty())  // the bundled transformer brings its own vocabulary; a user's model uses the corpus's
     s.vocab = (s.backend != "ngram" && s.model.empty()) ? default_model_vocab_path() : std::string(SLOTDIFF_DEFAULT_VOCAB);
-  s.decoding.validate();
-  if (s.layout != "side" && s.layout != "gap") throw error("--layout: expected side or gap, got \"" + s.layout + "\"");
-  if (s.backend == "reference") {
-    if (s.layout != "side") throw error("--backend reference: the reference model is trained for the side layout");
-    return run_reference(s);
-  }
-  if (s.backend == "cuda") {
-    if (s.layout != "side") throw error("--backend cuda: the reference model is trained for the side layout");
-    return run_cuda(s);
-  }
-  if (s.backend != "ngram") throw error("--backend: expected reference, cuda or ngram, got \"" + s.backend + "\"");
-  if (s.layout == "side") return run_ngram<side_slots>(s);
+  if (s.backend == "reference") return run_reference(s);
+  if (s.backend == "cuda") return run_cuda(s);
   if (s.layout == "gap") return run_ngram<gap_slots>(s);
-  throw error("--layout: expected side or gap, got \"" + s.layout + "\"");
+  return run_ngram<side_slots>(s);
+}
+
+}  // namespace
+
+std::function<int()> generate_command(CLI::App& app) {
+  auto s = std::make_shared<settings>();
+  app.description(
+      "Grows sentences by inserting words into the slots next to existing words, step by step, until\n"
+      "the model no longer wants to insert anything (see Stopping below).");
+  list_option(app, "--keywords", s->keywords,
+              "start words, kept in order; repeat for several starts (none: from nothing).\n"
+              "A word the vocabulary lacks is fed to the model as <unk> and printed as\n"
+              "typed (a note goes to stderr)")
+      ->type_name("\"WORDS\"");
+  count_option(app, "--count", s->count, "generations per start, each with its own seed", {.min = 1});
+  choice_option(app, "--backend", s->backend, {"ngram", "reference", "cuda"},
+                "ngram: the n-gram insertion model, trained from the bundled corpus;\n"
+                "reference: the bundled transformer (models/reference.safetensors, trained\n"
+                "on WordNet with its own vocabulary: docs/ablation.md);\n"
+                "cuda: the same transformer on an NVIDIA GPU (when built with CUDA)");
+  text_option(app, "--model", s->model,
+              "the model file (reference: the bundled one; ngram: trained from\n"
+              "data/corpus/train.txt on first use, about 20 s, then cached under\n"
+              "~/.cache/slotdiff, keyed on the vocabulary's and the corpus's bytes)")
+      ->type_name("PATH");
+  count_option(app, "--threads", s->threads, "threads of the reference model's forward pass", {.min = 1});
+  text_option(app, "--vocab", s->vocab,
+              "vocabulary file (data/corpus/vocab.txt; the bundled transformer's own,\n"
+              "data/wordnet/vocab.txt, when --backend reference or cuda runs it)")
+      ->type_name("PATH");
+  choice_option(app, "--layout", s->layout, {"side", "gap"}, "slot layout");
+  number_option(app, "--budget", s->budget,
+                "semantic budget per step: insertions are accepted, most confident first,\n"
+                "while the Jensen-Shannon distance between the model's slot-averaged\n"
+                "predictive distributions before and after stays <= B (default: none)",
+                {.min = 0, .min_open = true})
+      ->type_name("B")
+      ->default_str("");
+  count_option(app, "--seed", s->seed, "random seed; same seed, same output");
+  app.add_flag("--trace", s->trace, "print every step: the notes' underscores diagram and the insertions")->group("Output");
+  app.add_flag("--json", s->json, "one JSON object per generation (with the trace)")->group("Output");
+  add_decoding_options(app, s->decoding);
+  app.footer(stopping_help());
+  app.parse_complete_callback([s] { check(*s); });
+  return [s] { return run(*s); };
 }
 
 }  // namespace slotdiff::cli

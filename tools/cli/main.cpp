@@ -1,54 +1,86 @@
 // tools/cli/main.cpp: `slotdiff <command> [options]`, dispatching to one file per subcommand.
-#include <charconv>
+//
+// The one place where errors are reported: run_program catches everything a command throws
+// (slotdiff::error, CLI11's parse errors, std::filesystem::filesystem_error, std::bad_alloc, any
+// std::exception) and prints one line, `slotdiff COMMAND: error: MESSAGE`, exit status 1. After a
+// command returns, stdout is flushed and checked, so a full disk or a closed pipe is an error too.
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <new>
 #include <string>
-#include <system_error>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
 #include "commands.hpp"
+#include "options.hpp"
 #include "slotdiff/error.hpp"
 
 namespace slotdiff::cli {
+
+// ---- the subcommands --------------------------------------------------------------------------------
+// To add one: declare `std::function<int()> NAME_command(CLI::App&)` in commands.hpp, define it in
+// NAME.cpp (listed in CMakeLists.txt), and add a line here.
+namespace {
+struct command {
+  std::string_view name;
+  command_fn define;
+  std::string_view summary;
+};
+
+constexpr command commands[] = {
+    {"noise", noise_command, "noise text lines into trajectories (JSONL or .npy training shards)"},
+    {"vocab", vocab_command, "build a word vocabulary file from text"},
+    {"generate", generate_command, "grow sentences from keywords (or from nothing) with a model"},
+    {"ngram", ngram_command, "train the n-gram insertion model and measure it on held-out text"},
+    {"eval", eval_command, "the keyword-to-sentence benchmark: models, references and a random floor in one table"},
+    {"embed", embed_command, "build the SIF sentence embedder that noise --scorer shift|dynamic reads"},
+};
+}  // namespace
+
+// ---- helpers the commands share ---------------------------------------------------------------------
 
 std::vector<std::string> read_lines(std::string_view path) {
   std::vector<std::string> lines;
   auto slurp = [&](std::istream& in) {
     for (std::string line; std::getline(in, line);) {
-      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (!line.empty() && line.back() == '\r') line.pop_back();  // CRLF
       lines.push_back(std::move(line));
     }
+    // A UTF-8 byte-order mark is not part of the first word.
+    if (!lines.empty() && lines[0].starts_with("\xEF\xBB\xBF")) lines[0].erase(0, 3);
   };
   if (path == "-") {
     slurp(std::cin);
+    if (std::cin.bad()) throw error("read error on stdin");
   } else {
+    std::error_code ec;
+    if (std::filesystem::is_directory(std::filesystem::path(path), ec))
+      throw error("cannot read " + std::string(path) + ": it is a folder");
     std::ifstream in{std::string(path), std::ios::binary};
-    if (!in) throw error("cannot open input " + std::string(path));
+    if (!in) throw error("cannot open input " + std::string(path) + ": " + std::strerror(errno));
     slurp(in);
     if (in.bad()) throw error("read error on " + std::string(path));
   }
   return lines;
 }
 
-std::size_t parse_count(std::string_view option, std::string_view value) {
-  std::size_t x = 0;
-  const auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), x);
-  if (value.empty() || ec != std::errc{} || p != value.data() + value.size())
-    throw error(std::string(option) + ": expected a count, got \"" + std::string(value) + "\"");
-  return x;
-}
-
-float parse_number(std::string_view option, std::string_view value) {
-  float x = 0;
-  const auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), x);
-  if (value.empty() || ec != std::errc{} || p != value.data() + value.size())
-    throw error(std::string(option) + ": expected a number, got \"" + std::string(value) + "\"");
-  return x;
+void check_written(std::ostream& out, std::string_view what) {
+  errno = 0;
+  out.flush();
+  bool failed = !out;
+  if (&out == &std::cout) failed = (std::fflush(stdout) != 0 || std::ferror(stdout)) || failed;
+  if (failed)
+    throw error("cannot write to " + std::string(what) + (errno != 0 ? std::string(": ") + std::strerror(errno) : ""));
 }
 
 // ---- where the bundled data and models are ----------------------------------------------------------
@@ -89,70 +121,141 @@ std::string default_model_vocab_path() { return (data_root() / SLOTDIFF_MODEL_VO
 std::string default_corpus_path() { return (data_root() / SLOTDIFF_CORPUS_FILE).string(); }
 std::string default_embedder_path() { return (data_root() / SLOTDIFF_EMBEDDER_FILE).string(); }
 
+// ---- the program ------------------------------------------------------------------------------------
 namespace {
-
-struct command {
-  std::string_view name;
-  command_fn run;
-  std::string_view summary;
-};
-
-// One line per subcommand.
-constexpr command commands[] = {
-    {"noise", noise_command, "noise text lines into trajectories (JSONL or .npy training shards)"},
-    {"vocab", vocab_command, "build a word vocabulary file from text"},
-    {"generate", generate_command, "grow sentences from keywords (or from nothing) with a model"},
-    {"ngram", ngram_command, "train the n-gram insertion model and measure it on held-out text"},
-    {"eval", eval_command, "the keyword-to-sentence benchmark: models, references and a random floor in one table"},
-    {"embed", embed_command, "build the SIF sentence embedder that noise --scorer shift|dynamic reads"},
-};
 
 int usage(std::ostream& out) {
   out << "usage: slotdiff [--data-dir DIR] <command> [options]   (slotdiff <command> --help for its options)\n"
          "       slotdiff --version\n\ncommands:\n";
   for (const auto& c : commands) out << "  " << c.name << std::string(10 - c.name.size(), ' ') << c.summary << '\n';
+  out << "\n--data-dir DIR: the folder holding data/ and models/ (default: $SLOTDIFF_DATA_DIR, then\n"
+         "<prefix>/share/slotdiff next to the program, then the source tree it was built from)\n";
   return 2;
 }
 
+void print_version() {
+  std::cout << "slotdiff " SLOTDIFF_VERSION "\n";
+  try {
+    const auto root = data_root();
+    std::cout << "data: " << root.string()
+              << (holds_data(root) ? "" : " (missing: pass --data-dir DIR or set SLOTDIFF_DATA_DIR to the folder "
+                                          "holding data/ and models/, installed as <prefix>/share/slotdiff)")
+              << '\n';
+  } catch (const error& e) {
+    std::cout << "data: " << e.what() << '\n';
+  }
+}
+
+/// The subcommand named on the command line (the first word that is not an option or --data-dir's
+/// value), or "" when there is none.
+std::string_view command_word(int argc, const char* const* argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a == "--data-dir") {
+      ++i;
+      continue;
+    }
+    if (!a.starts_with("-")) return a;
+  }
+  return {};
+}
+
+/// Drops the "slotdiff: " some library messages start with (the program's prefix already says it).
+std::string message_of(const std::exception& e) {
+  std::string m = e.what();
+  if (m.starts_with("slotdiff: ")) m.erase(0, 10);
+  return m;
+}
+
+/// The program's option tree and what each subcommand runs.
+struct program {
+  CLI::App app{"slotdiff: insertion-based text diffusion", "slotdiff"};
+  std::vector<std::pair<CLI::App*, std::function<int()>>> runs;
+  bool version = false;
+
+  program() {
+    house_style(app);
+    app.set_help_flag("-h,--help", "print this help and exit");
+    app.add_option_function<std::string>(
+           "--data-dir", [](const std::string& v) { g_data_root_option = parse_text("--data-dir", v); },
+           "the folder holding data/ and models/")
+        ->type_name("DIR");
+    app.add_flag("--version", version, "print the version and the data folder");
+    app.require_subcommand(0, 1);
+    app.fallthrough();  // --data-dir may also follow the command
+    for (const auto& c : commands) {
+      CLI::App* sub = app.add_subcommand(std::string(c.name), std::string(c.summary));
+      house_style(*sub);
+      sub->set_help_flag("-h,--help", "print this help and exit");
+      runs.emplace_back(sub, c.define(*sub));
+    }
+  }
+};
+
+int report(std::string_view command, const std::string& message) {
+  std::cerr << "slotdiff" << (command.empty() ? "" : " ") << command << ": error: " << message << '\n';
+  return 1;
+}
+
 }  // namespace
+
+int run_program(int argc, const char* const* argv) {
+  const std::string_view name = command_word(argc, argv);
+  std::string_view shown = name;  // the command named in messages: only a real one
+  if (std::none_of(std::begin(commands), std::end(commands), [&](const command& c) { return c.name == name; })) shown = {};
+  try {
+    if (argc <= 1) return usage(std::cerr);
+    if (name == "help") {
+      usage(std::cout);
+      check_written(std::cout, "stdout");
+      return 0;
+    }
+    if (!name.empty() && shown.empty()) {
+      report({}, "unknown command \"" + std::string(name) + "\"");
+      return usage(std::cerr);
+    }
+    program p;
+    try {
+      p.app.parse(argc, argv);
+    } catch (const CLI::CallForHelp&) {
+      if (p.app.get_subcommands().empty()) usage(std::cout);
+      else std::cout << p.app.help();
+      check_written(std::cout, "stdout");
+      return 0;
+    } catch (const CLI::CallForAllHelp&) {
+      std::cout << p.app.help("", CLI::AppFormatMode::All);
+      check_written(std::cout, "stdout");
+      return 0;
+    } catch (const CLI::ParseError& e) {
+      return report(shown, std::string(e.what()) + " (see slotdiff " + std::string(shown) + (shown.empty() ? "" : " ") +
+                               "--help)");
+    }
+    int rc = 0;
+    if (p.app.get_subcommands().empty()) {
+      if (!p.version) return usage(std::cerr);
+      print_version();
+    } else {
+      for (auto& [sub, run] : p.runs)
+        if (sub->parsed()) rc = run();
+    }
+    check_written(std::cout, "stdout");
+    return rc;
+  } catch (const std::bad_alloc&) {
+    return report(shown, "out of memory");
+  } catch (const std::filesystem::filesystem_error& e) {
+    // "filesystem error: cannot create directories: Permission denied [/x]" without its first words
+    std::string m = e.what();
+    if (m.starts_with("filesystem error: ")) m.erase(0, 18);
+    return report(shown, m);
+  } catch (const std::exception& e) {
+    return report(shown, message_of(e));
+  } catch (...) {
+    return report(shown, "unknown exception");
+  }
+}
+
 }  // namespace slotdiff::cli
 
-int main(int argc, char** argv) {
-  using namespace slotdiff::cli;
-  std::vector<std::string_view> all(argv + 1, argv + argc);
-  for (std::size_t i = 0; i < all.size(); ++i) {  // --data-dir DIR, before or after the command
-    if (all[i] != "--data-dir") continue;
-    if (i + 1 == all.size()) return std::cerr << "slotdiff: --data-dir needs a folder\n", 2;
-    g_data_root_option = std::string(all[i + 1]);
-    all.erase(all.begin() + static_cast<std::ptrdiff_t>(i), all.begin() + static_cast<std::ptrdiff_t>(i) + 2);
-    break;
-  }
-  if (all.empty()) return usage(std::cerr);
-  const std::string_view name = all[0];
-  if (name == "--help" || name == "-h" || name == "help") return usage(std::cout), 0;
-  if (name == "--version") {
-    std::cout << "slotdiff " SLOTDIFF_VERSION "\n";
-    try {
-      const auto root = data_root();
-      std::cout << "data: " << root.string()
-                << (holds_data(root) ? "" : " (missing: pass --data-dir DIR or set SLOTDIFF_DATA_DIR to the folder "
-                                            "holding data/ and models/, installed as <prefix>/share/slotdiff)")
-                << '\n';
-    } catch (const std::exception& e) {
-      std::cout << "data: " << e.what() << '\n';
-    }
-    return 0;
-  }
-  std::vector<std::string_view> args(all.begin() + 1, all.end());
-  for (const auto& c : commands) {
-    if (c.name != name) continue;
-    try {
-      return c.run(args);
-    } catch (const std::exception& e) {
-      std::cerr << "slotdiff " << name << ": error: " << e.what() << '\n';
-      return 1;
-    }
-  }
-  std::cerr << "slotdiff: unknown command \"" << name << "\"\n";
-  return usage(std::cerr);
-}
+#ifndef SLOTDIFF_CLI_NO_MAIN
+int main(int argc, char** argv) { return slotdiff::cli::run_program(argc, argv); }
+#endif

@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -24,6 +26,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "options.hpp"
 #include "slotdiff/embed/sif_model.hpp"
 #include "slotdiff/error.hpp"
 #include "slotdiff/io/jsonl.hpp"
@@ -48,45 +51,6 @@
 namespace slotdiff::cli {
 namespace {
 
-constexpr std::string_view help = R"(usage: slotdiff noise [INPUT|-] [options]
-Noises each text line (UTF-8, one sentence a line) into trajectories of removals.
-  --vocab PATH          vocabulary file for the ids written out (default: the bundled one)
-  --scorer NAME         what goes first (low importance first; see docs/noising.md)     (idf)
-                          idf | info (self-information) | tfidf | random
-                          shift    leave-one-out embedding shift d(e(x), e(x without i))
-                          dynamic  the embedding objective: each step removes the feasible set
-                                   S minimising d(e(x_t), e(x_t without S)) (no per-token scores)
-                          mix:NAME=W,NAME=W,...  weighted sum of rank-normalised scores of
-                                   idf, info, tfidf, random, shift (e.g. mix:idf=0.5,shift=0.5)
-  --embedder PATH       SIF embedder file for shift/dynamic (slotdiff embed train)  (the bundled one)
-  --metric NAME         cosine | euclidean | sqeuclidean | ip                        (cosine)
-  --embedder-oov NAME   words the embedder lacks: hash (own random direction) | skip  (hash)
-  --exact-up-to N       dynamic: enumerate all feasible sets up to N tokens, else greedy (10)
-  --idf-corpus PATH     text the unigram statistics are learned from      (the input, all shards)
-  --layout NAME         side | gap                                               (side)
-  --schedule SPEC       count:K | fraction:F | fraction:LOW..HIGH (random per step) | max |
-                        threshold:T                                       (fraction:0.5)
-  --select NAME         exact | greedy                                          (exact)
-  --keep M              stop when M tokens remain                                   (0)
-  --protect W1,W2,...   words that are never removed (not with dynamic)
-  --trajectories K      K different trajectories per sentence (needs --temperature > 0, a
-                        LOW..HIGH schedule or the random scorer to vary)               (1)
-  --temperature T       stochastic selection: Gumbel noise times T on the standardised
-                        scores (0: deterministic)                                     (0)
-  --seed S              seed (ties, noise, random scorer); same seed, same output   (0)
-  --format NAME         jsonl | npy                                             (jsonl)
-  --out PATH            JSONL file (default stdout) or shard folder (npy: required)
-  --words               JSONL: also write the words and each step's text
-  --shard I/N           only lines whose 0-based index is I modulo N              (0/1)
-  --threads N           worker threads (output order is the input's)        (all cores)
-  --max-tokens N        lines longer than this are skipped and counted            (512)
-  --progress|--no-progress   progress bar on stderr              (when stderr is a terminal)
-Skipped lines (counted on stderr): empty, invalid UTF-8, only punctuation, too long.
-With K > 1 trajectories, JSONL lines carry "trajectory": 0..K-1 beside the line's "id", and .npy
-shards hold K rows per sentence (sentence_ids repeats the line index). A short sentence may have
-fewer than K distinct trajectories: it gets those it has (counted on stderr).
-)";
-
 /// The scorer names --scorer and mix: accept as parts.
 constexpr std::string_view part_names[] = {"idf", "info", "tfidf", "random", "shift"};
 
@@ -96,8 +60,8 @@ struct mix_term {
 };
 
 struct settings {
-  std::string input = "-", vocab = SLOTDIFF_DEFAULT_VOCAB, scorer = "idf", idf_corpus, layout = "side", format = "jsonl", out;
-  std::string embedder = SLOTDIFF_DEFAULT_EMBEDDER, metric = "cosine", embedder_oov = "hash";
+  std::string input = "-", vocab, scorer = "idf", idf_corpus, layout = "side", format = "jsonl", out;
+  std::string embedder, metric = "cosine", embedder_oov = "hash";  // vocab, embedder: the bundled ones when empty
   std::vector<mix_term> mix;  // --scorer mix:...
   noise_options opts;
   std::vector<std::string> protect;
@@ -131,9 +95,9 @@ std::vector<mix_term> parse_mix(const std::string& spec) {
     float w = 1.0f;
     if (eq != std::string::npos) {
       try {
-        w = parse_number("--scorer", piece.substr(eq + 1));
+        w = static_cast<float>(parse_number("--scorer", piece.substr(eq + 1), {.min = 0}));
       } catch (const error&) {
-        throw bad(piece, "has a weight that is not a number");
+        throw bad(piece, "has a weight that is not a finite number >= 0");
       }
     }
     if (!(w >= 0.0f) || !std::isfinite(w)) throw bad(piece, "has a weight that is not a finite number >= 0");
@@ -147,91 +111,22 @@ std::vector<mix_term> parse_mix(const std::string& spec) {
   return terms;
 }
 
-settings parse(std::span<const std::string_view> args) {
-  settings s;
-  bool have_input = false;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string_view a = args[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= args.size()) throw error("option " + std::string(a) + " needs a value");
-      return std::string(args[++i]);
-    };
-    if (a == "--vocab") s.vocab = value();
-    else if (a == "--scorer") s.scorer = value();
-    else if (a == "--embedder") s.embedder = value();
-    else if (a == "--metric") s.metric = value();
-    else if (a == "--embedder-oov") s.embedder_oov = value();
-    else if (a == "--exact-up-to") s.exact_up_to = parse_count(a, value());
-    else if (a == "--idf-corpus") s.idf_corpus = value();
-    else if (a == "--layout") s.layout = value();
-    else if (a == "--schedule") {
-      const auto v = value();
-      try {
-        s.opts.schedule = noise_schedule::parse(v);
-      } catch (const error& e) {
-        throw error(std::string("--schedule: ") + e.what());
-      }
-    } else if (a == "--select") {
-      const auto v = value();
-      if (v != "exact" && v != "greedy") throw error("--select: expected exact or greedy, got \"" + v + "\"");
-      s.opts.selection = v == "exact" ? selection_method::exact : selection_method::greedy;
-    } else if (a == "--keep") s.opts.keep_keywords = parse_count(a, value());
-    else if (a == "--seed") s.opts.seed = parse_count(a, value());
-    else if (a == "--trajectories") s.trajectories = parse_count(a, value());
-    else if (a == "--temperature") {
-      const auto v = value();
-      s.opts.temperature = parse_number(a, v);
-      if (!(s.opts.temperature >= 0.0f) || !std::isfinite(s.opts.temperature))
-        throw error("--temperature: expected a finite number >= 0, got \"" + v + "\"");
-    } else if (a == "--protect") {
-      std::stringstream list(value());
-      for (std::string w; std::getline(list, w, ',');)
-        if (!w.empty()) s.protect.push_back(w);
-    } else if (a == "--format") s.format = value();
-    else if (a == "--out" || a == "-o") s.out = value();
-    else if (a == "--words") s.words = true;
-    else if (a == "--shard") {
-      const auto v = value();
-      const auto slash = v.find('/');
-      if (slash == std::string::npos) throw error("--shard: expected I/N, got \"" + v + "\"");
-      s.shard = parse_count("--shard", v.substr(0, slash));
-      s.shards = parse_count("--shard", v.substr(slash + 1));
-      if (s.shards == 0 || s.shard >= s.shards) throw error("--shard: need 0 <= I < N, got \"" + v + "\"");
-    } else if (a == "--threads") s.threads = parse_count(a, value());
-    else if (a == "--max-tokens") s.max_tokens = parse_count(a, value());
-    else if (a == "--progress") s.progress = true;
-    else if (a == "--no-progress") s.progress = false;
-    else if (a == "-h" || a == "--help") {
-      std::cout << help;
-      std::exit(0);
-    } else if (a.starts_with("-") && a != "-") throw error("unknown option " + std::string(a) + " (see --help)");
-    else if (have_input) throw error("more than one input: \"" + s.input + "\" and \"" + std::string(a) + "\"");
-    else s.input = std::string(a), have_input = true;
-  }
+/// The checks that need all options (each value is checked as it parses: options.hpp).
+void check(settings& s) {
   if (s.scorer.starts_with("mix:")) s.mix = parse_mix(s.scorer);
   else if (!is_part_name(s.scorer) && s.scorer != "dynamic")
-    throw error("--scorer: expected idf, info, tfidf, random, shift, dynamic or mix:NAME=W,..., got \"" + s.scorer + "\"");
-  if (s.metric != "cosine" && s.metric != "euclidean" && s.metric != "sqeuclidean" && s.metric != "ip")
-    throw error("--metric: expected cosine, euclidean, sqeuclidean or ip, got \"" + s.metric + "\"");
-  if (s.embedder_oov != "hash" && s.embedder_oov != "skip")
-    throw error("--embedder-oov: expected hash or skip, got \"" + s.embedder_oov + "\"");
+    throw option_error("--scorer: expected idf, info, tfidf, random, shift, dynamic or mix:NAME=W,..., got \"" + s.scorer + "\"");
   if (s.needs_embedder() && s.embedder.empty())
-    throw error("--scorer " + s.scorer + " needs --embedder PATH (no bundled embedder; build one with slotdiff embed train)");
+    throw option_error("--scorer " + s.scorer + " needs --embedder PATH (no bundled embedder; build one with slotdiff embed train)");
   if (s.scorer == "dynamic" && !s.protect.empty())
-    throw error("--protect: the dynamic objective has no per-token scores to protect (use --keep, or --scorer shift)");
+    throw option_error("--protect: the dynamic objective has no per-token scores to protect (use --keep, or --scorer shift)");
   if (s.scorer == "dynamic" && s.opts.schedule.type == noise_schedule::kind::threshold)
-    throw error("--schedule " + s.opts.schedule.to_string() + ": the dynamic objective has no per-token scores for a threshold");
-  if (s.trajectories == 0) throw error("--trajectories: expected at least 1, got \"0\"");
+    throw option_error("--schedule " + s.opts.schedule.to_string() + ": the dynamic objective has no per-token scores for a threshold");
   if (s.trajectories > 1 && s.opts.temperature == 0.0f && !s.opts.schedule.is_random() && !s.uses("random"))
-    throw error("--trajectories " + std::to_string(s.trajectories) +
-                ": every trajectory would be the same; add --temperature T (e.g. 0.5), a schedule fraction:LOW..HIGH, "
-                "or the random scorer");
-  if (s.layout != "side" && s.layout != "gap") throw error("--layout: expected side or gap, got \"" + s.layout + "\"");
-  if (s.format != "jsonl" && s.format != "npy") throw error("--format: expected jsonl or npy, got \"" + s.format + "\"");
-  if (s.format == "npy" && s.out.empty()) throw error("--format npy needs --out FOLDER");
-  if (s.vocab.empty()) throw error("--vocab PATH is required (no bundled vocabulary was found at build time)");
-  if (s.max_tokens == 0) throw error("--max-tokens must be positive");
-  return s;
+    throw option_error("--trajectories " + std::to_string(s.trajectories) +
+                       ": every trajectory would be the same; add --temperature T (e.g. 0.5), a schedule fraction:LOW..HIGH, "
+                       "or the random scorer");
+  if (s.format == "npy" && s.out.empty()) throw option_error("--format npy needs --out FOLDER");
 }
 
 /// Why a line is not noised.
@@ -359,29 +254,105 @@ std::unique_ptr<runtime_scorer> make_part(std::string_view name, const scoring_c
   return std::make_unique<fixed_scorer<shift>>(shift(*c.embedder, c.metric));
 }
 
-struct counts_out {
+
+/// What one noising run reads: the settings, the two word lists and the scoring statistics, and the
+/// lines in this shard as ids of each list (built by noise_job::prepare).
+struct noise_job {
+  settings s;
+  tokenizer vocab;                                 ///< the ids written out (--vocab)
+  tokenizer words;                                 ///< unbounded word list the scorers see (IDF corpus + --protect words)
+  unigram_model model;                             ///< statistics of the IDF corpus over `words`
+  std::optional<sif_embedder> embedder;            ///< when shift or dynamic is used
+  std::vector<std::vector<token_id>> scoring_ids;  ///< per noised line, ids of `words`
+  std::vector<std::vector<token_id>> out_ids;      ///< per noised line, ids of `vocab`
+  std::vector<std::uint64_t> line_index;           ///< per noised line, its 0-based line number in the input
+  counts c;                                        ///< lines read, skipped, words outside `vocab`
+};
+
+/// What noise_job::run made.
+struct noise_result {
   std::size_t trajectories = 0, short_of_k = 0;
 };
 
-template <class Layout>
-int run(const settings& s, const tokenizer& vocab, const tokenizer& words, const unigram_model& model,
-        const sif_embedder* embedder, const std::vector<std::vector<token_id>>& scoring_ids,
-        const std::vector<std::vector<token_id>>& out_ids, const std::vector<std::uint64_t>& line_index, counts_out& c) {
-  std::vector<token_id> keywords;
-  for (const auto& w : s.protect) {
-    const auto ids = words.encode(w);
-    keywords.insert(keywords.end(), ids.begin(), ids.end());
-  }
-  std::sort(keywords.begin(), keywords.end());
-  const scoring_context ctx{&model, embedder, runtime_metric{s.metric}};
-  std::unique_ptr<runtime_scorer> scorer;
+/// The --protect words as sorted ids of `words`. A word is looked up as the tokenizer normalises it;
+/// `words` holds every --protect word (prepare adds them), so none falls back on <unk>, which
+/// would protect every word missing from the IDF corpus.
+std::vector<token_id> protected_ids(const settings& s, const tokenizer& words) {
+  std::vector<token_id> ids;
+  for (const auto& w : s.protect)
+    for (token_id id : words.encode(w))
+      if (id != tokenizer::unk) ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+/// The runtime scorer of --scorer (null for dynamic, which uses the embedding objective).
+std::unique_ptr<runtime_scorer> make_scorer(const settings& s, const scoring_context& ctx) {
   if (!s.mix.empty()) {
     auto mix = std::make_unique<runtime_mix>();
     for (const auto& t : s.mix) mix->parts.emplace_back(t.weight, make_part(t.name, ctx));
-    scorer = std::move(mix);
-  } else if (s.scorer != "dynamic") {
-    scorer = make_part(s.scorer, ctx);
+    return mix;
   }
+  if (s.scorer != "dynamic") return make_part(s.scorer, ctx);
+  return nullptr;
+}
+
+/// Writes the trajectories (over `job.vocab`'s ids) as .npy shards or JSONL, and checks the write.
+template <class Layout>
+void write_trajectories(const noise_job& job, const std::vector<std::vector<trajectory<Layout>>>& trs) {
+  const settings& s = job.s;
+  // The same removal steps over the vocabulary ids (same splitter, so the same positions).
+  auto output = [&](std::size_t i, std::size_t k) {
+    const auto& tr = trs[i][k];
+    return trajectory<Layout>(job.out_ids[i], std::vector<step_index>(tr.removed_at().begin(), tr.removed_at().end()),
+                              tr.steps());
+  };
+  if (s.format == "npy") {
+    npy_shard_writer<Layout> w(static_cast<std::int64_t>(job.vocab.size()));
+    for (std::size_t i = 0; i < trs.size(); ++i)
+      for (std::size_t k = 0; k < trs[i].size(); ++k) w.add(output(i, k), static_cast<std::int64_t>(job.line_index[i]));
+    w.write(s.out);
+    return;
+  }
+  // A file is written under a temporary name and renamed over --out when complete.
+  const std::filesystem::path final_path = s.out, partial = s.out + ".partial";
+  std::ofstream file;
+  if (!s.out.empty()) {
+    file.open(partial, std::ios::binary | std::ios::trunc);
+    if (!file) throw error("cannot open " + partial.string() + " for writing: " + std::strerror(errno));
+  }
+  std::ostream& out = s.out.empty() ? std::cout : file;
+  const jsonl_options jo{.words = s.words ? &job.vocab : nullptr};
+  for (std::size_t i = 0; i < trs.size() && out; ++i)
+    for (std::size_t k = 0; k < trs[i].size(); ++k) {
+      if (s.trajectories == 1) {
+        write_jsonl(out, output(i, k), job.line_index[i], jo);
+        continue;
+      }
+      auto j = to_json(output(i, k), job.line_index[i], jo);
+      j["trajectory"] = k;
+      out << j.dump() << '\n';
+    }
+  if (s.out.empty()) return check_written(out, "stdout");
+  try {
+    check_written(out, s.out);
+    file.close();
+    std::filesystem::rename(partial, final_path);
+  } catch (...) {
+    std::error_code ec;
+    std::filesystem::remove(partial, ec);
+    throw;
+  }
+}
+
+template <class Layout>
+noise_result run(const noise_job& job) {
+  const settings& s = job.s;
+  const std::vector<token_id> keywords = protected_ids(s, job.words);
+  const sif_embedder* embedder = job.embedder ? &*job.embedder : nullptr;
+  const scoring_context ctx{&job.model, embedder, runtime_metric{s.metric}};
+  const std::unique_ptr<runtime_scorer> scorer = make_scorer(s, ctx);
   const embedding_objective<sif_embedder, runtime_metric> objective{
       .embedder = embedder, .metric = ctx.metric, .exact_up_to = s.exact_up_to};
   auto one = [&](std::span<const token_id> tokens, const noise_options& o) {
@@ -393,11 +364,11 @@ int run(const settings& s, const tokenizer& vocab, const tokenizer& words, const
   std::atomic<bool> stop{false};
   const bool show = s.progress.value_or(::isatty(2) != 0);
   std::thread bar;
-  if (show) bar = std::thread(progress_bar, std::cref(done), scoring_ids.size(), std::cref(stop));
+  if (show) bar = std::thread(progress_bar, std::cref(done), job.scoring_ids.size(), std::cref(stop));
   std::vector<std::vector<trajectory<Layout>>> trs;
   try {
-    trs = noise_corpus_samples<trajectory<Layout>>(scoring_ids, one, s.opts, {.trajectories = s.trajectories},
-                                                   {.threads = s.threads, .progress = &done, .indices = line_index});
+    trs = noise_corpus_samples<trajectory<Layout>>(job.scoring_ids, one, s.opts, {.trajectories = s.trajectories},
+                                                   {.threads = s.threads, .progress = &done, .indices = job.line_index});
   } catch (...) {
     stop = true;
     if (bar.joinable()) bar.join();
@@ -405,52 +376,26 @@ int run(const settings& s, const tokenizer& vocab, const tokenizer& words, const
   }
   stop = true;
   if (bar.joinable()) bar.join();
+  noise_result r;
   for (const auto& t : trs) {
-    c.trajectories += t.size();
-    c.short_of_k += t.size() < s.trajectories;
+    r.trajectories += t.size();
+    r.short_of_k += t.size() < s.trajectories;
   }
-  // The same removal steps over the vocabulary ids (same splitter, so the same positions).
-  auto output = [&](std::size_t i, std::size_t k) {
-    const auto& tr = trs[i][k];
-    return trajectory<Layout>(out_ids[i], std::vector<step_index>(tr.removed_at().begin(), tr.removed_at().end()), tr.steps());
-  };
-  if (s.format == "npy") {
-    npy_shard_writer<Layout> w(static_cast<std::int64_t>(vocab.size()));
-    for (std::size_t i = 0; i < trs.size(); ++i)
-      for (std::size_t k = 0; k < trs[i].size(); ++k) w.add(output(i, k), static_cast<std::int64_t>(line_index[i]));
-    w.write(s.out);
-    return 0;
-  }
-  std::ofstream file;
-  if (!s.out.empty()) {
-    file.open(s.out, std::ios::binary | std::ios::trunc);
-    if (!file) throw error("cannot open " + s.out + " for writing");
-  }
-  std::ostream& out = s.out.empty() ? std::cout : file;
-  const jsonl_options jo{.words = s.words ? &vocab : nullptr};
-  for (std::size_t i = 0; i < trs.size(); ++i)
-    for (std::size_t k = 0; k < trs[i].size(); ++k) {
-      if (s.trajectories == 1) {
-        write_jsonl(out, output(i, k), line_index[i], jo);
-        continue;
-      }
-      auto j = to_json(output(i, k), line_index[i], jo);
-      j["trajectory"] = k;
-      out << j.dump() << '\n';
-    }
-  out.flush();
-  if (!out) throw error("write to " + (s.out.empty() ? std::string("stdout") : s.out) + " failed");
-  return 0;
+  write_trajectories(job, trs);
+  return r;
 }
 
-}  // namespace
-
-int noise_command(std::span<const std::string_view> args) {
-  const auto start = std::chrono::steady_clock::now();
-  const settings s = parse(args);
-  const tokenizer vocab = tokenizer::load(s.vocab);
+/// Reads the input, the vocabulary, the IDF corpus and the embedder, and sorts the lines.
+void prepare(noise_job& job) {
+  settings& s = job.s;
+  if (s.vocab.empty()) s.vocab = SLOTDIFF_DEFAULT_VOCAB;
+  if (s.embedder.empty()) s.embedder = SLOTDIFF_DEFAULT_EMBEDDER;
+  if (s.vocab.empty()) throw option_error("--vocab PATH is required (no bundled vocabulary was found at build time)");
+  if (s.needs_embedder() && s.embedder.empty())
+    throw option_error("--scorer " + s.scorer + " needs --embedder PATH (no bundled embedder; build one with slotdiff embed train)");
+  job.vocab = tokenizer::load(s.vocab);
   const auto lines = read_lines(s.input);
-  counts c;
+  counts& c = job.c;
   c.lines = lines.size();
   std::vector<skip> why(lines.size());
   for (std::size_t i = 0; i < lines.size(); ++i) {
@@ -467,18 +412,21 @@ int noise_command(std::span<const std::string_view> args) {
     for (std::size_t i = 0; i < lines.size(); ++i)
       if (why[i] == skip::none) idf_lines.push_back(lines[i]);
   }
-  const tokenizer words = tokenizer::build(idf_lines, {.max_size = std::size_t{1} << 31});
-  unigram_model model;
+  // The word list knows every --protect word too (as one extra line that the statistics below do
+  // not observe), so a protected word outside the IDF corpus gets an id of its own, not <unk>.
   {
-    std::vector<token_id> ids;
-    for (const auto& l : idf_lines) {
-      ids.clear();
-      words.encode_into(l, ids);
-      model.observe(ids);
-    }
+    std::string protect_line;
+    for (const auto& w : s.protect) protect_line += w + " ";
+    if (!protect_line.empty()) idf_lines.push_back(protect_line);
+    job.words = tokenizer::build(idf_lines, {.max_size = std::size_t{1} << 31});
+    if (!protect_line.empty()) idf_lines.pop_back();
   }
-  std::vector<std::vector<token_id>> scoring_ids, out_ids;
-  std::vector<std::uint64_t> line_index;
+  std::vector<token_id> ids;
+  for (const auto& l : idf_lines) {
+    ids.clear();
+    job.words.encode_into(l, ids);
+    job.model.observe(ids);
+  }
   for (std::size_t i = 0; i < lines.size(); ++i) {
     if (i % s.shards != s.shard) continue;
     ++c.in_shard;
@@ -487,39 +435,34 @@ int noise_command(std::span<const std::string_view> args) {
       continue;
     }
     encode_stats st;
-    out_ids.push_back(vocab.encode(lines[i], st));
+    job.out_ids.push_back(job.vocab.encode(lines[i], st));
     c.words += st.words;
     c.unknown += st.unknown;
-    scoring_ids.push_back(words.encode(lines[i]));
-    line_index.push_back(i);
+    job.scoring_ids.push_back(job.words.encode(lines[i]));
+    job.line_index.push_back(i);
   }
   // The sentence embedder, over the same unbounded word list the scorers see.
-  std::optional<sif_embedder> embedder;
   if (s.needs_embedder()) {
     if (!std::filesystem::exists(s.embedder))
       throw error("--embedder: " + s.embedder + " does not exist (build it with: slotdiff embed train TEXT -o " + s.embedder + ")");
     const sif_model m = sif_model::load(s.embedder);
     std::vector<std::string_view> word_list;
-    for (std::size_t i = 0; i < words.size(); ++i) word_list.push_back(words.word(static_cast<token_id>(i)));
-    embedder.emplace(m.embedder_for(word_list, s.embedder_oov == "skip" ? sif_unknown::skip : sif_unknown::hash));
+    for (std::size_t i = 0; i < job.words.size(); ++i) word_list.push_back(job.words.word(static_cast<token_id>(i)));
+    job.embedder.emplace(m.embedder_for(word_list, s.embedder_oov == "skip" ? sif_unknown::skip : sif_unknown::hash));
   }
-  const sif_embedder* e = embedder ? &*embedder : nullptr;
-  const auto noise_start = std::chrono::steady_clock::now();
-  counts_out co;
-  const int rc = s.layout == "side" ? run<side_slots>(s, vocab, words, model, e, scoring_ids, out_ids, line_index, co)
-                                    : run<gap_slots>(s, vocab, words, model, e, scoring_ids, out_ids, line_index, co);
-  c.noised = scoring_ids.size();
-  const auto end = std::chrono::steady_clock::now();
-  const double secs = std::chrono::duration<double>(end - start).count();
-  const double noise_secs = std::chrono::duration<double>(end - noise_start).count();
+}
+
+void report(const noise_job& job, const noise_result& r, double secs, double noise_secs) {
+  const settings& s = job.s;
+  const counts& c = job.c;
   std::cerr << "slotdiff noise: " << c.noised << " of " << c.in_shard << " lines noised (shard " << s.shard << '/' << s.shards
-            << " of " << c.lines << ") into " << co.trajectories << " trajectories (scorer " << s.scorer << ") in " << secs
+            << " of " << c.lines << ") into " << r.trajectories << " trajectories (scorer " << s.scorer << ") in " << secs
             << " s (noising and writing " << noise_secs << " s, " << static_cast<double>(c.noised) / std::max(noise_secs, 1e-9)
             << " sentences/s); skipped: " << c.skipped[1] << " empty, " << c.skipped[2]
             << " invalid UTF-8, " << c.skipped[3] << " punctuation only, " << c.skipped[4] << " over " << s.max_tokens
             << " tokens; " << c.unknown << " of " << c.words << " words outside the vocabulary (written as <unk>)";
   if (s.trajectories > 1)
-    std::cerr << "; " << co.short_of_k << " sentences have fewer than " << s.trajectories
+    std::cerr << "; " << r.short_of_k << " sentences have fewer than " << s.trajectories
               << " distinct trajectories (each got all it has)";
   std::cerr << '\n';
   if (!c.first_bad_utf8.empty()) {
@@ -527,7 +470,120 @@ int noise_command(std::span<const std::string_view> args) {
     for (auto l : c.first_bad_utf8) std::cerr << ' ' << l;
     std::cerr << (c.skipped[2] > c.first_bad_utf8.size() ? " ...\n" : "\n");
   }
-  return rc;
+}
+
+int run_noise(const settings& s) {
+  const auto start = std::chrono::steady_clock::now();
+  noise_job job;
+  job.s = s;
+  prepare(job);
+  const auto noise_start = std::chrono::steady_clock::now();
+  const noise_result r = job.s.layout == "side" ? run<side_slots>(job) : run<gap_slots>(job);
+  job.c.noised = job.scoring_ids.size();
+  const auto end = std::chrono::steady_clock::now();
+  report(job, r, std::chrono::duration<double>(end - start).count(), std::chrono::duration<double>(end - noise_start).count());
+  return 0;
+}
+
+}  // namespace
+
+std::function<int()> noise_command(CLI::App& app) {
+  auto s = std::make_shared<settings>();
+  app.description("Noises each text line (UTF-8, one sentence a line) into trajectories of removals.");
+  app.add_option_function<std::string>("INPUT", [s](const std::string& v) { s->input = parse_text("INPUT", v); },
+                                       "the text file, or - for stdin (default)")
+      ->type_name("");
+  text_option(app, "--vocab", s->vocab, "vocabulary file for the ids written out (default: the bundled one)")->type_name("PATH");
+  text_option(app, "--scorer", s->scorer,
+              "what goes first (low importance first; see docs/noising.md):\n"
+              "  idf | info (self-information) | tfidf | random\n"
+              "  shift    leave-one-out embedding shift d(e(x), e(x without i))\n"
+              "  dynamic  the embedding objective: each step removes the feasible set\n"
+              "           S minimising d(e(x_t), e(x_t without S)) (no per-token scores)\n"
+              "  mix:NAME=W,NAME=W,...  weighted sum of rank-normalised scores of\n"
+              "           idf, info, tfidf, random, shift (e.g. mix:idf=0.5,shift=0.5)")
+      ->type_name("NAME");
+  text_option(app, "--embedder", s->embedder, "SIF embedder file for shift/dynamic (slotdiff embed train)\n(default: the bundled one)")
+      ->type_name("PATH");
+  choice_option(app, "--metric", s->metric, {"cosine", "euclidean", "sqeuclidean", "ip"}, "the embedding distance");
+  choice_option(app, "--embedder-oov", s->embedder_oov, {"hash", "skip"},
+                "words the embedder lacks: hash (own random direction) | skip");
+  count_option(app, "--exact-up-to", s->exact_up_to, "dynamic: enumerate all feasible sets up to N tokens, else greedy");
+  text_option(app, "--idf-corpus", s->idf_corpus, "text the unigram statistics are learned from (default: the\ninput, all shards)")
+      ->type_name("PATH");
+  choice_option(app, "--layout", s->layout, {"side", "gap"}, "slot layout");
+  app.add_option_function<std::string>(
+         "--schedule",
+         [s](const std::string& v) {
+           try {
+             s->opts.schedule = noise_schedule::parse(v);
+           } catch (const error& e) {
+             std::string m = e.what();
+             if (m.starts_with("slotdiff: ")) m.erase(0, 10);
+             throw option_error("--schedule: " + m);
+           }
+         },
+         "count:K | fraction:F | fraction:LOW..HIGH (random per step) | max |\nthreshold:T")
+      ->type_name("SPEC")
+      ->default_str(s->opts.schedule.to_string());
+  app.add_option_function<std::string>(
+         "--select",
+         [s](const std::string& v) {
+           s->opts.selection = parse_choice("--select", v, {"exact", "greedy"}) == "exact" ? selection_method::exact
+                                                                                             : selection_method::greedy;
+         },
+         "removal-set selection")
+      ->type_name("exact|greedy")
+      ->default_str("exact");
+  count_option(app, "--keep", s->opts.keep_keywords, "stop when M tokens remain");
+  app.add_option_function<std::vector<std::string>>(
+         "--protect",
+         [s](const std::vector<std::string>& vs) {
+           for (const auto& v : vs) {
+             std::stringstream list(parse_text("--protect", v));
+             for (std::string w; std::getline(list, w, ',');)
+               if (!w.empty()) s->protect.push_back(w);
+           }
+         },
+         "words that are never removed (not with dynamic); repeatable")
+      ->type_name("W1,W2,...")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->allow_extra_args(false);
+  count_option(app, "--trajectories", s->trajectories,
+               "K different trajectories per sentence (needs --temperature > 0, a\n"
+               "LOW..HIGH schedule or the random scorer to vary)",
+               {.min = 1})
+      ->type_name("K");
+  number_option(app, "--temperature", s->opts.temperature,
+                "stochastic selection: Gumbel noise times T on the standardised\nscores (0: deterministic)", {.min = 0})
+      ->type_name("T");
+  count_option(app, "--seed", s->opts.seed, "seed (ties, noise, random scorer); same seed, same output");
+  choice_option(app, "--format", s->format, {"jsonl", "npy"}, "output format");
+  text_option(app, "-o,--out", s->out, "JSONL file (default stdout) or shard folder (npy: required)")->type_name("PATH");
+  app.add_flag("--words", s->words, "JSONL: also write the words and each step's text");
+  app.add_option_function<std::string>(
+         "--shard",
+         [s](const std::string& v) {
+           const auto slash = v.find('/');
+           if (slash == std::string::npos) throw option_error("--shard: expected I/N, got \"" + v + "\"");
+           s->shard = parse_count("--shard", v.substr(0, slash));
+           s->shards = parse_count("--shard", v.substr(slash + 1), {.min = 1});
+           if (s->shard >= s->shards) throw option_error("--shard: need 0 <= I < N, got \"" + v + "\"");
+         },
+         "only lines whose 0-based index is I modulo N")
+      ->type_name("I/N")
+      ->default_str("0/1");
+  count_option(app, "--threads", s->threads, "worker threads; the output does not depend on them (0: all cores)");
+  count_option(app, "--max-tokens", s->max_tokens, "lines longer than this are skipped and counted", {.min = 1});
+  app.add_flag_callback("--progress", [s] { s->progress = true; }, "progress bar on stderr (default: when stderr is a terminal)");
+  app.add_flag_callback("--no-progress", [s] { s->progress = false; }, "no progress bar");
+  app.footer(
+      "Skipped lines (counted on stderr): empty, invalid UTF-8, only punctuation, too long.\n"
+      "With K > 1 trajectories, JSONL lines carry \"trajectory\": 0..K-1 beside the line's \"id\", and .npy\n"
+      "shards hold K rows per sentence (sentence_ids repeats the line index). A short sentence may have\n"
+      "fewer than K distinct trajectories: it gets those it has (counted on stderr).");
+  app.parse_complete_callback([s] { check(*s); });
+  return [s] { return run_noise(*s); };
 }
 
 }  // namespace slotdiff::cli

@@ -1,45 +1,48 @@
 // tools/cli/vocab.cpp: `slotdiff vocab`, a word vocabulary from text files.
 #include <iostream>
+#include <memory>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "commands.hpp"
-#include "slotdiff/error.hpp"
+#include "options.hpp"
 #include "slotdiff/text/tokenizer.hpp"
 
 namespace slotdiff::cli {
+namespace {
 
-int vocab_command(std::span<const std::string_view> args) {
-  std::vector<std::string_view> inputs;
+struct settings {
+  std::vector<std::string> inputs;
   std::string out;
-  tokenizer::build_options opts;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string_view a = args[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= args.size()) throw error("option " + std::string(a) + " needs a value");
-      return std::string(args[++i]);
-    };
-    if (a == "-o" || a == "--out") out = value();
-    else if (a == "--max-size") opts.max_size = std::stoull(value());
-    else if (a == "--min-count") opts.min_count = std::stoull(value());
-    else if (a == "-h" || a == "--help") {
-      std::cout << "usage: slotdiff vocab [--max-size N (8192)] [--min-count C (1)] -o VOCAB FILE...|-\n"
-                   "Builds the word vocabulary (ids 0-3: <pad> <unk> <root> <none>; then most frequent first).\n";
-      return 0;
-    } else if (a.starts_with("-") && a != "-") throw error("unknown option " + std::string(a));
-    else inputs.push_back(a);
-  }
-  if (out.empty() || inputs.empty()) throw error("need -o VOCAB and at least one input (see --help)");
+  tokenizer::build_options build;
+};
+
+int run(const settings& s) {
   std::vector<std::string> lines;
-  for (auto in : inputs) {
+  for (const auto& in : s.inputs) {
     auto more = read_lines(in);
     lines.insert(lines.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
   }
-  const auto tok = tokenizer::build(lines, opts);
-  tok.save(out);
-  std::cerr << "slotdiff vocab: " << tok.size() << " ids from " << lines.size() << " lines -> " << out << '\n';
+  const auto tok = tokenizer::build(lines, s.build);
+  tok.save(s.out);
+  std::cerr << "slotdiff vocab: " << tok.size() << " ids from " << lines.size() << " lines -> " << s.out << '\n';
   return 0;
+}
+
+}  // namespace
+
+std::function<int()> vocab_command(CLI::App& app) {
+  auto s = std::make_shared<settings>();
+  app.description("Builds the word vocabulary (ids 0-3: <pad> <unk> <root> <none>; then the most frequent words first).");
+  text_option(app, "-o,--out", s->out, "the vocabulary file to write")->required()->type_name("PATH");
+  count_option(app, "--max-size", s->build.max_size, "at most N ids, the 4 special ones included", {.min = tokenizer::special_count});
+  count_option(app, "--min-count", s->build.min_count, "leave out words seen fewer than N times");
+  app.add_option_function<std::vector<std::string>>(
+         "FILE", [s](const std::vector<std::string>& v) { for (const auto& f : v) s->inputs.push_back(parse_text("FILE", f)); },
+         "text files, one sentence a line (- for stdin)")
+      ->required()
+      ->type_name("");
+  return [s] { return run(*s); };
 }
 
 }  // namespace slotdiff::cli
