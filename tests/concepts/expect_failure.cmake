@@ -1,10 +1,10 @@
 # cmake -P expect_failure.cmake: passes when a command FAILS with a given message.
 #   MODE=run      PROGRAM=<executable>            runs it
 #   MODE=compile  COMPILER=<c++> SOURCE=<file>    compiles it (-std=c++20 -fsyntax-only) with INCLUDES
-#                 (a ;-list of directories); then compiles it again with -DSLOTDIFF_CONTROL, which
-#                 must succeed, so that the failure comes from what the test is about and not from
-#                 a typo.
-#   EXPECT=<regex> that the failing command's output must match.
+#                 (a ;-list of directories); with CONTROL=<file>, also compiles that file the same
+#                 way, which must succeed (the headers and flags are fine; the failure is the test's).
+#   EXPECT=<regex> that the failing command's output must match (a static_assert's own message, so a
+#                 typo or a missing header cannot pass for the expected failure).
 if(MODE STREQUAL "run")
   set(cmd ${PROGRAM})
 elseif(MODE STREQUAL "compile")
@@ -27,10 +27,11 @@ if(NOT "${out}${err}" MATCHES "${EXPECT}")
 endif()
 message(STATUS "expect_failure: failed as expected (${rc}) with '${EXPECT}'")
 
-if(MODE STREQUAL "compile")
-  execute_process(COMMAND ${cmd} -DSLOTDIFF_CONTROL RESULT_VARIABLE rc2 OUTPUT_VARIABLE out2 ERROR_VARIABLE err2)
+if(MODE STREQUAL "compile" AND DEFINED CONTROL)
+  list(REMOVE_AT cmd -1)
+  execute_process(COMMAND ${cmd} ${CONTROL} RESULT_VARIABLE rc2 OUTPUT_VARIABLE out2 ERROR_VARIABLE err2)
   if(NOT rc2 STREQUAL "0")
-    message(FATAL_ERROR "expect_failure: the control build (-DSLOTDIFF_CONTROL) must compile and did not:\n${out2}${err2}")
+    message(FATAL_ERROR "expect_failure: the control ${CONTROL} must compile and did not:\n${out2}${err2}")
   endif()
-  message(STATUS "expect_failure: the control build compiles")
+  message(STATUS "expect_failure: the control ${CONTROL} compiles")
 endif()
