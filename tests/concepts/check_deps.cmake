@@ -1,0 +1,25 @@
+# cmake -DCOMPILER=<c++> -DINCLUDE=<include dir> -P check_deps.cmake
+# Fails if a header of concepts/ or types/ reaches (transitively, by `c++ -MM`) any slotdiff header
+# outside concepts/, types/ and error.hpp: the contracts sit on the vocabulary types only.
+cmake_minimum_required(VERSION 3.25)
+file(GLOB headers ${INCLUDE}/slotdiff/concepts/*.hpp ${INCLUDE}/slotdiff/types/*.hpp)
+set(bad "")
+foreach(h IN LISTS headers)
+  execute_process(COMMAND ${COMPILER} -std=c++20 -MM -I${INCLUDE} -x c++ ${h} RESULT_VARIABLE rc OUTPUT_VARIABLE deps
+                  ERROR_VARIABLE err)
+  if(NOT rc STREQUAL "0")
+    message(FATAL_ERROR "check_deps: ${COMPILER} -MM ${h} failed:\n${err}")
+  endif()
+  string(REGEX MATCHALL "slotdiff/[A-Za-z0-9_/]+\\.hpp" used "${deps}")
+  foreach(u IN LISTS used)
+    if(NOT u MATCHES "^slotdiff/(concepts|types)/" AND NOT u STREQUAL "slotdiff/error.hpp")
+      list(APPEND bad "${h} -> ${u}")
+    endif()
+  endforeach()
+endforeach()
+list(LENGTH headers count)
+if(bad)
+  string(REPLACE ";" "\n  " bad "${bad}")
+  message(FATAL_ERROR "check_deps: concepts/ and types/ must depend only on types/, concepts/ and error.hpp:\n  ${bad}")
+endif()
+message(STATUS "check_deps: ${count} headers of concepts/ and types/ depend only on types/, concepts/ and error.hpp")
