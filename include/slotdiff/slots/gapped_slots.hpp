@@ -39,8 +39,8 @@ namespace slotdiff {
 /// Options, void or a slot_options pack, of which gapped_slots reads root_density (default 7/10)
 /// and growth_factor (default 2: a rebuilt array has capacity for the tokens times the factor,
 /// rounded up to a power of two of blocks).
-/// Memory: 8 bytes per cell of capacity plus 1 bit per cell; capacity is between growth_factor and
-/// growth_factor / root_density times the tokens after a rebuild.
+/// Memory: 8 bytes per cell of capacity plus 1 bit per cell; after a rebuild the capacity is the
+/// tokens times growth_factor rounded up to a power of two of 64-cell blocks (at most twice that).
 template <class Layout = side_layout, class Allocator = void, class Options = void>
 class gapped_slots {
   static_assert(check_slot_layout<Layout>());
