@@ -301,6 +301,10 @@ public:
     }
   }
 
+  /// Reads what write wrote. Memory is O(bytes read): every table is read in chunks and the model is
+  /// built only once its per-id table is in.
+  /// Throws: error naming `name`: a bad header, a layout other than Layout, truncation, sizes out of
+  /// range, count tables that are not strictly ordered or name ids outside the vocabulary.
   static ngram_backend read(std::istream& in, const std::string& name) {
     std::string magic(file_magic.size(), '\0');
     in.read(magic.data(), static_cast<std::streamsize>(magic.size()));
@@ -320,9 +324,12 @@ public:
     if (vocab == 0 || vocab >= (std::uint64_t{1} << 23) || none < 0 || static_cast<std::uint64_t>(none) >= vocab)
       throw error("slotdiff: " + name + " is corrupt (vocabulary " + std::to_string(vocab) + ", none " + std::to_string(none) + ")");
     opt.never_insert = get_vec<token_id>(in, name, vocab);
+    // The unigram table is read before the model is built: its 4 x vocabulary entries must be in the
+    // input, so a header that claims 2^23 ids costs the bytes it claims, not a 128 MB allocation.
+    auto unigram = get_vec<std::uint32_t>(in, name, sides * vocab);
+    if (unigram.size() != sides * vocab) throw error("slotdiff: " + name + " is corrupt (unigram table size)");
     ngram_backend m(static_cast<std::size_t>(vocab), static_cast<token_id>(none), std::move(opt));
-    m.unigram_ = get_vec<std::uint32_t>(in, name, sides * vocab);
-    if (m.unigram_.size() != sides * vocab) throw error("slotdiff: " + name + " is corrupt (unigram table size)");
+    m.unigram_ = std::move(unigram);
     for (tables* t : {&m.c3_, &m.cl_, &m.cr_}) {
       t->keys = get_vec<std::uint64_t>(in, name, std::uint64_t{1} << 40);
       t->offsets = get_vec<std::uint32_t>(in, name, std::uint64_t{1} << 40);

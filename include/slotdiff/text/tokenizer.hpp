@@ -169,6 +169,12 @@ struct encoded_words {
   std::size_t unknown = 0;          ///< how many ids are unk
 };
 
+/// How tokenizer::build chooses its vocabulary (also spelled tokenizer::build_options).
+struct tokenizer_build_options {
+  std::size_t max_size = 8192;   ///< vocabulary size including the 4 special ids
+  std::uint64_t min_count = 1;   ///< words seen fewer times are left out (they encode as unk)
+};
+
 /// A word-level tokenizer: the pre-tokenization rules of this header plus a vocabulary.
 ///
 ///     auto tok = tokenizer::build(lines, {.max_size = 8192});
@@ -185,10 +191,9 @@ public:
   static constexpr std::array<std::string_view, special_count> special_names{"<pad>", "<unk>", "<root>", "<none>"};
   static constexpr std::string_view file_header = "slotdiff-vocabulary 1";
 
-  struct build_options {
-    std::size_t max_size = 8192;   ///< vocabulary size including the 4 special ids
-    std::uint64_t min_count = 1;   ///< words seen fewer times are left out (they encode as unk)
-  };
+  /// (Defined at namespace scope: clang cannot use a nested struct's default member initializers
+  /// in a default argument of the same class.)
+  using build_options = tokenizer_build_options;
 
   /// A tokenizer that knows only the special ids.
   tokenizer() {
