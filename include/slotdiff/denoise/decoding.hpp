@@ -22,9 +22,11 @@ namespace slotdiff {
 ///     const decoding_preset preset;                        // the recommended values
 ///     auto gens = denoise(model, starts, preset.stop(), preset.options(seed));
 ///
-/// The stop rule: done after max_steps steps, at max_length tokens, when a step could insert
-/// nothing at all (no candidate reaches min_probability anywhere), or, once the text has min_length
-/// tokens, when the best insertion over all slots has probability <= stop_probability.
+/// The stop rule: done after max_steps steps, at max_length tokens (a hard limit: the last step is
+/// trimmed to fit), or, once the text has min_length tokens, when the best insertion over all slots
+/// has probability <= stop_probability. denoise adds its own rules: a sequence that no slot can
+/// grow any more (no candidate reaches min_probability anywhere) is done, and an empty start always
+/// gets a first word (docs/denoising.md, "Stop rules").
 ///
 /// The numbers were chosen with `slotdiff eval` on the validation split (300 sentences, the n-gram
 /// model trained on the fluent corpus): docs/denoising.md has the sweep and the command.
@@ -71,7 +73,7 @@ struct decoding_preset {
 
   /// The stop rule described above (a composable stop_policy value).
   auto stop() const {
-    return stop::any_of(stop::max_steps{max_steps}, stop::max_length{max_length}, stop::no_change{},
+    return stop::any_of(stop::max_steps{max_steps}, stop::max_length{max_length},
                         stop::all_of(stop::length_at_least{min_length}, stop::probability_below{stop_probability}));
   }
 };

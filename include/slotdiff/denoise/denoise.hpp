@@ -87,6 +87,10 @@ struct denoise_options {
   fill_options fill{};
   std::size_t candidates = 16;  ///< asked of the backend per slot, 1..256
   std::size_t max_steps = 256;  ///< hard cap whatever the stop policy says (generation::hit_step_cap)
+  /// Hard cap on a sequence's length in tokens (keywords included): a step's insertions are trimmed,
+  /// the most confident kept, so that no text grows beyond it. The stop policy's own hard limit
+  /// (stop::length_cap: stop::max_length, also inside any_of) applies too; the smaller wins.
+  std::size_t max_length = std::numeric_limits<std::size_t>::max();
   std::uint64_t seed = 0;       ///< sequence i draws from its own generator seeded from (seed, i): independent of the batch around it
   bool trace = true;
 };
@@ -113,7 +117,20 @@ inline std::uint64_t sequence_seed(std::uint64_t seed, std::size_t i) {
 
 }  // namespace detail
 
-/// Grows every sequence of `seqs` in place until `stop` says it is done (or max_steps).
+/// Grows every sequence of `seqs` in place until it is done. Before each step of a sequence, in order
+/// (generation::ended_by says which one ended it):
+///  1. step_cap: it has had denoise_options::max_steps steps;
+///  2. length_cap: it has min(denoise_options::max_length, stop::length_cap(stop)) tokens. The limit
+///     is hard: a step's insertions are trimmed to fit, the most confident kept;
+///  3. policy: `stop` says so (it sees the step_report before the step);
+///  4. nothing_admissible: no slot offers a word the rules admit (real, probability > 0, >=
+///     min_confidence and min_probability, not a neighbour under no_adjacent_repeat); the text
+///     cannot change any more.
+/// An empty sequence draws its first word without min_probability (the root slot's best word is
+/// usually under it), and stop::probability_below never stops an empty sequence, so generating from
+/// nothing gives text. A sampled step that inserts nothing although words were admissible (every
+/// slot drew none, possible with fill_options::min_insertions = 0) does not end the run: it counts as
+/// a step, is traced with `inserted` empty and `admissible` > 0, and the next step draws again.
 ///
 /// Start from keywords (they stay, in order: insertions only ever go between or around them) or
 /// from empty sequences (the root slot). `seqs[i]` stops on its own; finished sequences leave the
@@ -174,6 +191,7 @@ std::vector<generation> denoise(Backend& backend, std::span<Seq> seqs, Stop stop
   std::vector<std::pair<float, pick>> spare;
   std::vector<unsigned char> slot_taken, gap_taken;
   const std::span<const float> target = semantics.target();
+  const std::size_t length_cap = std::min(opt.max_length, stop::length_cap(stop));
   // A semantic distance is compared with the budget and the stop thresholds; NaN would compare false
   // everywhere and accept every insertion, so it is an error.
   auto measured = [&](float d, std::size_t seq, const char* what) {
@@ -215,14 +233,28 @@ std::vector<generation> denoise(Backend& backend, std::span<Seq> seqs, Stop stop
         semantics.embed(before_tokens, before_vec);
         if (!target.empty()) report.target_similarity = 1.0f - measured(semantics.distance(before_vec, target), i, "the distance to the target");
       }
+      // The stop rules, in order (docs/denoising.md, "Stop rules").
+      const std::size_t n = before_tokens.size();
       if (out[i].steps >= opt.max_steps) {
         out[i].hit_step_cap = true;
+        out[i].ended_by = stop_reason::step_cap;
         continue;
       }
-      if (stop(report)) continue;
+      if (n >= length_cap) {
+        out[i].ended_by = stop_reason::length_cap;
+        continue;
+      }
+      if (stop(report)) {
+        out[i].ended_by = stop_reason::policy;
+        continue;
+      }
+      // An empty sequence draws its first word without min_probability: the root slot spreads its
+      // mass over every word that can end a noising trajectory, so its best word is usually under
+      // any useful floor, and generating from nothing would otherwise give nothing.
+      sampling_options sampling = opt.sampling;
+      if (n == 0) sampling.min_probability = 0.0f;
+      const float floor = std::max(opt.fill.min_confidence, sampling.min_probability);
 
-      // One token per slot.
-      const std::size_t n = before_tokens.size();
       if (opt.sampling.repetition_penalty != 1.0f) {
         sorted_tokens.assign(before_tokens.begin(), before_tokens.end());
         std::sort(sorted_tokens.begin(), sorted_tokens.end());
@@ -234,10 +266,30 @@ std::vector<generation> denoise(Backend& backend, std::span<Seq> seqs, Stop stop
         const std::size_t g = layout::gap_of(slot, n);
         return (g > 0 && before_tokens[g - 1] == t) || (g < n && before_tokens[g] == t);
       };
+      auto admissible = [&](std::size_t slot, token_id t, float p) {
+        return t != none && p > 0.0f && p >= floor && !neighbour(slot, t);
+      };
+      // A state where no slot offers an admissible word cannot change any more: done.
+      std::size_t open_slots = 0;
+      for (std::size_t s = s0; s < s1; ++s) {
+        const auto ids = cand.ids_of(s);
+        const auto lp = cand.logp_of(s);
+        for (std::size_t j = 0; j < ids.size(); ++j)
+          if (admissible(s - s0, ids[j], std::exp(lp[j]))) {
+            ++open_slots;
+            break;
+          }
+      }
+      if (open_slots == 0) {
+        out[i].ended_by = stop_reason::nothing_admissible;
+        continue;
+      }
+
+      // One token per slot.
       picks.clear();
       for (std::size_t s = s0; s < s1; ++s) {
         auto banned = [&](token_id t) { return neighbour(s - s0, t); };
-        const slot_choice c = sample_slot(cand.ids_of(s), cand.logp_of(s), none, opt.sampling, present, banned, rngs[i]);
+        const slot_choice c = sample_slot(cand.ids_of(s), cand.logp_of(s), none, sampling, present, banned, rngs[i]);
         if (c.token != none && c.probability >= opt.fill.min_confidence) picks.push_back({s - s0, c.token, c.probability, false});
       }
       // The gap rule: picks are in slot order, so the picks of one gap are adjacent.
@@ -266,7 +318,6 @@ std::vector<generation> denoise(Backend& backend, std::span<Seq> seqs, Stop stop
       }
       // The progress rule: the best remaining candidates when the draws insert too few.
       if (picks.size() < opt.fill.min_insertions) {
-        const float floor = std::max(opt.fill.min_confidence, opt.sampling.min_probability);
         const std::size_t slots = s1 - s0;
         slot_taken.assign(slots, 0);
         gap_taken.assign(n + 1, 0);
@@ -280,7 +331,7 @@ std::vector<generation> denoise(Backend& backend, std::span<Seq> seqs, Stop stop
           std::size_t best = ids.size();
           for (std::size_t j = 0; j < ids.size(); ++j) {
             const float p = std::exp(lp[j]);
-            if (ids[j] == none || !(p > 0.0f) || p < floor || neighbour(s, ids[j])) continue;
+            if (!admissible(s, ids[j], p)) continue;
             float score = lp[j];
             if (opt.sampling.repetition_penalty != 1.0f && present(ids[j])) score -= std::log(opt.sampling.repetition_penalty);
             if (score > best_score) best_score = score, best = j;
@@ -306,6 +357,8 @@ std::vector<generation> denoise(Backend& backend, std::span<Seq> seqs, Stop stop
       for (std::size_t j = 0; j < order.size(); ++j) order[j] = j;
       std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return chosen_p[a] > chosen_p[b]; });
       if (order.size() > opt.fill.max_insertions) order.resize(opt.fill.max_insertions);
+      // The hard length limit: the most confident insertions that fit (n < length_cap here).
+      if (order.size() > length_cap - n) order.resize(length_cap - n);
       float change = std::numeric_limits<float>::quiet_NaN();
       std::size_t take = order.size();
       if (std::isfinite(opt.fill.budget) && !order.empty()) {
@@ -347,7 +400,8 @@ std::vector<generation> denoise(Backend& backend, std::span<Seq> seqs, Stop stop
       change_last[i] = change;
       if (opt.trace) {
         out[i].trace.push_back({.inserted = accepted, .probability = accepted_p, .change = change,
-                                .best_insertion = report.best_insertion, .forced = forced_accepted});
+                                .best_insertion = report.best_insertion, .forced = forced_accepted,
+                                .admissible = open_slots});
       }
       still.push_back(i);
     }

@@ -12,7 +12,7 @@
 //     L  <- L - eta_t G,   eta_t = learning_rate / (1 + decay * t)
 // where t counts the triplets seen before this one (active or not). Robbins-Monro: sum eta_t = inf,
 // sum eta_t^2 < inf once decay > 0. With decay = 0 the step is constant (tracks a drifting metric).
-// Not thread-safe: updates must not run concurrently with each other or with distance calls.
+// Distance calls (const) may run concurrently; update must not run concurrently with anything.
 #pragma once
 
 #include <algorithm>
@@ -71,9 +71,10 @@ public:
   float squared(std::span<const float> a, std::span<const float> b) const {
     check(a, "a");
     check(b, "b");
-    diff_.resize(d_);
-    for (std::size_t j = 0; j < d_; ++j) diff_[j] = a[j] - b[j];
-    return static_cast<float>(norm2_of_l_times(diff_, nullptr));
+    thread_local std::vector<float> diff;  // per thread: const calls may run concurrently
+    diff.resize(d_);
+    for (std::size_t j = 0; j < d_; ++j) diff[j] = a[j] - b[j];
+    return static_cast<float>(norm2_of_l_times(diff, nullptr));
   }
   /// d(a, b) = |L (a - b)|. Throws metric_error naming the input on bad sizes or NaN.
   float operator()(std::span<const float> a, std::span<const float> b) const { return std::sqrt(squared(a, b)); }
@@ -159,7 +160,6 @@ private:
   mahalanobis_options o_;
   std::size_t d_ = 0, k_ = 0, t_ = 0;
   std::vector<float> l_;
-  mutable std::vector<float> diff_;
 };
 
 static_assert(distance_metric<mahalanobis>);

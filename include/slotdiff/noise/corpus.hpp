@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "slotdiff/detail/threads.hpp"
 #include "slotdiff/error.hpp"
 #include "slotdiff/noise/noise.hpp"
 #include "slotdiff/scoring/random.hpp"
@@ -42,8 +43,10 @@ constexpr std::uint64_t trajectory_seed(std::uint64_t sentence, std::uint64_t at
 namespace detail {
 /// Runs fn(i) for i in [0, n) on `threads` threads, `chunk` indices at a time; rethrows the exception
 /// of the lowest failing index after all threads stopped; bumps *progress once per index.
+/// Throws: slotdiff::error naming `who` when a thread cannot be started (after joining the others).
 template <class Fn>
-void parallel_indices(std::size_t n, std::size_t threads, std::size_t chunk, std::atomic<std::size_t>* progress, Fn&& fn) {
+void parallel_indices(std::size_t n, std::size_t threads, std::size_t chunk, std::atomic<std::size_t>* progress, Fn&& fn,
+                      const char* who = "noise_corpus") {
   threads = threads ? threads : std::max<std::size_t>(1, std::thread::hardware_concurrency());
   chunk = std::max<std::size_t>(1, chunk);
   threads = std::min(threads, (n + chunk - 1) / chunk);
@@ -75,7 +78,16 @@ void parallel_indices(std::size_t n, std::size_t threads, std::size_t chunk, std
   } else {
     std::vector<std::thread> pool;
     pool.reserve(threads);
-    for (std::size_t t = 0; t < threads; ++t) pool.emplace_back(work);
+    for (std::size_t t = 0; t < threads; ++t) {
+      try {
+        pool.push_back(start_thread(t, work));
+      } catch (const std::exception& e) {
+        // Joinable threads must not be destroyed (std::terminate): stop the started ones, join them.
+        next.store(n);
+        for (auto& th : pool) th.join();
+        throw_thread_start(who, t, threads, e);
+      }
+    }
     for (auto& th : pool) th.join();
   }
   if (failure) std::rethrow_exception(failure);
@@ -85,8 +97,10 @@ void parallel_indices(std::size_t n, std::size_t threads, std::size_t chunk, std
 /// Noises every sentence; result[i] is sentence i's trajectory with noise_options.seed =
 /// sentence_seed(opts.seed, first_index + i), identical for any thread count.
 /// `noise_one(tokens, options)` is the noiser, e.g. a lambda calling noise<Layout>(tokens, scorer, options).
-/// Throws: the exception of the lowest-numbered sentence that failed, after all threads stopped.
-/// Complexity: the sum of the sentences' costs, spread over the threads.
+/// Throws: the exception of the lowest-numbered sentence that failed, after all threads stopped;
+/// slotdiff::error ("slotdiff: noise_corpus: could not start thread ...") when the system refuses a
+/// worker thread, after the started ones were joined. Complexity: the sum of the sentences' costs,
+/// spread over the threads.
 template <class Trajectory, class Sentences, class NoiseOne>
 std::vector<Trajectory> noise_corpus(const Sentences& sentences, NoiseOne&& noise_one, const noise_options& opts,
                                      const corpus_options& copts = {}, std::uint64_t first_index = 0) {
@@ -142,7 +156,7 @@ std::vector<std::vector<Trajectory>> noise_corpus_samples(const Sentences& sente
       if (sopts.distinct && std::find(mine.begin(), mine.end(), tr) != mine.end()) continue;
       mine.push_back(std::move(tr));
     }
-  });
+  }, "noise_corpus_samples");
   return out;
 }
 

@@ -4,7 +4,9 @@
 // statically: stop::any_of(stop::max_steps{64}, stop::probability_below{0.3f}).
 #pragma once
 
+#include <algorithm>
 #include <cmath>
+#include <concepts>
 #include <cstddef>
 #include <string>
 #include <tuple>
@@ -37,10 +39,14 @@ struct max_steps {
   bool operator()(const step_report& r) const noexcept { return r.steps >= limit; }
 };
 
-/// Done once the sequence has `limit` tokens or more.
+/// Done once the sequence has `limit` tokens or more, and a hard limit: denoise trims a step's
+/// insertions (the most confident kept) so that the text never grows beyond `limit` tokens, whatever
+/// the step would have inserted. Inside any_of it stays hard (the smallest limit wins); inside
+/// all_of it is hard only when every part has one (the largest wins). See stop::length_cap.
 struct max_length {
   std::size_t limit;
   bool operator()(const step_report& r) const noexcept { return r.length >= limit; }
+  std::size_t length_cap() const noexcept { return limit; }
 };
 
 /// True once the sequence has `limit` tokens or more: the same test as max_length, named for its use
@@ -56,10 +62,16 @@ struct length_at_least {
 /// over all slots, so it does not need any single slot to be confident: a state whose every slot
 /// most likely stays empty but offers a word above tau somewhere goes on (with the fill's progress
 /// rule, fill_options::min_insertions, that word is inserted).
+///
+/// An empty sequence is never stopped by it: the root slot spreads its mass over every word that can
+/// end a noising trajectory, so its best word is usually far below any useful tau, and an empty text
+/// is no answer. (denoise also draws an empty sequence's first word without min_probability.)
 struct probability_below {
   float tau;
   /// Throws: slotdiff::error if tau is NaN.
-  bool operator()(const step_report& r) const { return r.best_insertion <= detail::threshold(tau, "probability_below", "tau"); }
+  bool operator()(const step_report& r) const {
+    return r.best_insertion <= detail::threshold(tau, "probability_below", "tau") && r.length > 0;
+  }
 };
 
 /// Done when the last step changed the meaning by less than epsilon (the notes' semantic threshold).
@@ -82,7 +94,10 @@ struct similarity_above {
   }
 };
 
-/// Done when the last step inserted nothing.
+/// Done when the last step inserted nothing. Note that a sampled step may insert nothing by chance
+/// (every slot drew none, possible with fill_options::min_insertions = 0) although the model offers
+/// words: this policy then ends the run. denoise itself already ends a sequence that cannot change
+/// (stop_reason::nothing_admissible), so decoding_preset does not use no_change.
 struct no_change {
   bool operator()(const step_report& r) const noexcept { return r.steps > 0 && r.inserted_last == 0; }
 };
@@ -92,11 +107,26 @@ struct never {
   bool operator()(const step_report&) const noexcept { return false; }
 };
 
+/// No hard length limit (what length_cap returns for a policy without one).
+inline constexpr std::size_t no_length_cap = static_cast<std::size_t>(-1);
+
+/// The hard length limit a policy implies: its length_cap() member when it has one (max_length,
+/// any_of, all_of), else no_length_cap. denoise never lets a text grow beyond it.
+template <class P>
+constexpr std::size_t length_cap(const P& p) noexcept {
+  if constexpr (requires { { p.length_cap() } -> std::convertible_to<std::size_t>; }) return p.length_cap();
+  else return no_length_cap;
+}
+
 template <stop_policy... P>
 struct any_of_t {
   std::tuple<P...> parts;
   bool operator()(const step_report& r) const {
     return std::apply([&](const auto&... p) { return (static_cast<bool>(p(r)) || ...); }, parts);
+  }
+  /// Done as soon as any part is, so the smallest part's limit holds.
+  std::size_t length_cap() const noexcept {
+    return std::apply([](const auto&... p) { return std::min({no_length_cap, stop::length_cap(p)...}); }, parts);
   }
 };
 
@@ -105,6 +135,10 @@ struct all_of_t {
   std::tuple<P...> parts;
   bool operator()(const step_report& r) const {
     return std::apply([&](const auto&... p) { return (static_cast<bool>(p(r)) && ...); }, parts);
+  }
+  /// Done only when every part is: a limit holds only if every part has one (the largest).
+  std::size_t length_cap() const noexcept {
+    return std::apply([](const auto&... p) { return std::max({std::size_t{0}, stop::length_cap(p)...}); }, parts);
   }
 };
 

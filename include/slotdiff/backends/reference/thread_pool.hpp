@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "slotdiff/detail/threads.hpp"
+
 namespace slotdiff::detail {
 
 /// `threads - 1` workers plus the calling thread. run(n, f) calls f(0..n-1), each index once, spread
@@ -22,22 +24,23 @@ namespace slotdiff::detail {
 /// the small matrix products of a short batch.
 class thread_pool {
 public:
+  /// Throws: slotdiff::error when the system refuses a worker thread (the started ones are stopped
+  /// and joined first: a std::thread destroyed while joinable would call std::terminate).
   explicit thread_pool(std::size_t threads) {
     if (threads == 0) threads = 1;
     workers_.reserve(threads - 1);
-    for (std::size_t i = 1; i < threads; ++i) workers_.emplace_back([this] { loop(); });
+    for (std::size_t i = 1; i < threads; ++i) {
+      try {
+        workers_.push_back(start_thread(i, [this] { loop(); }));
+      } catch (const std::exception& e) {
+        stop_workers();
+        throw_thread_start("reference model", i, threads, e);
+      }
+    }
   }
   thread_pool(const thread_pool&) = delete;
   thread_pool& operator=(const thread_pool&) = delete;
-  ~thread_pool() {
-    {
-      std::lock_guard lk(m_);
-      stop_ = true;
-      generation_.fetch_add(1, std::memory_order_release);
-    }
-    wake_.notify_all();
-    for (auto& w : workers_) w.join();
-  }
+  ~thread_pool() { stop_workers(); }
 
   std::size_t size() const noexcept { return workers_.size() + 1; }
 
@@ -68,6 +71,16 @@ public:
   }
 
 private:
+  void stop_workers() noexcept {
+    {
+      std::lock_guard lk(m_);
+      stop_ = true;
+      generation_.fetch_add(1, std::memory_order_release);
+    }
+    wake_.notify_all();
+    for (auto& w : workers_) w.join();
+    workers_.clear();
+  }
   void work() {
     for (;;) {
       const std::size_t i = next_.fetch_add(1, std::memory_order_relaxed);
