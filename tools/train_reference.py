@@ -16,6 +16,10 @@ Examples:
   /usr/bin/python3 tools/train_reference.py --shards /tmp/shards --out models --minutes 20
   /usr/bin/python3 tools/train_reference.py --init-only --vocab tests/reference/data/tiny_vocab.txt \
       --d-model 32 --layers 1 --heads 2 --mlp 64 --out tests/reference/data --name tiny
+  # noising on the fly (the slotdiff Python package, docs/python.md): a fresh trajectory and step per
+  # sentence every epoch; --fixed-trajectories keeps epoch 0's (what one .npy shard holds)
+  PYTHONPATH=build/python /usr/bin/python3 tools/train_reference.py --text data/corpus/train.txt --out /tmp/m \
+      --noise-temperature 0.5 --minutes 10
 """
 import argparse
 import json
@@ -497,6 +501,13 @@ def main():
     ap.add_argument("--test-set", action="append", default=[], metavar="NAME=FILE",
                     help="held-out nats/slot over every step of this trajectory set, after training (repeatable)")
     ap.add_argument("--test-examples", type=int, default=0, help="score at most N examples of each --test-set and of --valid-set, a fixed random subset (0: all)")
+    ap.add_argument("--text", default="", help="train from this text file through slotdiff.NoisingDataset: a fresh trajectory and step per sentence every epoch (needs the slotdiff package)")
+    ap.add_argument("--text-lines", type=int, default=0, help="with --text: only the first N lines (0: all)")
+    ap.add_argument("--fixed-trajectories", action="store_true", help="with --text: keep epoch 0's trajectories and steps (the fixed-shard baseline)")
+    ap.add_argument("--noise-scorer", default="idf", help="with --text: the Noiser's scorer (slotdiff noise --scorer)")
+    ap.add_argument("--noise-schedule", default="fraction:0.5", help="with --text: the Noiser's schedule")
+    ap.add_argument("--noise-temperature", type=float, default=0.5, help="with --text: Gumbel temperature of the noising")
+    ap.add_argument("--noise-threads", type=int, default=1, help="with --text: noising threads (runs beside training, GIL released)")
     ap.add_argument("--dtype", default="f32", choices=["f32", "bf16"], help="weights file dtype (bf16 halves the file; the golden file matches it)")
     args = ap.parse_args()
 
@@ -559,7 +570,40 @@ def main():
     batch_tokens = args.batch_tokens or (16384 if cuda else 2048)
     lr = args.lr or (1.5e-3 if cuda else 2e-3)
     tests = {}
-    if args.train_set:
+    fresh_data = bool(args.train_set or args.text)  # a new Packed set every epoch, prepared in the background
+    if args.text:
+        import slotdiff
+        from slotdiff.data import NoisingDataset
+        vocab_tok = slotdiff.Tokenizer.load(args.vocab)
+        lines = slotdiff.read_lines(args.text)
+        if args.text_lines:
+            lines = lines[:args.text_lines]
+        noise_kw = dict(scorer=args.noise_scorer, schedule=args.noise_schedule, temperature=args.noise_temperature)
+        dataset = NoisingDataset(lines, vocab_tok, heldout_every=args.heldout_every, split="train", seed=args.seed,
+                                 fixed=args.fixed_trajectories, threads=args.noise_threads, **noise_kw)
+        train_sentences = dataset.indices
+
+        def epoch_data(epoch_no):
+            ex = dataset.examples(train_sentences, epoch_no - 1)
+            return Packed(ex["inputs"], ex["input_offsets"], ex["targets"], ex["target_offsets"])
+        data = epoch_data(1)
+        train_idx = np.arange(len(data))
+        # Held out: every step of one trajectory (epoch 0, the same noiser) of each held-out sentence,
+        # the same examples for every run with this seed; validation: a slice of the training sentences.
+        held = NoisingDataset(lines, vocab_tok, noiser=dataset.noiser, heldout_every=args.heldout_every, split="heldout",
+                              seed=args.seed, fixed=True)
+        trs = dataset.noiser.noise_text([lines[i] for i in held.indices], vocab_tok, indices=held.indices, threads=0)
+        hx = trs.examples()
+        val_data = Packed(hx["inputs"], hx["input_offsets"], hx["targets"], hx["target_offsets"])
+        n_eval = args.eval_examples or (len(val_data) if cuda else 20000)
+        val_idx = np.sort(rng.permutation(len(val_data))[:n_eval])
+        eval_data, eval_idx = val_data, val_idx
+        log(f"{len(train_sentences):,} training sentences of {args.text} noised on the fly ({args.noise_scorer}, "
+            f"{args.noise_schedule}, temperature {args.noise_temperature}, "
+            f"{'fixed: epoch 0 trajectories every epoch' if args.fixed_trajectories else 'a fresh trajectory and step each epoch'}; "
+            f"{len(data):,} examples an epoch), {len(val_idx):,} held-out examples (every step of line % {args.heldout_every} == 0); "
+            f"{batch_tokens} tokens/batch, peak lr {lr}, dropout {dropout}, checkpoint selection every {select_every} s")
+    elif args.train_set:
         from trajectories import TrajectorySet
 
         def load_set(path):
@@ -646,15 +690,15 @@ def main():
         log(f"validation {v:.4f} nats/slot at step {step} (best {best[0]:.4f} at step {best[2]})")
 
     prefetch = None
-    if args.train_set:
+    if fresh_data:
         import concurrent.futures
         pool = concurrent.futures.ThreadPoolExecutor(1)
     while not done:
         epoch += 1
-        if args.train_set and epoch > 1:
+        if fresh_data and epoch > 1:
             data = prefetch.result()
             train_idx = np.arange(len(data))
-        if args.train_set:
+        if fresh_data:
             prefetch = pool.submit(epoch_data, epoch + 1)
         for b in data.batches(train_idx, batch_tokens, rng):
             frac = (clock() - c0) / budget
@@ -696,16 +740,20 @@ def main():
         round_to_bf16_(model)  # measured and written as it will be loaded
     held_nll, held_slots = evaluate(model, eval_data, eval_batches, device, autocast)
     held_rule = (f"every step of {args.valid_set or 'training trajectories'}" if args.train_set
+                 else f"every step of one trajectory of line % {args.heldout_every} == 0 of {args.text}" if args.text
                  else f"sentence id % {args.heldout_every} == 0")
     log(f"held out: {held_nll:.4f} nats/slot over {held_slots:,} slots ({len(eval_idx):,} examples; {held_rule})")
-    results = {"name": args.name, "train_set": args.train_set, "steps": step, "epochs": epoch, "tokens": seen_tokens,
+    results = {"name": args.name, "train_set": args.train_set, "text": args.text, "fixed_trajectories": args.fixed_trajectories, "steps": step, "epochs": epoch, "tokens": seen_tokens,
                "slots": seen_slots, "train_seconds": round(train_s, 1), "budget_clock": args.clock, "budget_clock_seconds": round(train_clock_s, 1), "device": device, "best_step": best[2],
                "heldout_nats_per_slot": round(held_nll, 5), "heldout_rule": held_rule, "curve": curve, "test": {}}
     for name, td in tests.items():
         nll, n = evaluate(model, td, td.batches(np.arange(len(td)), batch_tokens), device, autocast)
         results["test"][name] = {"nats_per_slot": round(nll, 5), "slots": n}
         log(f"test set {name}: {nll:.4f} nats/slot over {n:,} slots")
-    (out / f"{args.name}-results.json").write_text(json.dumps(results, indent=1) + "\n")
+    results_path = out / f"{args.name}-results.json"
+    tmp = results_path.with_name(results_path.name + ".tmp")
+    tmp.write_text(json.dumps(results, indent=1) + "\n")
+    os.replace(tmp, results_path)  # never a half-written file (as write_safetensors)
     model = model.float().cpu()
     save_weights(model, weights_path, {
         "trained": f"{step} steps, {train_s:.0f} s on {device} (torch {torch.__version__})",
