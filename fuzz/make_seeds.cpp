@@ -70,6 +70,17 @@ std::string safetensors_bytes(const std::vector<std::pair<std::string, std::pair
   return out + header + data;
 }
 
+// A .npy file as NumPy 1.0 writes one (header padded to 64 bytes).
+std::string npy(const std::string& dict, const std::string& data) {
+  std::string header = dict;
+  while ((10 + header.size() + 1) % 64) header += ' ';
+  header += '\n';
+  std::string out = std::string("\x93NUMPY\x01", 7) + '\0';
+  out.push_back(static_cast<char>(header.size() & 0xff));
+  out.push_back(static_cast<char>(header.size() >> 8));
+  return out + header + data;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -154,5 +165,10 @@ int main(int argc, char** argv) {
                                                 {"never_insert", "0,1,2"}, {"vocabulary_fnv1a64", "0123456789abcdef"}};
   put("safetensors", "tiny_reference.safetensors", safetensors_bytes(ts, meta));
   put("safetensors", "plain.safetensors", safetensors_bytes({{"a", {{2, 2}, {1, 2, 3, 4}}}, {"b", {{3}, {5, 6, 7}}}}, {}));
+  // .npy arrays as a shard holds them
+  put("npy", "i4.npy", npy("{'descr': '<i4', 'fortran_order': False, 'shape': (3,), }", std::string("\x05\0\0\0\x06\0\0\0\x07\0\0\0", 12)));
+  put("npy", "i8_2d.npy", npy("{'descr': '<i8', 'fortran_order': False, 'shape': (1, 2), }", std::string(16, '\x01')));
+  put("npy", "f4_empty.npy", npy("{'descr': '<f4', 'fortran_order': True, 'shape': (0, 4), }", ""));
+  put("npy", "b1_scalar.npy", npy("{'descr': '|b1', 'fortran_order': False, 'shape': (), }", std::string(1, '\x01')));
   return 0;
 }

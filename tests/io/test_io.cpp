@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <limits>
+#include <random>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -15,6 +16,7 @@
 #include "random.hpp"
 #include "slotdiff/io/jsonl.hpp"
 #include "slotdiff/io/npy.hpp"
+#include "slotdiff/io/npy_reader.hpp"
 #include "slotdiff/noise/noise.hpp"
 #include "slotdiff/scoring/random.hpp"
 
@@ -163,4 +165,110 @@ TEST_CASE("npy shards: every array reads back and the examples rebuild the traje
 
   npy_shard_writer<side_slots> small(10);
   CHECK_THROWS_WITH(small.add(trs[1].size() ? trs[1] : trs[2], 5), Catch::Contains("sentence 5"));
+}
+
+namespace {
+
+// A .npy file by hand: version, header dict text (padded as NumPy pads it) and data bytes.
+std::string npy_bytes(const std::string& dict, const std::string& data, int major = 1, bool pad = true) {
+  std::string header = dict;
+  const std::size_t pre = major == 1 ? 10 : 12;
+  if (pad)
+    while ((pre + header.size() + 1) % 64) header += ' ';
+  header += '\n';
+  std::string out = std::string("\x93NUMPY", 6) + static_cast<char>(major) + '\0';
+  for (std::size_t k = 0; k < (major == 1 ? 2u : 4u); ++k) out.push_back(static_cast<char>(header.size() >> (8 * k)));
+  return out + header + data;
+}
+
+npy_array parse_npy(const std::string& bytes) {
+  std::istringstream in(bytes, std::ios::binary);
+  return read_npy(in, "a.npy");
+}
+
+template <class T>
+void same_as_xtensor(const std::vector<std::size_t>& shape, std::mt19937_64& rng) {
+  std::size_t n = 1;
+  for (auto d : shape) n *= d;
+  std::vector<T> v(n);
+  for (auto& x : v) x = static_cast<T>(static_cast<std::int64_t>(rng() % 2001) - 1000) / static_cast<T>(std::is_floating_point_v<T> ? 8 : 1);
+  const auto view = xt::adapt(v.data(), v.size(), xt::no_ownership(), shape);
+  const auto a = parse_npy(xt::dump_npy(view));
+  CHECK(a.shape == shape);
+  CHECK_FALSE(a.fortran_order);
+  CHECK(a.template values<T>() == v);
+}
+
+}  // namespace
+
+TEST_CASE("read_npy: what xtensor writes reads back exactly, for every shard dtype and shape") {
+  auto rng = test::seeded_rng();
+  for (const auto& shape : std::vector<std::vector<std::size_t>>{{0}, {1}, {7}, {3, 4}, {2, 0, 3}, {2, 3, 4}}) {
+    INFO("rank " << shape.size());
+    same_as_xtensor<std::int32_t>(shape, rng);
+    same_as_xtensor<std::int64_t>(shape, rng);
+    same_as_xtensor<float>(shape, rng);
+    same_as_xtensor<double>(shape, rng);
+    same_as_xtensor<std::int16_t>(shape, rng);
+  }
+  // A 0-d array: shape () holds one element.
+  const auto scalar = parse_npy(npy_bytes("{'descr': '<i4', 'fortran_order': False, 'shape': (), }", std::string("\x07\0\0\0", 4)));
+  CHECK(scalar.shape.empty());
+  CHECK(scalar.values<std::int32_t>() == std::vector<std::int32_t>{7});
+  // Versions 2.0 and 3.0, keys in another order, double quotes, no trailing comma, no padding.
+  const auto v2 = parse_npy(npy_bytes(R"({"shape": (2, 1), "fortran_order": True, "descr": "|u1"})", "\x05\x06", 2, false));
+  CHECK(v2.shape == std::vector<std::size_t>{2, 1});
+  CHECK(v2.fortran_order);
+  CHECK(v2.values<std::uint8_t>() == std::vector<std::uint8_t>{5, 6});
+  CHECK(parse_npy(npy_bytes("{'descr': '|b1', 'fortran_order': False, 'shape': (2,)}", std::string("\x01\0", 2), 3)).values<bool>() ==
+        std::vector<bool>{true, false});
+}
+
+TEST_CASE("read_npy: a shard written by npy_shard_writer reads back as xtensor reads it") {
+  const auto trs = random_trajectories(20);
+  npy_shard_writer<side_slots> w(60);
+  for (std::size_t i = 0; i < trs.size(); ++i) w.add(trs[i], static_cast<std::int64_t>(i));
+  const auto dir = std::filesystem::temp_directory_path() / ("slotdiff_test_npy_reader_" + std::to_string(Catch::rngSeed()));
+  w.write(dir);
+  CHECK(load_npy(dir / "x0_tokens.npy").values<std::int32_t>() == load<std::int32_t>(dir / "x0_tokens.npy"));
+  CHECK(load_npy(dir / "targets.npy").values<std::int32_t>() == load<std::int32_t>(dir / "targets.npy"));
+  CHECK(load_npy(dir / "input_offsets.npy").values<std::int64_t>() == load<std::int64_t>(dir / "input_offsets.npy"));
+  CHECK_THROWS_WITH(load_npy(dir / "x0_tokens.npy").values<std::int64_t>("x0_tokens.npy"), Catch::Contains("<i4"));
+  CHECK_THROWS_WITH(load_npy(dir / "missing.npy"), Catch::Contains("missing.npy"));
+  // No temporary is left beside the shard's files.
+  for (const auto& e : std::filesystem::directory_iterator(dir)) CHECK(e.path().filename().string().find(".tmp") == std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("read_npy: malformed, truncated and oversized inputs are refused by name, without large allocations") {
+  const std::string four("\x01\0\0\0\x02\0\0\0", 8);
+  auto refuse = [](const std::string& bytes, const std::string& what) {
+    std::istringstream in(bytes, std::ios::binary);
+    CHECK_THROWS_WITH(read_npy(in, "bad.npy"), Catch::Contains("bad.npy") && Catch::Contains(what));
+  };
+  const std::string ok = "{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }";
+  CHECK(parse_npy(npy_bytes(ok, four)).values<std::int32_t>() == std::vector<std::int32_t>{1, 2});
+  refuse(std::string("\x93NUMPZ\x01\0", 8), "bad magic");
+  refuse(std::string("\x93NUMPY\x04\0", 8), "version 4.0");
+  refuse(npy_bytes(ok, four).substr(0, 9), "truncated");
+  refuse(npy_bytes(ok, four.substr(0, 6)), "needs 8 data bytes, the input has 6");
+  refuse(npy_bytes(ok, four + "x"), "bytes after");
+  refuse(npy_bytes("{'descr': '>i4', 'fortran_order': False, 'shape': (2,), }", four), "not little-endian");
+  refuse(npy_bytes("{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }", four), "unsupported dtype");
+  refuse(npy_bytes("{'descr': '<i4', 'fortran_order': False, 'shape': (2), }", four), "trailing comma");
+  refuse(npy_bytes("{'descr': '<i4', 'fortran_order': False, 'shape': (-2,), }", four), "non-negative");
+  refuse(npy_bytes("{'descr': '<i4', 'fortran_order': 0, 'shape': (2,), }", four), "True or False");
+  refuse(npy_bytes("{'descr': '<i4', 'shape': (2,), }", four), "lacks");
+  refuse(npy_bytes("{'descr': '<i4', 'descr': '<i4', 'fortran_order': False, 'shape': (2,), }", four), "twice");
+  refuse(npy_bytes("{'descr': '<i4', 'fortran_order': False, 'shape': (2,), 'x': 1}", four), "unknown key 'x'");
+  refuse(npy_bytes("{'descr': '<i\\4', 'fortran_order': False, 'shape': (2,), }", four), "escapes");
+  refuse(npy_bytes("{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }junk", four), "end with spaces");
+  refuse(npy_bytes("{'descr': '<i4', 'fortran_order': False, 'shape': (99999999999999999999,), }", four), "64 bits");
+  // Bombs: a shape of 2^62 elements, or 2^32 x 2^32 (overflow), and a 4 GB header claim, each in a few bytes.
+  refuse(npy_bytes("{'descr': '<i4', 'fortran_order': False, 'shape': (4611686018427387904,), }", four), "overflows");
+  refuse(npy_bytes("{'descr': '<i1', 'fortran_order': False, 'shape': (4294967296, 4294967296), }", four), "overflows");
+  refuse(npy_bytes("{'descr': '<i8', 'fortran_order': False, 'shape': (1000000000000,), }", four), "truncated");
+  refuse(std::string("\x93NUMPY\x02\0\xff\xff\xff\xff{", 13), "exceeds the limit");
+  CHECK_THROWS_WITH(parse_npy(npy_bytes("{'descr': '|b1', 'fortran_order': False, 'shape': (1,)}", "\x02")).values<bool>("b.npy"),
+                    Catch::Contains("boolean element 0 is 2"));
 }
