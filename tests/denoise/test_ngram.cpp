@@ -1,4 +1,5 @@
 #include <slotdiff/backends/ngram.hpp>
+#include <slotdiff/backends/ngram_text.hpp>
 #include <slotdiff/denoise/denoise.hpp>
 
 #include <catch2/catch.hpp>
@@ -231,4 +232,18 @@ TEST_CASE("n-gram files whose count tables are out of order or empty are refused
                    swapped.begin() + static_cast<std::ptrdiff_t>(at + 16));
   std::istringstream in(swapped);
   CHECK_THROWS_WITH(ngram_backend<side_slots>::read(in, "swapped.bin"), Catch::Contains("swapped.bin") && Catch::Contains("corrupt"));
+}
+
+TEST_CASE("n-gram text training: a BOM and CRLF-stripped lines give the trajectories of the plain text", "[ngram]") {
+  const std::vector<std::string> plain{"the cat sat on the mat", "a dog sat on the log", "the cat saw the dog",
+                                       "a bird sang", "the end of the day"};
+  std::vector<std::string> bom = plain;
+  bom[0] = std::string(utf8_bom) + bom[0];
+  const tokenizer vocab = tokenizer::build(plain);
+  const auto a = noise_text<side_slots>(plain, vocab, 2, {}, 1);
+  const auto b = noise_text<side_slots>(bom, vocab, 2, {}, 1);
+  CHECK(a.train == b.train);
+  CHECK(a.held == b.held);  // line 0 is held out: its first word is "the", not "\xEF\xBB\xBFthe" (unk)
+  REQUIRE_FALSE(b.held.empty());
+  CHECK(b.held[0].tokens()[0] == *vocab.find("the"));
 }

@@ -16,6 +16,7 @@
 #include "slotdiff/noise/corpus.hpp"
 #include "slotdiff/noise/noise.hpp"
 #include "slotdiff/scoring/unigram.hpp"
+#include "slotdiff/text/lines.hpp"
 #include "slotdiff/text/tokenizer.hpp"
 
 namespace slotdiff {
@@ -49,7 +50,8 @@ struct ngram_text_report {
 };
 
 /// The noising trajectories of text lines, split into training and held-out lines (line i is held
-/// out when i % heldout_every == 0; empty lines and invalid UTF-8 are skipped and counted).
+/// out when i % heldout_every == 0; empty lines and invalid UTF-8 are skipped and counted; a UTF-8
+/// byte-order mark at the start of the first line is skipped).
 ///
 /// They are exactly those of `slotdiff noise --idf-corpus <the training lines>` on the same lines:
 /// IDF is counted over every word of the training lines (an 8k vocabulary would fold rare words into
@@ -72,9 +74,13 @@ text_trajectories<Layout> noise_text(std::span<const std::string> lines, const t
     std::vector<std::uint64_t> index;        // line number: the noising seed index
   } train, held;
   for (std::size_t i = 0; i < lines.size(); ++i) {
+    // A UTF-8 byte-order mark at the start of the first line is a file signature, not text (as
+    // text_line_reader and tokenizer::build treat it): it must not stick to the first word.
+    std::string_view line = lines[i];
+    if (i == 0 && line.starts_with(utf8_bom)) line.remove_prefix(utf8_bom.size());
     std::vector<token_id> ids;
     try {
-      ids = vocab.encode(lines[i]);
+      ids = vocab.encode(line);
     } catch (const error&) {
       ++out.skipped_lines;  // invalid UTF-8
       continue;
@@ -85,7 +91,7 @@ text_trajectories<Layout> noise_text(std::span<const std::string> lines, const t
     }
     part& to = heldout_every && i % heldout_every == 0 ? held : train;
     to.ids.push_back(std::move(ids));
-    to.text.emplace_back(lines[i]);
+    to.text.emplace_back(line);
     to.index.push_back(i);
   }
   if (train.ids.empty()) throw error("slotdiff: none of the " + std::to_string(lines.size()) + " lines is usable for training");
