@@ -3,6 +3,8 @@
 #pragma once
 
 #include <functional>
+#include <iosfwd>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +27,7 @@ std::function<int()> generate_command(CLI::App& app);
 std::function<int()> ngram_command(CLI::App& app);
 std::function<int()> eval_command(CLI::App& app);
 std::function<int()> embed_command(CLI::App& app);
+std::function<int()> trace_command(CLI::App& app);
 
 /// Runs the program on a command line (argv[0] is the program name): main() of tools/cli/main.cpp.
 int run_program(int argc, const char* const* argv);
@@ -42,6 +45,16 @@ std::string default_embedder_path();
 
 /// Reads all lines of a file, or of stdin for "-". Throws slotdiff::error naming the path.
 std::vector<std::string> read_lines(std::string_view path);
+
+/// Where an output file may be written atomically (write_file_atomically: a temporary file beside
+/// it, then renamed onto it): `path` itself when it is absent or a regular file, the file a symbolic
+/// link leads to when that is a regular file outside /proc; nullopt for a device such as /dev/full,
+/// a pipe, /dev/stdout or a folder, which the rename would replace (those are written in place).
+std::optional<std::string> atomic_target(const std::string& path);
+
+/// atomic_target(path) for the outputs the library's savers write (vocabulary, n-gram model,
+/// embedder). Throws option_error naming `option` and `path` when there is none.
+std::string check_output_file(std::string_view option, const std::string& path);
 
 /// Throws slotdiff::error naming `what` (a path, or "stdout") when `out` has failed; flushes it first.
 void check_written(std::ostream& out, std::string_view what);

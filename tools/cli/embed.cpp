@@ -28,6 +28,7 @@ struct train_settings {
 };
 
 int train(const train_settings& s) {
+  const std::string out = check_output_file("--out", s.out);
   sif_train_options o = s.o;
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::string> lines;
@@ -52,7 +53,7 @@ int train(const train_settings& s) {
   for (std::size_t i = 0; i < words.size(); ++i) word_list.push_back(words.word(static_cast<token_id>(i)));
   o.vectors.first_word_id = static_cast<token_id>(tokenizer::special_count);
   const sif_model m = train_sif_model(corpus, word_list, o);
-  m.save(s.out);
+  m.save(out);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::cerr << "slotdiff embed: " << lines.size() << " lines (" << bad << " invalid UTF-8 skipped), " << tokens << " tokens, "
             << words.size() - tokenizer::special_count << " distinct words; kept " << m.size() << " words of dimension "

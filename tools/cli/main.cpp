@@ -14,6 +14,7 @@
 #include <fstream>
 #include <iostream>
 #include <new>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -44,6 +45,7 @@ constexpr command commands[] = {
     {"ngram", ngram_command, "train the n-gram insertion model and measure it on held-out text"},
     {"eval", eval_command, "the keyword-to-sentence benchmark: models, references and a random floor in one table"},
     {"embed", embed_command, "build the SIF sentence embedder that noise --scorer shift|dynamic reads"},
+    {"trace", trace_command, "one sentence noised and grown back: underscores diagrams, or one HTML page (--html OUT)"},
 };
 }  // namespace
 
@@ -81,6 +83,25 @@ void check_written(std::ostream& out, std::string_view what) {
   if (&out == &std::cout) failed = (std::fflush(stdout) != 0 || std::ferror(stdout)) || failed;
   if (failed)
     throw error("cannot write to " + std::string(what) + (errno != 0 ? std::string(": ") + std::strerror(errno) : ""));
+}
+
+std::optional<std::string> atomic_target(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const auto link = fs::symlink_status(path, ec);
+  if (ec || !fs::exists(link) || fs::is_regular_file(link)) return path;
+  if (!fs::is_symlink(link)) return std::nullopt;  // a device, a pipe, a socket, a folder
+  // A link: its final target, when that is a regular file outside /proc (/dev/stdout leads there).
+  const auto target = fs::canonical(path, ec);
+  if (ec || target.string().starts_with("/proc/") || !fs::is_regular_file(fs::status(target, ec))) return std::nullopt;
+  return target.string();
+}
+
+std::string check_output_file(std::string_view option, const std::string& path) {
+  if (auto t = atomic_target(path)) return *t;
+  throw option_error(std::string(option) + ": " + path +
+                     " is not a regular file (a device, a pipe or a link to one); this output is written to a "
+                     "temporary file that is then renamed onto its name, so give a file name");
 }
 
 // ---- where the bundled data and models are ----------------------------------------------------------

@@ -26,6 +26,7 @@ struct settings {
 };
 
 int run(settings& s) {
+  if (!s.out.empty()) s.out = check_output_file("--out", s.out);
   if (s.vocab.empty()) s.vocab = SLOTDIFF_DEFAULT_VOCAB;
   const tokenizer vocab = tokenizer::load(s.vocab);
   auto& o = s.o;

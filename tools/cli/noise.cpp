@@ -29,6 +29,7 @@
 #include "options.hpp"
 #include "slotdiff/embed/sif_model.hpp"
 #include "slotdiff/error.hpp"
+#include "slotdiff/io/atomic_file.hpp"
 #include "slotdiff/io/jsonl.hpp"
 #include "slotdiff/io/npy.hpp"
 #include "slotdiff/noise/corpus.hpp"
@@ -315,35 +316,32 @@ void write_trajectories(const noise_job& job, const std::vector<std::vector<traj
     w.write(s.out);
     return;
   }
-  // A file is written under a temporary name and renamed over --out when complete.
-  const std::filesystem::path final_path = s.out, partial = s.out + ".partial";
-  std::ofstream file;
-  if (!s.out.empty()) {
-    file.open(partial, std::ios::binary | std::ios::trunc);
-    if (!file) throw error("cannot open " + partial.string() + " for writing: " + std::strerror(errno));
-  }
-  std::ostream& out = s.out.empty() ? std::cout : file;
   const jsonl_options jo{.words = s.words ? &job.vocab : nullptr};
-  for (std::size_t i = 0; i < trs.size() && out; ++i)
-    for (std::size_t k = 0; k < trs[i].size(); ++k) {
-      if (s.trajectories == 1) {
-        write_jsonl(out, output(i, k), job.line_index[i], jo);
-        continue;
+  auto write = [&](std::ostream& out) {
+    for (std::size_t i = 0; i < trs.size() && out; ++i)
+      for (std::size_t k = 0; k < trs[i].size(); ++k) {
+        if (s.trajectories == 1) {
+          write_jsonl(out, output(i, k), job.line_index[i], jo);
+          continue;
+        }
+        auto j = to_json(output(i, k), job.line_index[i], jo);
+        j["trajectory"] = k;
+        out << j.dump() << '\n';
       }
-      auto j = to_json(output(i, k), job.line_index[i], jo);
-      j["trajectory"] = k;
-      out << j.dump() << '\n';
-    }
-  if (s.out.empty()) return check_written(out, "stdout");
-  try {
-    check_written(out, s.out);
-    file.close();
-    std::filesystem::rename(partial, final_path);
-  } catch (...) {
-    std::error_code ec;
-    std::filesystem::remove(partial, ec);
-    throw;
+  };
+  if (s.out.empty()) {
+    write(std::cout);
+    return check_written(std::cout, "stdout");
   }
+  const auto target = atomic_target(s.out);
+  if (!target) {  // a device, a pipe, /dev/stdout: written in place
+    std::ofstream out(s.out, std::ios::binary);
+    if (!out) throw error("--out: cannot open " + s.out + " for writing: " + std::strerror(errno));
+    write(out);
+    return check_written(out, s.out);
+  }
+  // A regular file is written under a temporary name and renamed onto its name when complete.
+  write_file_atomically(*target, write);
 }
 
 template <class Layout>

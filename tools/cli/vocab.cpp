@@ -18,13 +18,14 @@ struct settings {
 };
 
 int run(const settings& s) {
+  const std::string out = check_output_file("--out", s.out);
   std::vector<std::string> lines;
   for (const auto& in : s.inputs) {
     auto more = read_lines(in);
     lines.insert(lines.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
   }
   const auto tok = tokenizer::build(lines, s.build);
-  tok.save(s.out);
+  tok.save(out);
   std::cerr << "slotdiff vocab: " << tok.size() << " ids from " << lines.size() << " lines -> " << s.out << '\n';
   return 0;
 }
