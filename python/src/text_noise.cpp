@@ -601,8 +601,9 @@ steps=None: every step of every trajectory; else one t per trajectory (negative:
                  if (py::isinstance<py::str>(item)) {
                    const tokenizer* t = n->space == "words" ? &*n->words : (vocab.is_none() ? nullptr : &vocab.cast<const tokenizer&>());
                    if (!t) throw py::value_error("protect: words need a text corpus or vocab= to map them to ids");
-                   const auto ids = t->encode(item.cast<std::string>());
-                   n->protect.insert(n->protect.end(), ids.begin(), ids.end());
+                   // A word the list lacks encodes as unk: protecting it would protect every unknown word.
+                   for (token_id id : t->encode(item.cast<std::string>()))
+                     if (id != tokenizer::unk) n->protect.push_back(id);
                  } else {
                    n->protect.push_back(item.cast<token_id>());
                  }

@@ -18,8 +18,8 @@ CASES = [
      {"temperature": 0.5, "seed": 7, "protect": ["the", "of"]}, 4, 300),
     (["--schedule", "fraction:0.3..0.7", "--trajectories", "2", "--seed", "3"], {"schedule": "fraction:0.3..0.7", "seed": 3}, 2, 300),
     (["--scorer", "mix:idf=0.5,random=0.5", "--schedule", "max"], {"scorer": "mix:idf=0.5,random=0.5", "schedule": "max"}, 1, 300),
-    (["--scorer", "shift", "--metric", "euclidean"], {"scorer": "shift", "metric": "euclidean", "embedder": "default"}, 1, 120),
-    (["--scorer", "dynamic", "--temperature", "0.5"], {"scorer": "dynamic", "temperature": 0.5, "embedder": "default"}, 1, 40),
+    (["--scorer", "shift", "--metric", "euclidean", "--embedder", "EMBEDDER"], {"scorer": "shift", "metric": "euclidean", "embedder": "default"}, 1, 120),
+    (["--scorer", "dynamic", "--temperature", "0.5", "--embedder", "EMBEDDER"], {"scorer": "dynamic", "temperature": 0.5, "embedder": "default"}, 1, 40),
 ]
 
 
@@ -29,6 +29,7 @@ def test_same_seed_same_trajectories_as_the_cli(cli, vocab, lines, source_dir, t
     corpus = tmp_path / "in.txt"
     corpus.write_text("\n".join(text) + "\n", encoding="utf-8")
     out = tmp_path / "out.jsonl"
+    cli_args = [str(source_dir / "data/corpus/embedder.sdsif") if a == "EMBEDDER" else a for a in cli_args]
     subprocess.run([cli, "noise", str(corpus), "--vocab", str(source_dir / "data/corpus/vocab.txt"), "--threads", "2",
                     "--no-progress", "--out", str(out)] + cli_args, check=True, capture_output=True)
     want = [json.loads(l) for l in out.read_text().splitlines()]
