@@ -317,7 +317,7 @@ void write_trajectories(const noise_job& job, const std::vector<std::vector<traj
     return;
   }
   const jsonl_options jo{.words = s.words ? &job.vocab : nullptr};
-  auto write = [&](std::ostream& out) {
+  auto write_all = [&](std::ostream& out) {
     for (std::size_t i = 0; i < trs.size() && out; ++i)
       for (std::size_t k = 0; k < trs[i].size(); ++k) {
         if (s.trajectories == 1) {
@@ -328,6 +328,18 @@ void write_trajectories(const noise_job& job, const std::vector<std::vector<traj
         j["trajectory"] = k;
         out << j.dump() << '\n';
       }
+  };
+  // The library's writer stops at a failed stream and says where; the message names the destination.
+  auto write = [&](std::ostream& out) {
+    const std::string where = s.out.empty() ? "stdout" : s.out;
+    try {
+      errno = 0;
+      write_all(out);
+    } catch (const error& e) {
+      std::string m = e.what();
+      if (m.starts_with("slotdiff: ")) m.erase(0, 10);
+      throw error("cannot write to " + where + (errno != 0 ? std::string(": ") + std::strerror(errno) : "") + " (" + m + ")");
+    }
   };
   if (s.out.empty()) {
     write(std::cout);
