@@ -192,11 +192,11 @@ inline std::string html_number(float v) {
   return buf;
 }
 
-// Step k of `count` as a hue: noising runs from blue-green (early) to red (late), denoising the
-// other way round the wheel, so the two diagrams never share a colour for different meanings.
+// Step k of `count` as a hue: noising runs from cyan (early) through green and yellow to red (late),
+// denoising from blue to magenta, so the two diagrams share no colour.
 inline std::string step_colour(std::size_t k, std::size_t count, bool noising) {
   const double f = count <= 1 ? 0.0 : static_cast<double>(k - 1) / static_cast<double>(count - 1);
-  const double hue = noising ? 190.0 - 190.0 * f : 280.0 - 160.0 * f;
+  const double hue = noising ? 180.0 - 180.0 * f : 215.0 + 110.0 * f;
   char buf[48];
   std::snprintf(buf, sizeof buf, "hsl(%.0f,70%%,82%%)", hue);
   return buf;
