@@ -1,7 +1,8 @@
 """Builds slotdiff._slotdiff with the repository's CMake (SLOTDIFF_BUILD_PYTHON=ON, only that target)
 and puts it into the wheel beside the pure-Python files. Environment:
   SLOTDIFF_CMAKE_ARGS   extra configure arguments (e.g. "-DSLOTDIFF_NATIVE=ON")
-  SLOTDIFF_BUILD_DIR    reuse this CMake build folder (default: setuptools' temporary folder)
+  SLOTDIFF_BUILD_DIR    build in this CMake folder; one already configured (with SLOTDIFF_BUILD_PYTHON=ON)
+                        is only built, its options untouched (default: setuptools' temporary folder)
   CMAKE_BUILD_PARALLEL_LEVEL  compile jobs (default 2)
 """
 import os
@@ -37,8 +38,11 @@ class CMakeBuild(build_ext):
             args += ["-DCMAKE_CXX_COMPILER_LAUNCHER=ccache"]
         args += shlex.split(os.environ.get("SLOTDIFF_CMAKE_ARGS", ""))
         jobs = os.environ.get("CMAKE_BUILD_PARALLEL_LEVEL", "2")
-        print("slotdiff: cmake " + " ".join(args), flush=True)
-        subprocess.run(["cmake"] + args, check=True)
+        if os.environ.get("SLOTDIFF_BUILD_DIR") and (build / "CMakeCache.txt").exists():
+            print(f"slotdiff: reusing the configured build {build}", flush=True)  # its options stay as they are
+        else:
+            print("slotdiff: cmake " + " ".join(args), flush=True)
+            subprocess.run(["cmake"] + args, check=True)
         subprocess.run(["cmake", "--build", str(build), "--target", "slotdiff_python", "-j", jobs], check=True)
         built = sorted((build / "python" / "slotdiff").glob("_slotdiff*"))
         if not built:

@@ -663,12 +663,13 @@ steps=None: every step of every trajectory; else one t per trajectory (negative:
             auto out = std::make_unique<trajectories>();
             {
               py::gil_scoped_release nogil;
-              std::vector<std::vector<token_id>> out_ids(text.size()), score_ids;
-              for (std::size_t i = 0; i < text.size(); ++i) vocab.encode_into(text[i], out_ids[i]);
-              if (n.space == "words") {
-                score_ids.resize(text.size());
-                for (std::size_t i = 0; i < text.size(); ++i) n.words->encode_into(text[i], score_ids[i]);
-              }
+              // Tokenised on the noising threads too (the lines are independent; order kept by index).
+              const bool words = n.space == "words";
+              std::vector<std::vector<token_id>> out_ids(text.size()), score_ids(words ? text.size() : 0);
+              detail::parallel_indices(text.size(), threads, 256, nullptr, [&](std::size_t i) {
+                vocab.encode_into(text[i], out_ids[i]);
+                if (words) n.words->encode_into(text[i], score_ids[i]);
+              });
               std::vector<std::span<const token_id>> out_spans(out_ids.begin(), out_ids.end());
               std::vector<std::span<const token_id>> score_spans(score_ids.begin(), score_ids.end());
               noise_options o = n.opts;
