@@ -503,7 +503,7 @@ def main():
     ap.add_argument("--test-examples", type=int, default=0, help="score at most N examples of each --test-set and of --valid-set, a fixed random subset (0: all)")
     ap.add_argument("--text", default="", help="train from this text file through slotdiff.NoisingDataset: a fresh trajectory and step per sentence every epoch (needs the slotdiff package)")
     ap.add_argument("--text-lines", type=int, default=0, help="with --text: only the first N lines (0: all)")
-    ap.add_argument("--fixed-trajectories", action="store_true", help="with --text: keep epoch 0's trajectories and steps (the fixed-shard baseline)")
+    ap.add_argument("--fixed-trajectories", action="store_true", help="with --text: every epoch trains on every step of epoch 0's trajectories (what one .npy shard holds: the fixed-shard baseline)")
     ap.add_argument("--noise-scorer", default="idf", help="with --text: the Noiser's scorer (slotdiff noise --scorer)")
     ap.add_argument("--noise-schedule", default="fraction:0.5", help="with --text: the Noiser's schedule")
     ap.add_argument("--noise-temperature", type=float, default=0.5, help="with --text: Gumbel temperature of the noising")
@@ -580,7 +580,8 @@ def main():
             lines = lines[:args.text_lines]
         noise_kw = dict(scorer=args.noise_scorer, schedule=args.noise_schedule, temperature=args.noise_temperature)
         dataset = NoisingDataset(lines, vocab_tok, heldout_every=args.heldout_every, split="train", seed=args.seed,
-                                 fixed=args.fixed_trajectories, threads=args.noise_threads, **noise_kw)
+                                 fixed=args.fixed_trajectories, steps="all" if args.fixed_trajectories else "random",
+                                 threads=args.noise_threads, **noise_kw)
         train_sentences = dataset.indices
 
         def epoch_data(epoch_no):
@@ -600,7 +601,7 @@ def main():
         eval_data, eval_idx = val_data, val_idx
         log(f"{len(train_sentences):,} training sentences of {args.text} noised on the fly ({args.noise_scorer}, "
             f"{args.noise_schedule}, temperature {args.noise_temperature}, "
-            f"{'fixed: epoch 0 trajectories every epoch' if args.fixed_trajectories else 'a fresh trajectory and step each epoch'}; "
+            f"{'fixed: every step of the epoch-0 trajectories, every epoch (a shard)' if args.fixed_trajectories else 'a fresh trajectory and step each epoch'}; "
             f"{len(data):,} examples an epoch), {len(val_idx):,} held-out examples (every step of line % {args.heldout_every} == 0); "
             f"{batch_tokens} tokens/batch, peak lr {lr}, dropout {dropout}, checkpoint selection every {select_every} s")
     elif args.train_set:

@@ -77,7 +77,9 @@ class NoisingDataset(IterableDataset):
     seed: fixes everything. Call set_epoch(e) before each epoch (as with DistributedSampler): epoch e
         noises sentence i with the seed hash(seed, e) and index i, and picks its step with another hash,
         so the examples of an epoch are the same whatever the number of workers; fixed=True keeps epoch
-        0's trajectories and steps forever (the fixed-shard baseline).
+        0's trajectories and steps forever.
+    steps: "random" (one step per trajectory, drawn each epoch) or "all" (every step of every
+        trajectory; with fixed=True exactly what one .npy shard of `slotdiff noise` holds).
     trajectories: K trajectories per sentence per epoch (each gives one example).
     heldout_every / split: sentence i is held out when i % heldout_every == 0; split="train" keeps the
         others, "heldout" only those, "all" every sentence.
@@ -87,7 +89,7 @@ class NoisingDataset(IterableDataset):
     """
 
     def __init__(self, source, vocab=None, *, noiser=None, batch_tokens=2048, batch_size=None, padded=True, seed=0,
-                 fixed=False, trajectories=1, heldout_every=0, split="all", chunk=4096, threads=1, shuffle=True,
+                 fixed=False, steps="random", trajectories=1, heldout_every=0, split="all", chunk=4096, threads=1, shuffle=True,
                  **noise_options):
         super().__init__()
         if isinstance(vocab, (str, os.PathLike)):
@@ -135,6 +137,9 @@ class NoisingDataset(IterableDataset):
         self.noiser, self.batch_tokens, self.batch_size, self.padded = noiser, batch_tokens, batch_size, padded
         self.seed, self.fixed, self.trajectories, self.chunk, self.threads = seed, fixed, trajectories, chunk, threads
         self.shuffle = shuffle
+        if steps not in ("random", "all"):
+            raise ValueError(f"steps: expected random or all, got {steps!r}")
+        self.steps = steps
         self.epoch = 0
 
     def set_epoch(self, epoch: int):
@@ -157,7 +162,7 @@ class NoisingDataset(IterableDataset):
         else:
             trs = self.noiser.noise([self.ids[self.offsets[i]:self.offsets[i + 1]] for i in indices],
                                     trajectories=self.trajectories, threads=self.threads, indices=indices, seed=seed)
-        ex = trs.examples(trs.random_steps(_mix(seed, 0x5EED)))
+        ex = trs.examples(None if self.steps == "all" else trs.random_steps(_mix(seed, 0x5EED)))
         ex["sentence"] = np.asarray(trs.sentence)[ex["trajectory"]]
         return ex
 
