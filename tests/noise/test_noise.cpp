@@ -114,6 +114,59 @@ TEST_CASE("trajectory: validation names the offending step") {
   CHECK(to_empty.targets(0) == std::vector<token_id>{7});  // the root slot
 }
 
+namespace {
+
+// The serial reference of trajectory's step validation: one is_feasible_removal mask per step, O(n T).
+// Returns "" when valid, else the message the constructor must give.
+template <class Layout>
+std::string reference_step_check(const std::vector<step_index>& removed_at, step_index steps) {
+  for (step_index t = 0; t < steps; ++t) {
+    std::vector<bool> mask;
+    std::size_t removed = 0;
+    for (step_index r : removed_at) {
+      if (r <= t) continue;
+      mask.push_back(r == t + 1);
+      removed += r == t + 1;
+    }
+    if (removed == 0) return "trajectory: step " + std::to_string(t + 1) + " removes nothing";
+    if (!is_feasible_removal<Layout>(mask))
+      return "trajectory: step " + std::to_string(t + 1) + " removes " + std::to_string(removed) + " of " +
+             std::to_string(mask.size()) + " tokens in runs that " + std::string(Layout::name) + " cannot refill in one step";
+  }
+  return "";
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("trajectory: the linear-time step validation agrees with the per-step mask reference", "", side_slots, gap_slots) {
+  auto rng = test::seeded_rng();
+  std::size_t valid = 0;
+  for (int round = 0; round < 20000; ++round) {
+    const std::size_t n = rng() % 10;
+    const auto steps = static_cast<step_index>(n ? rng() % (n + 1) : 0);
+    std::vector<step_index> removed(n);
+    for (auto& r : removed) r = 1 + static_cast<step_index>(rng() % static_cast<std::uint64_t>(steps + 1));
+    const std::string want = reference_step_check<TestType>(removed, steps);
+    std::string got;
+    try {
+      trajectory<TestType>(std::vector<token_id>(n, 5), removed, steps);
+    } catch (const feasibility_error& e) {
+      got = e.what();
+    }
+    INFO("n " << n << " steps " << steps);
+    REQUIRE(got == want);
+    valid += want.empty();
+  }
+  CHECK(valid > 1000);  // both outcomes well covered
+  // A long trajectory that removes one token per step (T = n = 200,000): linear, where the per-step
+  // masks would take 2 x 10^10 operations.
+  const std::size_t n = 200000;
+  std::vector<step_index> last_first(n);
+  for (std::size_t i = 0; i < n; ++i) last_first[i] = static_cast<step_index>(n - i);
+  const trajectory<TestType> longest(std::vector<token_id>(n, 5), last_first, static_cast<step_index>(n));
+  CHECK(longest.length(static_cast<step_index>(n)) == 0);
+}
+
 TEMPLATE_TEST_CASE("noise: random sentences, scorers and schedules give valid trajectories", "", side_slots, gap_slots) {
   auto rng = test::seeded_rng();
   const unigram_model model = random_model(rng);
