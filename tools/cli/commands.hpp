@@ -32,6 +32,11 @@ std::function<int()> trace_command(CLI::App& app);
 /// Runs the program on a command line (argv[0] is the program name): main() of tools/cli/main.cpp.
 int run_program(int argc, const char* const* argv);
 
+/// Parses and checks a command line as run_program does (every option's parser and every command's
+/// combination checks), but prints and runs nothing: the entry point of fuzz/fuzz_cli_options.cpp.
+/// Throws: CLI::ParseError (unknown option, missing value, ...) or option_error / slotdiff::error.
+void check_command_line(int argc, const char* const* argv);
+
 /// The bundled vocabulary, reference model and embedder under the data root (main.cpp: --data-dir DIR,
 /// $SLOTDIFF_DATA_DIR, ../share/slotdiff next to the binary, the source tree). Throws slotdiff::error
 /// when --data-dir or $SLOTDIFF_DATA_DIR names a folder without the data.

@@ -220,6 +220,15 @@ int report(std::string_view command, const std::string& message) {
 
 }  // namespace
 
+void check_command_line(int argc, const char* const* argv) {
+  program p;
+  try {
+    p.app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+  } catch (const CLI::CallForAllHelp&) {
+  }
+}
+
 int run_program(int argc, const char* const* argv) {
   const std::string_view name = command_word(argc, argv);
   std::string_view shown = name;  // the command named in messages: only a real one
