@@ -11,7 +11,8 @@
 //
 // Threads: reference_options::threads (0 = all hardware threads). Matrix products are split into
 // column or row tiles, attention into (sequence, head) tasks, elementwise work into row blocks,
-// over a pool owned by the model. Each tile is one single-threaded Eigen product: do not also build
+// over a pool owned by the model. Each tile is one single-threaded Eigen product and the tiles depend
+// on the shapes only, so the results are bit-for-bit the same at any thread count. Do not also build
 // with Eigen's OpenMP parallelism (-fopenmp), or define EIGEN_DONT_PARALLELIZE if you must.
 #pragma once
 
@@ -203,16 +204,20 @@ private:
   }
 
   /// y (+)= x w^T, w [out, in]: split over output columns when x is short, over rows when tall.
+  /// The tiles depend on the shapes only, never on the thread count: each tile is one single-threaded
+  /// Eigen product, whichever thread runs it, so every output element is computed by the same call
+  /// at any thread count and the logits are bit-for-bit the same at 1, 2 or 8 threads. Row tiles of
+  /// 128 are whole multiples of Eigen's register blocks (12, 24 or 48 rows), column tiles of 32 of
+  /// its 4 columns.
   void gemm_nt(const matrix& x, const matrix& w, matrix& y, bool accumulate) {
     const Eigen::Index N = x.rows(), O = w.rows();
-    const std::size_t T = pool_.size();
-    if (T == 1 || N * O * x.cols() < 64 * 1024) {
+    if (N * O * x.cols() < 64 * 1024) {
       if (accumulate) y.noalias() += x * w.transpose();
       else y.noalias() = x * w.transpose();
       return;
     }
-    if (static_cast<std::size_t>(N) >= 128 * T) {
-      const Eigen::Index rows = (N + static_cast<Eigen::Index>(2 * T) - 1) / static_cast<Eigen::Index>(2 * T);
+    if (N >= 256) {
+      constexpr Eigen::Index rows = 128;
       const std::size_t tasks = static_cast<std::size_t>((N + rows - 1) / rows);
       pool_.run(tasks, [&](std::size_t t) {
         const Eigen::Index r0 = static_cast<Eigen::Index>(t) * rows, n = std::min(rows, N - r0);
@@ -221,7 +226,7 @@ private:
       });
       return;
     }
-    const Eigen::Index cols = ((O + static_cast<Eigen::Index>(T) - 1) / static_cast<Eigen::Index>(T) + 15) / 16 * 16;
+    constexpr Eigen::Index cols = 32;
     const std::size_t tasks = static_cast<std::size_t>((O + cols - 1) / cols);
     pool_.run(tasks, [&](std::size_t t) {
       const Eigen::Index c0 = static_cast<Eigen::Index>(t) * cols, n = std::min(cols, O - c0);
@@ -353,11 +358,13 @@ private:
                           : cmap(lr_.data() + static_cast<Eigen::Index>(s0) * d, static_cast<Eigen::Index>(n), d, Eigen::OuterStride<>(d));
     map y(out, static_cast<Eigen::Index>(n), V, Eigen::OuterStride<>(V));
     const matrix& e = w_->embedding;
-    const std::size_t T = pool_.size();
-    // Few slots: split the vocabulary (each thread packs only its part of E); many: split the slots.
-    const Eigen::Index rows = n >= 64 * T ? 64 : static_cast<Eigen::Index>(n);
+    // Tiles of 96 slots x 1024 words, fixed whatever the thread count (as gemm_nt's): each logit is
+    // computed by the same Eigen call at any thread count, so the logits are bit-for-bit the same.
+    // Few slots still make several tasks (the vocabulary is split), and each task packs only its
+    // 1024 rows of E.
+    const Eigen::Index rows = std::min<Eigen::Index>(96, static_cast<Eigen::Index>(n));
     const std::size_t row_tasks = static_cast<std::size_t>((static_cast<Eigen::Index>(n) + rows - 1) / rows);
-    const Eigen::Index cols = row_tasks >= T ? V : ((V + static_cast<Eigen::Index>(T) - 1) / static_cast<Eigen::Index>(T) + 15) / 16 * 16;
+    const Eigen::Index cols = std::min<Eigen::Index>(1024, V);
     const std::size_t col_tasks = static_cast<std::size_t>((V + cols - 1) / cols);
     pool_.run(row_tasks * col_tasks, [&](std::size_t t) {
       const Eigen::Index r0 = static_cast<Eigen::Index>(t / col_tasks) * rows, c0 = static_cast<Eigen::Index>(t % col_tasks) * cols;
