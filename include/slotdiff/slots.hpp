@@ -6,4 +6,5 @@
 #include "slotdiff/slots/gap_buffer_slots.hpp"
 #include "slotdiff/slots/gapped_slots.hpp"
 #include "slotdiff/slots/layout.hpp"
+#include "slotdiff/slots/options.hpp"
 #include "slotdiff/slots/vector_slots.hpp"
