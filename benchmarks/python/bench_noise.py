@@ -38,11 +38,16 @@ def best(f, repeat):
 
 
 def bench_noising(args, slotdiff, lines, vocab, opts, kw, k):
-    """The CLI's noising rate against Noiser.noise_text + examples() on the same lines and threads."""
+    """The CLI's noising rate against Noiser.noise_text + examples() on the same lines and threads,
+    the runs alternating (CLI, Python, CLI, ...) so that a change in the machine's load hits both."""
+    noiser = slotdiff.Noiser(corpus=lines, **kw)  # warm-up and the statistics' time
+    t0 = time.perf_counter()
+    noiser = slotdiff.Noiser(corpus=lines, **kw)
+    t_build = time.perf_counter() - t0
+    cli_rate, cli_wall, py_time = [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         src = pathlib.Path(tmp, "in.txt")
         src.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        cli_rate, cli_wall = [], []
         for _ in range(args.repeat):
             t0 = time.perf_counter()
             r = subprocess.run([args.cli, "noise", str(src), "--vocab", args.vocab, "--threads", str(args.threads),
@@ -51,24 +56,17 @@ def bench_noising(args, slotdiff, lines, vocab, opts, kw, k):
             cli_wall.append(time.perf_counter() - t0)
             m = re.search(r"noising and writing ([0-9.e+-]+) s, ([0-9.e+-]+) sentences/s", r.stderr)
             cli_rate.append(float(m.group(2)))
-        print(f"CLI:    noising + shard {max(cli_rate):9,.0f} sentences/s; whole command {min(cli_wall):6.2f} s")
-
-        noiser = None
-
-        def build():
-            nonlocal noiser
-            noiser = slotdiff.Noiser(corpus=lines, **kw)
-        t_build, _ = best(build, 1)
-
-        def run():
+            t0 = time.perf_counter()
             trs = noiser.noise_text(lines, vocab, trajectories=k, threads=args.threads)
-            return trs, trs.examples()
-        t_noise, (trs, ex) = best(run, args.repeat)
-        rate = len(lines) / t_noise
-        print(f"Python: noising + examples {rate:9,.0f} sentences/s ({len(trs):,} trajectories, "
-              f"{len(ex['trajectory']):,} examples); statistics {t_build:.2f} s; whole {t_build + t_noise:6.2f} s")
-        print(f"ratio CLI / Python sentences/s: {max(cli_rate) / rate:.2f}x")
-
+            ex = trs.examples()
+            py_time.append(time.perf_counter() - t0)
+    rate = len(lines) / min(py_time)
+    print(f"CLI:    noising + shard    {max(cli_rate):9,.0f} sentences/s (runs: {', '.join(f'{x:,.0f}' for x in cli_rate)}); "
+          f"whole command {min(cli_wall):6.2f} s")
+    print(f"Python: noising + examples {rate:9,.0f} sentences/s (runs: {', '.join(f'{len(lines) / x:,.0f}' for x in py_time)}; "
+          f"{len(trs):,} trajectories, {len(ex['trajectory']):,} examples); statistics {t_build:.2f} s; "
+          f"whole {t_build + min(py_time):6.2f} s")
+    print(f"ratio CLI / Python sentences/s (best runs): {max(cli_rate) / rate:.2f}x")
 
 
 def main():

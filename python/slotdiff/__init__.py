@@ -192,7 +192,7 @@ def decoding_preset() -> dict:
         slotdiff.denoise(backend, starts, **slotdiff.decoding_preset())
     """
     p = _slotdiff._decoding_preset()
-    stop_rule = stop.any_of(stop.max_steps(p["max_steps"]), stop.max_length(p["max_length"]), stop.no_change(),
+    stop_rule = stop.any_of(stop.max_steps(p["max_steps"]), stop.max_length(p["max_length"]),
                             stop.all_of(stop.length_at_least(p["min_length"]), stop.probability_below(p["stop_probability"])))
     kw = {k: p[k] for k in ("temperature", "top_k", "top_p", "repetition_penalty", "min_probability", "no_adjacent_repeat",
                             "candidates", "gaps", "min_insertions", "max_insertions", "min_confidence")}
@@ -203,7 +203,7 @@ def decoding_preset() -> dict:
 def denoise(backend, starts, stop=None, *, offsets=None, vocabulary_size=None, none_id=NONE, layout="side",
             top_k_output=False, temperature=0.0, top_k=0, top_p=1.0, repetition_penalty=1.0, min_probability=0.0,
             no_adjacent_repeat=False, min_confidence=0.0, max_insertions=None, gaps="one_per_gap", min_insertions=1,
-            candidates=16, max_steps=256, seed=0, trace=True):
+            candidates=16, max_steps=256, max_length=None, seed=0, trace=True):
     """Grows every start sequence (keywords, or empty for the root slot) until `stop` says it is done
     (slotdiff/denoise/denoise.hpp; docs/denoising.md has every option).
 
@@ -213,7 +213,10 @@ def denoise(backend, starts, stop=None, *, offsets=None, vocabulary_size=None, n
         (returns a list). stop: a slotdiff.stop policy (default: never; max_steps caps the loop).
     Options and defaults follow the C++ denoise_options: sampling (temperature 0 = greedy, top_k, top_p,
     repetition_penalty, min_probability, no_adjacent_repeat), fill (min_confidence, max_insertions,
-    gaps one_per_gap | independent, min_insertions), candidates per slot, max_steps, seed, trace.
+    gaps one_per_gap | independent, min_insertions), candidates per slot, max_steps, max_length (a hard
+    cap in tokens: a step is trimmed to fit, the most confident kept; None: none beyond the stop
+    policy's own, stop.max_length), seed, trace. A sequence also ends when no slot offers an
+    admissible word (Generation.ended_by == "nothing_admissible").
     The GIL is released while the loop runs; a Python backend takes it back for its calls only.
     Raises slotdiff.Error for invalid options, start tokens or backend answers (naming sequence and slot).
     """
@@ -230,7 +233,7 @@ def denoise(backend, starts, stop=None, *, offsets=None, vocabulary_size=None, n
     return _slotdiff._denoise(backend, starts, offsets, stop, float(temperature), int(top_k), float(top_p),
                               float(repetition_penalty), float(min_probability), bool(no_adjacent_repeat),
                               float(min_confidence), int(max_insertions), gaps, int(min_insertions), int(candidates),
-                              int(max_steps), int(seed), bool(trace))
+                              int(max_steps), 2**64 - 1 if max_length is None else int(max_length), int(seed), bool(trace))
 
 
 def __getattr__(name):  # the dataset needs torch: imported on first use

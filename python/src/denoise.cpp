@@ -56,6 +56,23 @@ struct runtime_stop {
     return false;  // never
   }
 
+  /// The hard length limit it implies, as the library's stop::length_cap: max_length's limit; the
+  /// smallest part's under any_of; under all_of the largest, and only when every part has one.
+  std::size_t length_cap() const {
+    if (kind == "max_length") return stop::max_length{static_cast<std::size_t>(value)}.length_cap();
+    if (kind == "any_of") {
+      std::size_t cap = stop::no_length_cap;
+      for (const auto& p : parts) cap = std::min(cap, p.length_cap());
+      return cap;
+    }
+    if (kind == "all_of") {
+      std::size_t cap = 0;
+      for (const auto& p : parts) cap = std::max(cap, p.length_cap());
+      return cap;
+    }
+    return stop::no_length_cap;
+  }
+
   std::string repr() const {
     if (kind == "any_of" || kind == "all_of") {
       std::string s = "stop." + kind + "(";
@@ -285,6 +302,7 @@ py::dict trace_step_dict(const trace_step& t) {
   d["change"] = t.change;
   d["best_insertion"] = t.best_insertion;
   d["forced"] = t.forced;
+  d["admissible"] = t.admissible;
   return d;
 }
 
@@ -305,6 +323,11 @@ any_of(a, b), a & b is all_of(a, b).)")
       .def_readonly("kind", &runtime_stop::kind)
       .def_readonly("value", &runtime_stop::value)
       .def_readonly("parts", &runtime_stop::parts)
+      .def_property_readonly("length_cap", [](const runtime_stop& s) -> py::object {
+        const std::size_t c = s.length_cap();
+        if (c == stop::no_length_cap) return py::none();
+        return py::int_(c);
+      }, "The hard length limit the policy implies (denoise never grows a text beyond it), or None.")
       .def("__call__",
            [](const runtime_stop& s, std::size_t steps, std::size_t length, std::size_t inserted_last, float best_insertion,
               float change_last, float target_similarity) {
@@ -323,6 +346,8 @@ any_of(a, b), a & b is all_of(a, b).)")
       .def_property_readonly("births", [](const generation& g) { return to_numpy(std::vector<step_index>(g.births)); })
       .def_readonly("steps", &generation::steps)
       .def_readonly("hit_step_cap", &generation::hit_step_cap)
+      .def_property_readonly("ended_by", [](const generation& g) { return std::string(stop_reason_name(g.ended_by)); },
+                             "Which rule ended it: policy, step_cap, length_cap or nothing_admissible.")
       .def_property_readonly("trace",
                              [](const generation& g) {
                                py::list l;
@@ -335,8 +360,8 @@ any_of(a, b), a & b is all_of(a, b).)")
            py::arg("vocab") = nullptr, "The notes' underscores diagram, one line per step.")
       .def("to_json", [](const generation& g, const tokenizer* vocab) { return to_json(g, word_of(vocab)); }, py::arg("vocab") = nullptr)
       .def("__repr__", [](const generation& g) {
-        return "Generation(" + std::to_string(g.tokens.size()) + " tokens, " + std::to_string(g.steps) + " steps" +
-               (g.hit_step_cap ? ", hit the step cap" : "") + ")";
+        return "Generation(" + std::to_string(g.tokens.size()) + " tokens, " + std::to_string(g.steps) + " steps, ended by " +
+               stop_reason_name(g.ended_by) + ")";
       });
 
   py::class_<backend_box>(m, "Backend", R"(A denoiser backend: slotdiff.NgramBackend, ReferenceBackend, OracleBackend,
@@ -526,7 +551,7 @@ CallableBackend. log_probs/top_k run it on a ragged batch (ids, offsets).)")
       [](backend_box& b, py::handle starts, py::handle offsets, const runtime_stop& stop_rule, float temperature,
          std::size_t top_k, float top_p, float repetition_penalty, float min_probability, bool no_adjacent_repeat,
          float min_confidence, std::size_t max_insertions, const std::string& gaps, std::size_t min_insertions,
-         std::size_t candidates, std::size_t max_steps, std::uint64_t seed, bool trace) {
+         std::size_t candidates, std::size_t max_steps, std::size_t max_length, std::uint64_t seed, bool trace) {
         const ragged_ids r = to_ragged(starts, offsets, "starts");
         denoise_options o;
         o.sampling = {.temperature = temperature, .top_k = top_k, .top_p = top_p, .repetition_penalty = repetition_penalty,
@@ -538,6 +563,7 @@ CallableBackend. log_probs/top_k run it on a ragged batch (ids, offsets).)")
                   .min_insertions = min_insertions};
         o.candidates = candidates;
         o.max_steps = max_steps;
+        o.max_length = max_length;
         o.seed = seed;
         o.trace = trace;
         std::vector<std::vector<token_id>> seqs;
@@ -556,7 +582,7 @@ CallableBackend. log_probs/top_k run it on a ragged batch (ids, offsets).)")
       py::arg("backend"), py::arg("starts"), py::arg("offsets"), py::arg("stop"), py::arg("temperature"), py::arg("top_k"),
       py::arg("top_p"), py::arg("repetition_penalty"), py::arg("min_probability"), py::arg("no_adjacent_repeat"),
       py::arg("min_confidence"), py::arg("max_insertions"), py::arg("gaps"), py::arg("min_insertions"), py::arg("candidates"),
-      py::arg("max_steps"), py::arg("seed"), py::arg("trace"));
+      py::arg("max_steps"), py::arg("max_length"), py::arg("seed"), py::arg("trace"));
 
   m.def("_decoding_preset", [] {
     const decoding_preset p;

@@ -30,8 +30,8 @@ def test_oracle_rebuilds_x0(vocab, trajectories):
     assert len(gens) == len(trajectories)
     for i, g in enumerate(gens):
         assert np.array_equal(g.tokens, x0(trajectories, i)), i
-        # T steps rebuild x_0; at x_0 the oracle offers nothing, one empty step, and no_change ends it
-        assert g.steps == int(trajectories.steps[i]) + 1 and len(g.trace[-1]["tokens"]) == 0
+        # T steps rebuild x_0; at x_0 the oracle offers nothing and the loop ends the sequence
+        assert g.steps == int(trajectories.steps[i]) and g.ended_by == "nothing_admissible"
         assert len(g.trace) == g.steps and all(np.all(s["probability"] == 1.0) for s in g.trace)
 
 
@@ -140,6 +140,9 @@ def test_uniform_backend_and_stops(vocab):
     # the preset runs
     one = slotdiff.denoise(uniform, np.array([5, 6], np.int32), vocabulary_size=V, **slotdiff.decoding_preset())
     assert isinstance(one, slotdiff.Generation) and len(one.tokens) <= 22
+    assert slotdiff.decoding_preset()["stop"].length_cap == 22 and stop.never().length_cap is None
+    capped = slotdiff.denoise(uniform, starts, stop.max_steps(50), vocabulary_size=V, max_length=5, max_insertions=3)
+    assert all(len(g.tokens) <= 5 and g.ended_by == "length_cap" for g in capped)
 
 
 def test_ngram_backend_trains_saves_and_denoises(vocab, lines, tmp_path):
