@@ -191,7 +191,7 @@ def decoding_preset() -> dict:
 
         slotdiff.denoise(backend, starts, **slotdiff.decoding_preset())
     """
-    p = _slotdiff._decoding_preset()
+    p = {k: float(f"{v:.7g}") if isinstance(v, float) else v for k, v in _slotdiff._decoding_preset().items()}  # float32 values
     stop_rule = stop.any_of(stop.max_steps(p["max_steps"]), stop.max_length(p["max_length"]),
                             stop.all_of(stop.length_at_least(p["min_length"]), stop.probability_below(p["stop_probability"])))
     kw = {k: p[k] for k in ("temperature", "top_k", "top_p", "repetition_penalty", "min_probability", "no_adjacent_repeat",
