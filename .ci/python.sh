@@ -3,7 +3,7 @@
 #   1. configure a Release build with SLOTDIFF_BUILD_PYTHON=ON and the tests (warnings are errors);
 #   2. build the extension (slotdiff._slotdiff) and the CLI (the pytest round trips run it);
 #   3. run the pytest suite through CTest (python_bindings; SKIPPED with the reason when no
-#      interpreter has pytest, numpy and torch);
+#      interpreter has pytest and numpy; the torch tests skip themselves without torch);
 #   4. install the package with `pip install --no-build-isolation` into a scratch folder, reusing the
 #      build of step 2 (no network), and import it from there.
 # Environment: BUILD_DIR (default build/ci-python), CCACHE_DIR, JOBS (default 2).

@@ -1,10 +1,12 @@
 import numpy as np
 import pytest
-import torch
-from torch.utils.data import DataLoader
+
+torch = pytest.importorskip("torch", reason="torch (python3-torch) is not installed")
 
 import slotdiff
-from slotdiff.data import IGNORE, NoisingDataset
+from slotdiff.data import IGNORE, NoisingDataset  # noqa: E402 (after the torch check)
+
+DataLoader = torch.utils.data.DataLoader
 
 
 def collect(ds, workers):

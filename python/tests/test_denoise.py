@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
-import torch
+
+torch = pytest.importorskip("torch", reason="torch (python3-torch) is not installed")
 
 import slotdiff
 from slotdiff import stop
