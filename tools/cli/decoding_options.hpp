@@ -48,18 +48,22 @@ inline void add_decoding_options(CLI::App& app, decoding_preset& p) {
   in(count_option(app, "--max-steps", p.max_steps, "at most S insertion steps", {.min = 1}));
 }
 
-/// The stop rules, for --help (decoding_preset::stop() and denoise()).
+/// The stop rules, for --help (decoding_preset::stop() and denoise's own; docs/denoising.md, "Stop rules").
 inline std::string stopping_help() {
-  return "Stopping: a generation ends at the first of\n"
-         "  - --max-steps S insertion steps;\n"
-         "  - --max-length L tokens (a step that would pass L keeps only its most confident\n"
-         "    insertions that fit);\n"
-         "  - a step in which no slot offers any word at or above --min-probability (nothing can be\n"
-         "    inserted);\n"
-         "  - once the text has --min-length tokens, a step whose best word over all slots has\n"
-         "    probability <= --stop-prob.\n"
-         "The progress rule (--min-insertions M) makes each step insert at least M words while any\n"
-         "word is allowed, so a start below the stop threshold (also the empty one) still grows.\n";
+  return "Stopping: before each step, a generation ends at the first of (JSON \"ended_by\")\n"
+         "  1. step_cap: it has had --max-steps S steps;\n"
+         "  2. length_cap: it has --max-length L tokens, keywords included. The limit is hard:\n"
+         "     a step that would pass L keeps only its most confident insertions that fit;\n"
+         "  3. policy: once the text has --min-length tokens, the best word any slot offers\n"
+         "     has probability <= --stop-prob;\n"
+         "  4. nothing_admissible: no slot offers a word the rules admit (a real word with\n"
+         "     probability >= --min-probability and --min-confidence, not next to an equal\n"
+         "     word under --adjacent-repeats forbid): the text cannot change any more.\n"
+         "It does not end when a sampled step happens to insert nothing (with --min-insertions 0;\n"
+         "the next step draws again), and a generation from nothing always gets a first word\n"
+         "(the first word of an empty start ignores --min-probability and --stop-prob).\n"
+         "The progress rule (--min-insertions M) inserts at least M words a step while any\n"
+         "word is admissible.\n";
 }
 
 }  // namespace slotdiff::cli

@@ -29,6 +29,7 @@
 #include "slotdiff/denoise/decoding.hpp"
 #include "slotdiff/denoise/denoise.hpp"
 #include "slotdiff/eval/bleu.hpp"
+#include "slotdiff/io/atomic_file.hpp"
 #include "slotdiff/eval/keywords.hpp"
 #include "slotdiff/eval/kneser_ney.hpp"
 #include "slotdiff/eval/text_metrics.hpp"
@@ -448,10 +449,15 @@ int run(settings& s) {
       for (std::size_t r = 1; r < rows.size(); ++r) one["outputs"][rows[r].name] = join_words(rows[r].outputs[i]);
       j["samples"].push_back(one);
     }
-    std::ofstream out(s.json, std::ios::binary | std::ios::trunc);
-    if (!out) throw error("--json: cannot write " + s.json);
-    out << j.dump(2) << '\n';
-    check_written(out, s.json);
+    const std::string text = j.dump(2) + '\n';
+    if (const auto target = atomic_target(s.json)) {  // a file: whole or not at all
+      write_file_atomically(*target, [&](std::ostream& out) { out << text; });
+    } else {  // a device or a pipe: in place
+      std::ofstream out(s.json, std::ios::binary);
+      if (!out) throw error("--json: cannot write " + s.json);
+      out << text;
+      check_written(out, s.json);
+    }
   }
   return 0;
 }

@@ -120,8 +120,12 @@ int run_ngram(const settings& s) {
     auto m = train_ngram_on_text<Layout>(read_all(corpus), vocab, recipe, &report);
     std::cerr << "  " << report.train_sentences << " sentences noised in " << report.noise_seconds << " s, model trained in "
               << report.train_seconds << " s\n";
-    std::filesystem::create_directories(cache.parent_path());
-    m.save(cache);
+    try {  // a cache that cannot be written costs the next run the training, nothing more
+      std::filesystem::create_directories(cache.parent_path());
+      m.save(cache);
+    } catch (const std::exception& e) {
+      std::cerr << "slotdiff generate: note: the model was not cached (" << e.what() << ")\n";
+    }
     return m;
   }();
   return generate_with(model, vocab, s);

@@ -77,12 +77,20 @@ std::vector<std::string> read_lines(std::string_view path) {
 }
 
 void check_written(std::ostream& out, std::string_view what) {
-  errno = 0;
-  out.flush();
+  // A write that failed before this call left its reason in errno; only a write error is trusted
+  // (errno may also hold an unrelated, older failure).
+  const int earlier = errno;
+  const bool write_errno = earlier == ENOSPC || earlier == EPIPE || earlier == EIO || earlier == EFBIG ||
+                           earlier == EDQUOT || earlier == EBADF;
   bool failed = !out;
-  if (&out == &std::cout) failed = (std::fflush(stdout) != 0 || std::ferror(stdout)) || failed;
-  if (failed)
-    throw error("cannot write to " + std::string(what) + (errno != 0 ? std::string(": ") + std::strerror(errno) : ""));
+  errno = 0;
+  if (!failed) {
+    out.flush();
+    failed = !out;
+  }
+  if (&out == &std::cout && (std::fflush(stdout) != 0 || std::ferror(stdout))) failed = true;
+  const int why = errno != 0 ? errno : write_errno ? earlier : 0;
+  if (failed) throw error("cannot write to " + std::string(what) + (why != 0 ? std::string(": ") + std::strerror(why) : ""));
 }
 
 std::optional<std::string> atomic_target(const std::string& path) {

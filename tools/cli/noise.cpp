@@ -117,8 +117,6 @@ void check(settings& s) {
   if (s.scorer.starts_with("mix:")) s.mix = parse_mix(s.scorer);
   else if (!is_part_name(s.scorer) && s.scorer != "dynamic")
     throw option_error("--scorer: expected idf, info, tfidf, random, shift, dynamic or mix:NAME=W,..., got \"" + s.scorer + "\"");
-  if (s.needs_embedder() && s.embedder.empty())
-    throw option_error("--scorer " + s.scorer + " needs --embedder PATH (no bundled embedder; build one with slotdiff embed train)");
   if (s.scorer == "dynamic" && !s.protect.empty())
     throw option_error("--protect: the dynamic objective has no per-token scores to protect (use --keep, or --scorer shift)");
   if (s.scorer == "dynamic" && s.opts.schedule.type == noise_schedule::kind::threshold)
