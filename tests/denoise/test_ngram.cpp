@@ -247,3 +247,48 @@ TEST_CASE("n-gram text training: a BOM and CRLF-stripped lines give the trajecto
   REQUIRE_FALSE(b.held.empty());
   CHECK(b.held[0].tokens()[0] == *vocab.find("the"));
 }
+
+TEST_CASE("n-gram continued training after a load equals training on everything at once", "[ngram][io]") {
+  auto rng = test::seeded_rng(27);
+  const auto a = corpus<side_slots>(60, rng), b = corpus<side_slots>(60, rng);
+  auto all = a;
+  all.insert(all.end(), b.begin(), b.end());
+  const auto whole = ngram_backend<side_slots>::train(all, test_vocab, test_none, {.never_insert = never});
+  std::stringstream buf;
+  ngram_backend<side_slots>::train(a, test_vocab, test_none, {.never_insert = never}).write(buf);
+  auto more = ngram_backend<side_slots>::read(buf, "a.bin");
+  for (const auto& tr : b) more.observe(tr);
+  more.finalize();
+  std::ostringstream x, y;
+  whole.write(x);
+  more.write(y);
+  CHECK(x.str() == y.str());
+
+  // A count of 4e9 read from a file costs one table entry when training continues (it was folded
+  // back as 4e9 repeated pairs: 64 GB), and a count pushed past 2^32 - 1 is an error, not a wrap.
+  std::string bytes = x.str();
+  std::size_t at = ngram_backend<side_slots>::file_magic.size() + 8 + 8 + 4 + 4 + 8 + side_slots::name.size();
+  at += 8 + never.size() * sizeof(token_id);
+  at += 8 + 4 * test_vocab * sizeof(std::uint32_t);
+  std::uint64_t nkeys = 0, ntokens = 0;
+  std::memcpy(&nkeys, bytes.data() + at, 8);
+  at += 8 + nkeys * 8;                      // keys
+  at += 8 + (nkeys + 1) * 4;                // offsets
+  std::memcpy(&ntokens, bytes.data() + at, 8);
+  at += 8 + ntokens * sizeof(token_id);     // tokens; the counts follow
+  std::uint64_t ncounts = 0;
+  std::memcpy(&ncounts, bytes.data() + at, 8);
+  REQUIRE(ncounts == ntokens);
+  const std::uint32_t huge = 4000000000u;
+  for (std::uint64_t e = 0; e < ncounts; ++e) std::memcpy(bytes.data() + at + 8 + e * 4, &huge, 4);
+  std::istringstream in(bytes);
+  auto big = ngram_backend<side_slots>::read(in, "big.bin");
+  for (const auto& tr : b) big.observe(tr);
+  CHECK_NOTHROW(big.finalize());
+  const std::uint32_t top = 0xFFFFFFFFu;
+  for (std::uint64_t e = 0; e < ncounts; ++e) std::memcpy(bytes.data() + at + 8 + e * 4, &top, 4);
+  std::istringstream in2(bytes);
+  auto full = ngram_backend<side_slots>::read(in2, "full.bin");
+  for (const auto& tr : all) full.observe(tr);
+  CHECK_THROWS_WITH(full.finalize(), Catch::Contains("exceeds 2^32 - 1"));
+}

@@ -132,7 +132,12 @@ public:
     build(events_, [](const event& e) { return e.k3; }, c3_);
     build(events_, [](const event& e) { return e.kl; }, cl_);
     build(events_, [](const event& e) { return e.kr; }, cr_);
-    for (const event& e : events_) ++unigram_[e.side * vocab_ + static_cast<std::size_t>(e.x)];
+    for (const event& e : events_) {
+      std::uint32_t& c = unigram_[e.side * vocab_ + static_cast<std::size_t>(e.x)];
+      if (c == std::numeric_limits<std::uint32_t>::max())
+        throw error("slotdiff: ngram count of token " + std::to_string(e.x) + " on one slot side exceeds 2^32 - 1");
+      ++c;
+    }
     events_.clear();
     events_.shrink_to_fit();
     for (std::size_t side = 0; side < sides; ++side) {
@@ -410,27 +415,36 @@ private:
   static std::uint64_t key_left(const context& c) { return (c.left << 2) | c.side; }
   static std::uint64_t key_right(const context& c) { return (c.right << 2) | c.side; }
 
+  // Folds the events into `into`, adding to the counts it already holds (continued training). Earlier
+  // tables enter as (context, token, count) triples, not as `count` repeated pairs, so a count read
+  // from a file costs one entry whatever its size. Throws: error if a count would exceed 2^32 - 1.
   template <class Key>
   static void build(std::vector<event>& events, Key key, tables& into) {
     if (events.empty()) return;
-    std::vector<std::pair<std::uint64_t, token_id>> pairs;
+    struct weighted {
+      std::uint64_t key;
+      token_id x;
+      std::uint64_t n;
+    };
+    std::vector<weighted> pairs;
     pairs.reserve(events.size() + into.tokens.size());
-    for (const event& e : events) pairs.push_back({key(e), e.x});
-    // Fold in earlier tables (continued training) as repeated pairs.
+    for (const event& e : events) pairs.push_back({key(e), e.x, 1});
     for (std::size_t c = 0; c < into.keys.size(); ++c)
-      for (std::uint32_t e = into.offsets[c]; e < into.offsets[c + 1]; ++e)
-        for (std::uint32_t r = 0; r < into.counts[e]; ++r) pairs.push_back({into.keys[c], into.tokens[e]});
-    std::sort(pairs.begin(), pairs.end());
+      for (std::uint32_t e = into.offsets[c]; e < into.offsets[c + 1]; ++e) pairs.push_back({into.keys[c], into.tokens[e], into.counts[e]});
+    std::sort(pairs.begin(), pairs.end(), [](const weighted& a, const weighted& b) { return a.key != b.key ? a.key < b.key : a.x < b.x; });
     tables t;
     for (std::size_t i = 0; i < pairs.size();) {
       std::size_t j = i;
-      while (j < pairs.size() && pairs[j] == pairs[i]) ++j;
-      if (t.keys.empty() || t.keys.back() != pairs[i].first) {
+      std::uint64_t n = 0;
+      for (; j < pairs.size() && pairs[j].key == pairs[i].key && pairs[j].x == pairs[i].x; ++j) n += pairs[j].n;
+      if (n > std::numeric_limits<std::uint32_t>::max())
+        throw error("slotdiff: ngram count of token " + std::to_string(pairs[i].x) + " in one context exceeds 2^32 - 1");
+      if (t.keys.empty() || t.keys.back() != pairs[i].key) {
         if (!t.keys.empty()) t.offsets.push_back(static_cast<std::uint32_t>(t.tokens.size()));
-        t.keys.push_back(pairs[i].first);
+        t.keys.push_back(pairs[i].key);
       }
-      t.tokens.push_back(pairs[i].second);
-      t.counts.push_back(static_cast<std::uint32_t>(j - i));
+      t.tokens.push_back(pairs[i].x);
+      t.counts.push_back(static_cast<std::uint32_t>(n));
       i = j;
     }
     t.offsets.push_back(static_cast<std::uint32_t>(t.tokens.size()));
