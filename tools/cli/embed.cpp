@@ -110,14 +110,14 @@ std::function<int()> embed_command(CLI::App& app) {
     std::size_t n = 10;
   };
   auto s = std::make_shared<settings>();
-  app.require_subcommand(1);
+  app.require_subcommand(0, 1);
   auto positional = [](CLI::App& a, const std::string& name, std::string& target, const std::string& help) {
     return a.add_option_function<std::string>(name, [&target, name](const std::string& v) { target = parse_text(name, v); }, help)
         ->required();
   };
 
-  CLI::App* t = app.add_subcommand(
-      "train",
+  CLI::App* t = app.add_subcommand("train", "train an embedder from text and write it to one file");
+  t->footer(
       "A SIF sentence embedder (Arora et al. 2017) over PPMI-SVD word vectors (Levy & Goldberg\n"
       "2014) learned from the text lines of INPUT (UTF-8, one sentence a line; invalid lines are\n"
       "skipped), written as one binary file (float16 vectors; format in\n"
@@ -148,10 +148,12 @@ std::function<int()> embed_command(CLI::App& app) {
   positional(*n, "WORD", s->word, "the word");
   n->add_option_function<std::string>("N", [s](const std::string& v) { s->n = parse_count("N", v, {.min = 1}); }, "how many (10)");
 
-  return [s, t, i] {
+  return [s, t, i, n, &app] {
     if (t->parsed()) return train(s->train);
     if (i->parsed()) return info(s->file);
-    return near(s->file, s->word, s->n);
+    if (n->parsed()) return near(s->file, s->word, s->n);
+    std::cerr << app.help("slotdiff");  // no action: the usage, status 2 (as the program without a command)
+    return 2;
   };
 }
 
