@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "slotdiff/backends/oracle.hpp"
+#include "slotdiff/concepts/replayable_trajectory.hpp"
 #include "slotdiff/concepts/slot_layout.hpp"
 #include "slotdiff/config.hpp"
 #include "slotdiff/denoise/ragged_batch.hpp"
