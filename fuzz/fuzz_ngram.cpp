@@ -21,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::ostringstream third;
     back.write(third);
     fuzz::check(third.str() == again.str(), "ngram: write(read(write(m))) differs from write(m)");
-    if (m.vocabulary_size() > 4096) return;  // keep an iteration fast
+    if (m.vocabulary_size() > 512) return;  // keep an iteration fast (the O(V^2) check below)
     // Every slot of a short sequence: P sums to 1 over the vocabulary, every value in [0, 1].
     const auto v = static_cast<token_id>(m.vocabulary_size());
     const std::vector<token_id> x{0, static_cast<token_id>(v - 1), static_cast<token_id>(v / 2)};
