@@ -14,9 +14,10 @@
 #include <cstddef>
 #include <istream>
 #include <optional>
-#include <system_error>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <utility>
 #include <vector>
 
 #include "slotdiff/error.hpp"
