@@ -8,7 +8,6 @@ ordered by sentence_ids with their examples. Not a pytest file (CTest runs it al
 exit 77 (skipped) without dask/distributed or the CLI. Environment: PYTHONPATH with the slotdiff
 package, SLOTDIFF_CLI (the slotdiff binary), SLOTDIFF_SOURCE_DIR. About 15 s.
 """
-import filecmp
 import os
 import pathlib
 import subprocess
