@@ -21,7 +21,7 @@ run cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSLOTDIFF_BU
   -DSLOTDIFF_BUILD_PYTHON=ON -DSLOTDIFF_BUILD_CUDA=OFF -DCMAKE_COMPILE_WARNING_AS_ERROR=ON \
   -DSLOTDIFF_PYTHON_EXECUTABLE="$PY" "${launcher[@]}"
 run cmake --build "$BUILD_DIR" -j "$JOBS" --target slotdiff_python slotdiff_cli
-run ctest --test-dir "$BUILD_DIR" -R '^python_bindings$' --output-on-failure
+run ctest --test-dir "$BUILD_DIR" -R '^python_(bindings|recipes)$' --output-on-failure
 
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
