@@ -116,9 +116,13 @@ SLOTDIFF_TARGET_AVX2 inline batch_scan scan_batch_avx2(std::span<const insertion
   scan.valid = _mm256_testz_si256(bad_slot, bad_slot) && _mm256_testz_si256(bad_token, token_lanes);
   scan.sorted = _mm256_movemask_epi8(rising) == -1;
   const insertion& first = batch[0];
-  scan.valid &= (first.slot < slots) & (first.token >= 0) & (first.token < vocab);
+  // Branch-free on purpose: the comparisons as 0/1 integers (`&` on bools reads as a typo to clang).
+  const auto ok = [&](const insertion& e) noexcept {
+    return static_cast<bool>(unsigned{e.slot < slots} & unsigned{e.token >= 0} & unsigned{e.token < vocab});
+  };
+  scan.valid &= ok(first);
   for (; j < k; ++j) {
-    scan.valid &= (batch[j].slot < slots) & (batch[j].token >= 0) & (batch[j].token < vocab);
+    scan.valid &= ok(batch[j]);
     scan.sorted &= batch[j - 1].slot < batch[j].slot;
   }
   return scan;
