@@ -232,6 +232,14 @@ TEST_CASE("n-gram files whose count tables are out of order or empty are refused
                    swapped.begin() + static_cast<std::ptrdiff_t>(at + 16));
   std::istringstream in(swapped);
   CHECK_THROWS_WITH(ngram_backend<side_slots>::read(in, "swapped.bin"), Catch::Contains("swapped.bin") && Catch::Contains("corrupt"));
+  // A context table that counts a never-inserted id (fuzz_ngram's finding: the distributions then
+  // summed to less than 1). The first token of the first row becomes 0 (<pad>): rows stay sorted.
+  const std::size_t tokens_at = at + 8 + nkeys * 8 + 8 + (nkeys + 1) * 4;
+  std::string pad = bytes;
+  const token_id zero = 0;
+  std::memcpy(pad.data() + tokens_at + 8, &zero, sizeof zero);
+  std::istringstream in2(pad);
+  CHECK_THROWS_WITH(ngram_backend<side_slots>::read(in2, "pad.bin"), Catch::Contains("never-inserted id 0"));
 }
 
 TEST_CASE("n-gram text training: a BOM and CRLF-stripped lines give the trajectories of the plain text", "[ngram]") {

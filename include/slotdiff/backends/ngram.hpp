@@ -342,8 +342,14 @@ public:
       t->counts = get_vec<std::uint32_t>(in, name, std::uint64_t{1} << 40);
       t->validate(name, vocab);
     }
+    // Training never counts a never-inserted id; a table that does would leave its discounted mass on
+    // an id whose probability is 0, and the distributions would not sum to 1 (found by fuzz_ngram).
     for (std::size_t i = 0; i < m.unigram_.size(); ++i)
       if (m.unigram_[i] != 0 && !m.allowed_[i % vocab]) throw error("slotdiff: " + name + " is corrupt (counts for a never-inserted id)");
+    for (const tables* t : {&m.c3_, &m.cl_, &m.cr_})
+      for (token_id x : t->tokens)
+        if (!m.allowed_[static_cast<std::size_t>(x)])
+          throw error("slotdiff: " + name + " is corrupt (counts for the never-inserted id " + std::to_string(x) + ")");
     m.finalize();
     return m;
   }
