@@ -3,6 +3,7 @@
 // partial file under the final name, and never leaves its temporary behind when the process survives.
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -87,9 +88,9 @@ TEST_CASE("write_file_atomically: all or nothing under the final name") {
     CHECK_THROWS_WITH(write_file_atomically(dir / "missing" / "out.txt", [](std::ostream& o) { o << "x"; }),
                       Catch::Contains((dir / "missing" / "out.txt").string()));
   }
-  SECTION("a final name that is a folder: the rename fails, the folder and its content stay") {
+  SECTION("a final name that is a folder: refused before anything is written, the folder and its content stay") {
     fs::create_directories(target / "inside");
-    CHECK_THROWS_WITH(write_file_atomically(target, [](std::ostream& o) { o << "x"; }), Catch::Contains("rename"));
+    CHECK_THROWS_WITH(write_file_atomically(target, [](std::ostream& o) { o << "x"; }), Catch::Contains("it is a folder"));
     CHECK(fs::is_directory(target / "inside"));
     CHECK(names_in(dir) == std::vector<std::string>{"out.txt"});
   }
@@ -163,4 +164,38 @@ TEST_CASE("every saver writes atomically: a failed save leaves the final name as
   std::vector<std::string> names = names_in(dir);
   for (const auto& n : names) CHECK(n.find(".tmp.") == std::string::npos);
   fs::remove_all(dir);
+}
+
+TEST_CASE("write_file_atomically: a FIFO is written in place, a link keeps pointing at its replaced file") {
+  const fs::path d = fresh_dir("special");
+  // A symbolic link to a regular file: the file is replaced, the link stays a link.
+  const fs::path file = d / "real.txt", link = d / "link.txt";
+  { std::ofstream(file) << "old"; }
+  fs::create_symlink("real.txt", link);
+  write_file_atomically(link, [](std::ostream& o) { o << "new"; });
+  CHECK(fs::is_symlink(fs::symlink_status(link)));
+  CHECK(slurp(file) == "new");
+  CHECK(std::distance(fs::directory_iterator(d), fs::directory_iterator()) == 2);  // no temporary left
+
+  // A FIFO (as /dev/stdout or a device would be): written through, never renamed over.
+  const fs::path fifo = d / "pipe";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {  // the reader: exits 0 when it read exactly "through the pipe"
+    std::ifstream in(fifo);
+    const std::string got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ::_exit(got == "through the pipe" ? 0 : 1);
+  }
+  write_file_atomically(fifo, [](std::ostream& o) { o << "through the pipe"; });
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(fs::is_fifo(fs::status(fifo)));
+
+  // A folder is refused by name.
+  CHECK_THROWS_WITH(write_file_atomically(d, [](std::ostream& o) { o << "x"; }),
+                    Catch::Contains("it is a folder"));
+  fs::remove_all(d);
 }

@@ -97,8 +97,8 @@ token_vectors build_ppmi_svd(const Corpus& corpus, std::size_t vocabulary_size, 
       row[j] = 0;
     }
   }
-  double total = 0, alpha_total = 0;
-  for (std::size_t j = 0; j < V; ++j) total += colsum[j], alpha_total += std::pow(colsum[j], o.context_smoothing);
+  double alpha_total = 0;
+  for (std::size_t j = 0; j < V; ++j) alpha_total += std::pow(colsum[j], o.context_smoothing);
   std::size_t words = 0;
   for (std::size_t i = 0; i < V; ++i) words += rowsum[i] > 0;
   if (words < o.dimension + 1)
