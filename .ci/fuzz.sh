@@ -45,11 +45,13 @@ for t in "${targets[@]}"; do
   rm -rf "$work" && mkdir -p "$work" "$findings"
   dirs=("$work")
   if [ -d "$seeds" ]; then dirs+=("$seeds"); else echo "fuzz.sh: warning: no seed corpus $seeds"; fi
+  dict=()
+  [ -f "fuzz/${t#fuzz_}.dict" ] && dict=(-dict="fuzz/${t#fuzz_}.dict")
   echo "== fuzz.sh: $t for ${seconds}s (seeds: $seeds)"
   # ASan/UBSan reports abort; a leak check would flag the parsers' intentional static tables, so off.
   if ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
      "$build/fuzz/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
-       -print_final_stats=1 -artifact_prefix="$findings/" "${dirs[@]}" \
+       -print_final_stats=1 -artifact_prefix="$findings/" "${dict[@]}" "${dirs[@]}" \
        >"$build/$t.log" 2>&1; then
     grep -E "^stat::number_of_executed_units|^Done" "$build/$t.log" | tr '\n' ' '; echo
   else
