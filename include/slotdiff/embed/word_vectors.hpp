@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "slotdiff/config.hpp"
+#include "slotdiff/detail/hash.hpp"
 #include "slotdiff/error.hpp"
 #include "slotdiff/io/atomic_file.hpp"
 #include "slotdiff/text/lines.hpp"
@@ -66,13 +67,6 @@ template <class... Parts>
 }
 inline constexpr char sdwv_magic[8] = {'S', 'D', 'W', 'V', 'E', 'C', '0', '1'};
 
-struct fnv1a {
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  void add(const void* p, std::size_t n) {
-    const auto* b = static_cast<const unsigned char*>(p);
-    for (std::size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 0x100000001b3ull;
-  }
-};
 }  // namespace detail
 
 /// Words and their vectors (rows x dim, row-major).

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "slotdiff/detail/hash.hpp"
 #include "slotdiff/eval/eval_error.hpp"
 #include "slotdiff/eval/kneser_ney.hpp"
 #include "slotdiff/noise/noise.hpp"
@@ -41,9 +42,7 @@ struct keyword_protocol {
 /// FNV-1a, 64 bits, of the bytes of `s`: the seed of a sentence's trajectory and the key of the
 /// benchmark's subset, so both depend on the text alone, never on its position in a file.
 constexpr std::uint64_t text_hash(std::string_view s) noexcept {
-  std::uint64_t h = 14695981039346656037ull;
-  for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
-  return h;
+  return detail::fnv1a64(s);
 }
 
 /// Keywords by the protocol: the sentence's words (text_words), noised under side_slots with the IDF

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "slotdiff/config.hpp"
+#include "slotdiff/detail/hash.hpp"
 #include "slotdiff/error.hpp"
 #include "slotdiff/text/tokenizer.hpp"
 
@@ -43,8 +44,7 @@ inline std::string number_text(double x) {
 
 /// FNV-1a, 64 bits, as 16 lowercase hex digits. Complexity: O(|bytes|).
 inline std::string fnv1a64_hex(std::string_view bytes) {
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (unsigned char c : bytes) h = (h ^ c) * 0x100000001b3ull;
+  std::uint64_t h = fnv1a64(bytes);
   static constexpr char digits[] = "0123456789abcdef";
   std::string s(16, '0');
   for (int i = 15; i >= 0; --i, h >>= 4) s[static_cast<std::size_t>(i)] = digits[h & 15];
