@@ -11,7 +11,7 @@ is absent; nothing is made up.
                    logs of tools/train_reference.py (default: models/*train-log*.txt)
   eval.png         the `slotdiff eval` table as bars, from its --json output (default:
                    docs/img/data/eval.json, the run of docs/eval.md's table:
-                   slotdiff eval --threads 2 --model ngram=ngram --model transformer-wordnet=reference --json eval.json)
+                   slotdiff eval --threads 2 --json eval.json)
   cuda_vs_torch.png  median time of one top-k pass of the reference model, slotdiff's CUDA path
                    against PyTorch (eager, torch.compile, reduce-overhead) on the same GPU, from a
                    measurement folder holding bench_cuda.json and peer.json (docs/cuda.md; default:
