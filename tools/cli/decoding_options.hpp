@@ -8,6 +8,7 @@
 
 #include "options.hpp"
 #include "slotdiff/denoise/decoding.hpp"
+#include "slotdiff/denoise/limits.hpp"
 
 namespace slotdiff::cli {
 
@@ -30,7 +31,7 @@ inline void add_decoding_options(CLI::App& app, decoding_preset& p) {
       [&p](const std::string& v) { p.no_adjacent_repeat = parse_choice("--adjacent-repeats", v, {"allow", "forbid"}) == "forbid"; },
       "may a word be drawn next to an equal word?");
   in(adjacent->type_name("allow|forbid")->default_str(p.no_adjacent_repeat ? "forbid" : "allow"));
-  in(count_option(app, "--candidates", p.candidates, "candidates asked of the model per slot", {.min = 1, .max = 256}));
+  in(count_option(app, "--candidates", p.candidates, "candidates asked of the model per slot", {.min = 1, .max = max_candidates}));
   auto* gaps = app.add_option_function<std::string>(
       "--gap-rule",
       [&p](const std::string& v) {

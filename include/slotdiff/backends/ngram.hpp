@@ -22,6 +22,7 @@
 #include "slotdiff/concepts/replayable_trajectory.hpp"
 #include "slotdiff/concepts/slot_layout.hpp"
 #include "slotdiff/config.hpp"
+#include "slotdiff/denoise/limits.hpp"
 #include "slotdiff/denoise/ragged_batch.hpp"
 #include "slotdiff/error.hpp"
 #include "slotdiff/io/atomic_file.hpp"
@@ -53,6 +54,22 @@ private:
   std::uint32_t epoch_;
 };
 
+/// How the n-gram packs a context (left, right, side) into one 64-bit key, and the vocabulary cap
+/// that packing implies. Context ids are token ids or the begin (vocabulary) and end (vocabulary + 1)
+/// markers, so a vocabulary below 2^23 gives ids of at most 2^23 < 2^24: 24 bits each, above 2 bits
+/// of side. Saved .ngram files hold these keys, so the shifts are part of the file format.
+inline constexpr unsigned ngram_vocabulary_bits = 23;
+/// The n-gram's vocabulary size lies in 1..2^23 - 1 (ngram_backend and ngram_backend::read refuse others).
+inline constexpr std::uint64_t ngram_max_vocabulary = std::uint64_t{1} << ngram_vocabulary_bits;
+inline constexpr unsigned ngram_side_bits = 2;
+inline constexpr unsigned ngram_context_id_bits = ngram_vocabulary_bits + 1;
+inline constexpr unsigned ngram_left_shift = ngram_side_bits + ngram_context_id_bits;
+static_assert((ngram_max_vocabulary - 1) + 1 < (std::uint64_t{1} << ngram_context_id_bits),
+              "the end marker of the largest vocabulary fits a context id field");
+static_assert(ngram_left_shift + ngram_context_id_bits <= std::numeric_limits<std::uint64_t>::digits,
+              "a (left, right, side) key fits std::uint64_t");
+static_assert(ngram_left_shift == 26, "saved .ngram files hold keys with the left id at bit 26");
+
 }  // namespace detail
 
 struct ngram_options {
@@ -77,7 +94,7 @@ public:
 
   ngram_backend(std::size_t vocabulary, token_id none, ngram_options opt = {})
       : vocab_(vocabulary), none_(none), opt_(std::move(opt)), allowed_(vocabulary, 1) {
-    if (vocabulary == 0 || vocabulary >= (std::size_t{1} << 23))
+    if (vocabulary == 0 || vocabulary >= detail::ngram_max_vocabulary)
       throw error("slotdiff: ngram vocabulary size " + std::to_string(vocabulary) + " outside 1..2^23");
     if (none < 0 || static_cast<std::size_t>(none) >= vocabulary)
       throw error("slotdiff: ngram none id " + std::to_string(none) + " outside the vocabulary of " + std::to_string(vocabulary));
@@ -151,7 +168,7 @@ public:
       top.clear();
       for (std::size_t v = 0; v < vocab_; ++v)
         if (allowed_[v]) top.push_back(static_cast<token_id>(v));
-      const std::size_t keep = std::min<std::size_t>(top.size(), 256);
+      const std::size_t keep = std::min(top.size(), max_candidates);
       std::partial_sort(top.begin(), top.begin() + static_cast<std::ptrdiff_t>(keep), top.end(), [&](token_id a, token_id b) {
         return unigram_[side * vocab_ + static_cast<std::size_t>(a)] > unigram_[side * vocab_ + static_cast<std::size_t>(b)];
       });
@@ -326,7 +343,7 @@ public:
     if (!in) throw error("slotdiff: " + name + " is truncated");
     if (layout != Layout::name)
       throw error("slotdiff: " + name + " was trained for " + layout + ", not " + std::string(Layout::name));
-    if (vocab == 0 || vocab >= (std::uint64_t{1} << 23) || none < 0 || static_cast<std::uint64_t>(none) >= vocab)
+    if (vocab == 0 || vocab >= detail::ngram_max_vocabulary || none < 0 || static_cast<std::uint64_t>(none) >= vocab)
       throw error("slotdiff: " + name + " is corrupt (vocabulary " + std::to_string(vocab) + ", none " + std::to_string(none) + ")");
     opt.never_insert = get_vec<token_id>(in, name, vocab);
     // The unigram table is read before the model is built: its 4 x vocabulary entries must be in the
@@ -356,6 +373,7 @@ public:
 
 private:
   static constexpr std::size_t sides = 4;
+  static_assert(sides <= (std::size_t{1} << detail::ngram_side_bits), "a side fits the low bits of a context key");
 
   void check_state(std::span<const token_id> state, const char* what) const {
     for (std::size_t i = 0; i < state.size(); ++i)
@@ -417,9 +435,11 @@ private:
     const std::uint64_t right = p.gap < n ? static_cast<std::uint64_t>(x[p.gap]) : vocab_ + 1;
     return {left, right, static_cast<std::size_t>(p.side)};
   }
-  static std::uint64_t key3(const context& c) { return (c.left << 26) | (c.right << 2) | c.side; }
-  static std::uint64_t key_left(const context& c) { return (c.left << 2) | c.side; }
-  static std::uint64_t key_right(const context& c) { return (c.right << 2) | c.side; }
+  static std::uint64_t key3(const context& c) {
+    return (c.left << detail::ngram_left_shift) | (c.right << detail::ngram_side_bits) | c.side;
+  }
+  static std::uint64_t key_left(const context& c) { return (c.left << detail::ngram_side_bits) | c.side; }
+  static std::uint64_t key_right(const context& c) { return (c.right << detail::ngram_side_bits) | c.side; }
 
   // Folds the events into `into`, adding to the counts it already holds (continued training). Earlier
   // tables enter as (context, token, count) triples, not as `count` repeated pairs, so a count read

@@ -18,6 +18,7 @@
 #include "slotdiff/concepts/stop_policy.hpp"
 #include "slotdiff/config.hpp"
 #include "slotdiff/denoise/candidates.hpp"
+#include "slotdiff/denoise/limits.hpp"
 #include "slotdiff/denoise/ragged_batch.hpp"
 #include "slotdiff/denoise/sampling.hpp"
 #include "slotdiff/denoise/semantics.hpp"
@@ -85,7 +86,7 @@ struct fill_options {
 struct denoise_options {
   sampling_options sampling{};
   fill_options fill{};
-  std::size_t candidates = 16;  ///< asked of the backend per slot, 1..256
+  std::size_t candidates = 16;  ///< asked of the backend per slot, 1..max_candidates (256)
   std::size_t max_steps = 256;  ///< hard cap whatever the stop policy says (generation::hit_step_cap)
   /// Hard cap on a sequence's length in tokens (keywords included): a step's insertions are trimmed,
   /// the most confident kept, so that no text grows beyond it. The stop policy's own hard limit
@@ -148,7 +149,7 @@ std::vector<generation> denoise(Backend& backend, std::span<Seq> seqs, Stop stop
   using layout = typename Backend::layout_type;
   opt.sampling.validate();
   opt.fill.validate();
-  if (opt.candidates == 0 || opt.candidates > 256)
+  if (opt.candidates == 0 || opt.candidates > max_candidates)
     throw error("slotdiff: denoise candidates must lie in 1..256, got " + std::to_string(opt.candidates));
   const std::size_t dim = semantics.dimension();
   if (std::isfinite(opt.fill.budget) && dim == 0)

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "slotdiff/config.hpp"
+#include "slotdiff/denoise/limits.hpp"
 #include "slotdiff/detail/splitmix.hpp"
 #include "slotdiff/error.hpp"
 
@@ -79,22 +80,21 @@ struct slot_choice {
 /// the sequence (for the repetition penalty; the none id is never penalised). The returned
 /// probability is the model's (before penalty or temperature); a slot where min_probability strikes
 /// out every candidate returns {none, 0}.
-/// Requires: ids.size() == logp.size() > 0, at most 256 candidates, logp sorted descending, at least
+/// Requires: ids.size() == logp.size() > 0, at most max_candidates (256) candidates, logp sorted descending, at least
 /// one finite. Complexity: O(k log k) for k candidates, no allocation.
 /// `banned(t)` strikes out real tokens besides the min_probability floor (denoise uses it for
 /// no_adjacent_repeat); the overload without it bans nothing.
 template <class Present, class Banned>
 slot_choice sample_slot(std::span<const token_id> ids, std::span<const float> logp, token_id none,
                         const sampling_options& opt, Present&& already_present, Banned&& banned, sampling_rng& rng) {
-  const std::size_t k = std::min<std::size_t>(ids.size(), 256);
+  const std::size_t k = std::min(ids.size(), max_candidates);
   auto adjusted = [&](std::size_t j) {
     float l = logp[j];
     if (opt.repetition_penalty != 1.0f && ids[j] != none && already_present(ids[j])) l -= std::log(opt.repetition_penalty);
     return l;
   };
   // The candidates that may be drawn at all, best first by the model (top_k counts these).
-  constexpr std::size_t stack_max = 256;
-  std::array<std::size_t, stack_max> allowed{};
+  std::array<std::size_t, max_candidates> allowed{};
   std::size_t n = 0;
   for (std::size_t j = 0; j < k; ++j) {
     if (std::isfinite(logp[j]) && (ids[j] == none || (std::exp(logp[j]) >= opt.min_probability && !banned(ids[j]))))
@@ -111,8 +111,8 @@ slot_choice sample_slot(std::span<const token_id> ids, std::span<const float> lo
     return {ids[best], std::exp(logp[best])};
   }
   // Candidates kept by top_k, then by top_p (over the penalised, renormalised distribution).
-  std::array<float, stack_max> w{};
-  std::array<std::size_t, stack_max> order{};
+  std::array<float, max_candidates> w{};
+  std::array<std::size_t, max_candidates> order{};
   const std::size_t kk = std::min(n, opt.top_k == 0 ? n : opt.top_k);
   for (std::size_t a = 0; a < kk; ++a) w[a] = adjusted(allowed[a]), order[a] = a;
   std::sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(kk), [&](std::size_t a, std::size_t b) { return w[a] > w[b]; });
