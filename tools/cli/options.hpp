@@ -22,9 +22,9 @@
 namespace slotdiff::cli {
 
 /// A bad option value, a missing option or a bad combination of options.
-class option_error : public error {
+class option_error : public options_error {
 public:
-  using error::error;
+  using options_error::options_error;
 };
 
 /// The closed range a count must lie in.

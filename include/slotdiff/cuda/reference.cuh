@@ -46,12 +46,6 @@
 
 namespace slotdiff::cuda {
 
-/// A CUDA or cuBLAS call that failed; the message names the call and the runtime's reason.
-class cuda_error : public error {
-public:
-  using error::error;
-};
-
 /// Visible CUDA devices (0 when there is no driver or no device; never throws).
 inline int device_count() noexcept {
   int n = 0;

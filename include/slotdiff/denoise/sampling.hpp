@@ -43,13 +43,13 @@ struct sampling_options {
 
   void validate() const {
     if (!(temperature >= 0.0f) || std::isinf(temperature))
-      throw error("slotdiff: sampling temperature must be finite and >= 0, got " + std::to_string(temperature));
+      throw options_error("slotdiff: sampling temperature must be finite and >= 0, got " + std::to_string(temperature));
     if (!(top_p > 0.0f && top_p <= 1.0f))
-      throw error("slotdiff: sampling top_p must lie in (0, 1], got " + std::to_string(top_p));
+      throw options_error("slotdiff: sampling top_p must lie in (0, 1], got " + std::to_string(top_p));
     if (!(repetition_penalty >= 1.0f) || std::isinf(repetition_penalty))
-      throw error("slotdiff: repetition_penalty must be finite and >= 1, got " + std::to_string(repetition_penalty));
+      throw options_error("slotdiff: repetition_penalty must be finite and >= 1, got " + std::to_string(repetition_penalty));
     if (!(min_probability >= 0.0f && min_probability < 1.0f))
-      throw error("slotdiff: sampling min_probability must lie in [0, 1), got " + std::to_string(min_probability));
+      throw options_error("slotdiff: sampling min_probability must lie in [0, 1), got " + std::to_string(min_probability));
   }
 };
 

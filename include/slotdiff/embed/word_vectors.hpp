@@ -48,22 +48,13 @@
 
 namespace slotdiff {
 
-/// A word-vector file or table that cannot be used: the message names the file (or input) and what
-/// is wrong with it (line number, byte offset, expected vs actual).
-class embed_error : public error {
-public:
-  using error::error;
-};
-
 enum class unknown_word { skip, mean, error };
 
 namespace detail {
+/// Throws embed_error with the parts as its message (error.hpp's throw_as).
 template <class... Parts>
 [[noreturn]] inline void throw_embed(const Parts&... parts) {
-  std::ostringstream os;
-  os.precision(9);
-  (os << ... << parts);
-  throw embed_error(os.str());
+  throw_as<embed_error>(parts...);
 }
 inline constexpr char sdwv_magic[8] = {'S', 'D', 'W', 'V', 'E', 'C', '0', '1'};
 

@@ -33,12 +33,6 @@
 
 namespace slotdiff {
 
-/// A file that could not be written (the message names the final path and what failed).
-class file_write_error : public error {
-public:
-  using error::error;
-};
-
 namespace detail {
 
 /// A temporary name beside `path`, unique within this process and very likely across processes.

@@ -21,12 +21,6 @@
 
 namespace slotdiff {
 
-/// A JSONL line that does not describe a valid trajectory.
-class format_error : public error {
-public:
-  using error::error;
-};
-
 struct jsonl_options {
   const tokenizer* words = nullptr;  ///< if set, also write "words" and one "states" text per step
 };

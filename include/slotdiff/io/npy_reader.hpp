@@ -35,12 +35,6 @@
 
 namespace slotdiff {
 
-/// A .npy input that is malformed, truncated, or not the array the caller asked for.
-class npy_error : public error {
-public:
-  using error::error;
-};
-
 /// Limits read_npy enforces.
 struct npy_read_options {
   std::size_t max_header_bytes = 1u << 20;  ///< NumPy's own default limit is 10,000 bytes

@@ -41,12 +41,6 @@
 
 namespace slotdiff {
 
-/// A safetensors file that is corrupt, truncated, or not what the caller asked for.
-class safetensors_error : public error {
-public:
-  using error::error;
-};
-
 /// Element types of the safetensors format.
 enum class st_dtype : std::uint8_t { boolean, u8, i8, i16, u16, f16, bf16, i32, u32, f32, f64, i64, u64 };
 

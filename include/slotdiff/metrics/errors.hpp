@@ -1,4 +1,4 @@
-// slotdiff/metrics/errors.hpp: the exceptions of the metrics and embedders, and the input checks.
+// slotdiff/metrics/errors.hpp: the metrics' input checks (metric_error and convergence_error are in error.hpp).
 #pragma once
 
 #include <cmath>
@@ -12,27 +12,12 @@
 
 namespace slotdiff {
 
-/// An input a metric cannot measure: mismatched or zero lengths, NaN/inf, a negative or unnormalised
-/// "probability", a KL support violation. The message names the metric, the input and the value.
-class metric_error : public error {
-public:
-  using error::error;
-};
-
-/// An iterative solver (Sinkhorn) that did not reach its tolerance within its iteration budget.
-class convergence_error : public error {
-public:
-  using error::error;
-};
-
 namespace detail {
 
+/// Throws metric_error with the parts as its message (error.hpp's throw_as).
 template <class... Parts>
 [[noreturn]] inline void throw_metric(const Parts&... parts) {
-  std::ostringstream os;
-  os.precision(9);
-  (os << ... << parts);
-  throw metric_error(os.str());
+  throw_as<metric_error>(parts...);
 }
 
 /// Same length and not empty.

@@ -58,10 +58,10 @@ inline float gumbel(std::uint64_t seed, std::uint64_t step, std::uint64_t positi
   return static_cast<float>(-std::log(-std::log(noise_uniform(seed, gumbel_stream, step, position))));
 }
 
-/// Throws error naming the value unless temperature is finite and >= 0.
+/// Throws options_error naming the value unless temperature is finite and >= 0.
 inline void check_temperature(float temperature) {
   if (!(temperature >= 0.0f) || !std::isfinite(temperature))
-    throw error("noise_options: temperature must be finite and >= 0, got " + std::to_string(temperature));
+    throw options_error("noise_options: temperature must be finite and >= 0, got " + std::to_string(temperature));
 }
 
 /// Rewrites `scores` in place as z_i - temperature g_i over the tokens scoring below `below` (the

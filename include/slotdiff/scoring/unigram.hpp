@@ -25,12 +25,6 @@
 
 namespace slotdiff {
 
-/// A unigram model file that cannot be read, or a token id the model refuses.
-class model_error : public error {
-public:
-  using error::error;
-};
-
 /// Token and document counts of a corpus, updatable as more text streams in (observe, merge), and
 /// saved/loaded as a small text file. Dense by id: memory O(largest id seen).
 ///

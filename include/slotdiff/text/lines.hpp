@@ -24,12 +24,6 @@
 
 namespace slotdiff {
 
-/// A text input in an encoding slotdiff does not read (UTF-16 or UTF-32), or a stream that failed.
-class text_encoding_error : public error {
-public:
-  using error::error;
-};
-
 /// The UTF-8 encoding of U+FEFF, the byte-order mark.
 inline constexpr std::string_view utf8_bom = "\xEF\xBB\xBF";
 

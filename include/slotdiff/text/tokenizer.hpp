@@ -44,12 +44,6 @@
 
 namespace slotdiff {
 
-/// Bad text (invalid UTF-8), a bad vocabulary file, or an id the vocabulary does not have.
-class tokenizer_error : public error {
-public:
-  using error::error;
-};
-
 namespace detail {
 
 /// The byte offset of the first invalid UTF-8 sequence in `s`, or npos if `s` is valid. Rejects

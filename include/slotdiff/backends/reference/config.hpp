@@ -26,13 +26,6 @@
 
 namespace slotdiff {
 
-/// A reference-model file that does not describe a valid model, or one that does not fit the
-/// tokenizer it is used with.
-class reference_model_error : public error {
-public:
-  using error::error;
-};
-
 namespace detail {
 
 /// A double as short text for messages ("1e-12", "10000").
