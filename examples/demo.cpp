@@ -33,16 +33,19 @@ std::vector<std::string> read_lines(const std::string& path) {
   return lines;
 }
 
+// Prints a diagram (underscores_diagram, '\n'-terminated lines) with every line indented.
+void print_indented(const std::string& diagram, const char* indent) {
+  std::size_t at = 0;
+  for (std::size_t nl; (nl = diagram.find('\n', at)) != std::string::npos; at = nl + 1)
+    std::printf("%s%s\n", indent, diagram.substr(at, nl - at).c_str());
+}
+
 // The notes' diagram of a noising trajectory: x_0 first, removed words as underscores.
 void print_noising(const trajectory<side_slots>& tr, const std::vector<std::string>& words) {
-  for (step_index t = 0; t <= tr.steps(); ++t) {
-    std::string line;
-    for (std::size_t i = 0; i < words.size(); ++i) {
-      if (!line.empty()) line += ' ';
-      line += tr.removed_at()[i] > t ? words[i] : std::string(words[i].size(), '_');
-    }
-    std::printf("  %s\n", line.c_str());
-  }
+  const auto removed = tr.removed_at();
+  print_indented(underscores_diagram(std::span<const std::string>(words), static_cast<std::size_t>(tr.steps()),
+                                     [&](std::size_t i, std::size_t t) { return static_cast<std::size_t>(removed[i]) > t; }),
+                 "  ");
 }
 
 }  // namespace
@@ -123,10 +126,7 @@ int main(int argc, char** argv) try {
     std::printf("\n   keywords \"%s\"%s:\n", k.c_str(), e.unknown ? " (a word outside the vocabulary is <unk> to the model)" : "");
     for (const auto& g : gens) {
       const auto words = generation_words(g, [&](token_id t) { return vocab.word(t); }, shown);
-      const std::string diagram = underscores_diagram(g, std::span<const std::string>(words));
-      std::size_t at = 0;
-      for (std::size_t nl; (nl = diagram.find('\n', at)) != std::string::npos; at = nl + 1)
-        std::printf("     %s\n", diagram.substr(at, nl - at).c_str());
+      print_indented(underscores_diagram(g, std::span<const std::string>(words)), "     ");
       std::printf("     -> %s\n\n", tokenizer::join(words).c_str());
     }
   }

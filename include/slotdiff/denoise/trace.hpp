@@ -136,18 +136,29 @@ inline std::size_t display_width(std::string_view word) noexcept {
 /// 5 of its bytes, so the columns stay aligned with multi-byte words):
 ///     _ _____ _____ fox jumps ____ ___ ____ dog
 /// `words` holds the text of every final token (generation_words).
-inline std::string underscores_diagram(const generation& g, std::span<const std::string> words) {
+inline std::string underscores_diagram(const generation& g, std::span<const std::string> words);
+
+/// The same diagram for any sequence of states over `words` (a denoising generation, a noising
+/// trajectory): lines s = 0..steps, each '\n'-terminated, word i shown where shown(i, s) is true
+/// and otherwise as max(1, display_width(words[i])) underscores; words separated by one space.
+/// A noising trajectory's diagram: underscores_diagram(words, tr.steps(),
+/// [&](std::size_t i, std::size_t t) { return tr.removed_at()[i] > t; }). Complexity: O(steps x bytes).
+template <class Shown>
+std::string underscores_diagram(std::span<const std::string> words, std::size_t steps, Shown&& shown) {
   std::string out;
-  for (std::size_t s = 0; s <= g.steps; ++s) {
+  for (std::size_t s = 0; s <= steps; ++s) {
     std::string line;
     for (std::size_t i = 0; i < words.size(); ++i) {
       if (!line.empty()) line += ' ';
-      line += static_cast<std::size_t>(g.births[i]) <= s ? words[i]
-                                                          : std::string(std::max<std::size_t>(1, display_width(words[i])), '_');
+      line += shown(i, s) ? words[i] : std::string(std::max<std::size_t>(1, display_width(words[i])), '_');
     }
     out += line + '\n';
   }
   return out;
+}
+
+inline std::string underscores_diagram(const generation& g, std::span<const std::string> words) {
+  return underscores_diagram(words, g.steps, [&](std::size_t i, std::size_t s) { return static_cast<std::size_t>(g.births[i]) <= s; });
 }
 
 /// The same, with `word` mapping a token id to its text.
