@@ -264,3 +264,17 @@ TEST_CASE("the trace prints as the notes' diagram and as JSON", "[denoise][trace
   CHECK(json.find("\"steps\":" + std::to_string(tr.steps())) != std::string::npos);
   CHECK(json.find("\"text\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\"]") != std::string::npos);
 }
+
+TEST_CASE("underscores_diagram of a noising trajectory, and with_tokens keeps its steps") {
+  const std::vector<std::string> words = {"a", "café", "日本", "dog"};
+  const trajectory<side_slots> tr({1, 2, 3, 4}, {1, 3, 2, 3}, 2);
+  const std::string diagram = underscores_diagram(std::span<const std::string>(words), static_cast<std::size_t>(tr.steps()),
+                                                  [&](std::size_t i, std::size_t t) { return static_cast<std::size_t>(tr.removed_at()[i]) > t; });
+  // Underscores as wide as the word is shown: "café" 4 columns, "日本" 4 (two wide characters).
+  CHECK(diagram == "a café 日本 dog\n_ café 日本 dog\n_ café ____ dog\n");
+  const auto moved = with_tokens(tr, {10, 20, 30, 40});
+  CHECK(std::vector<token_id>(moved.tokens().begin(), moved.tokens().end()) == std::vector<token_id>{10, 20, 30, 40});
+  CHECK(std::vector<step_index>(moved.removed_at().begin(), moved.removed_at().end()) == std::vector<step_index>{1, 3, 2, 3});
+  CHECK(moved.steps() == tr.steps());
+  CHECK_THROWS_AS(with_tokens(tr, {10, 20}), error);
+}

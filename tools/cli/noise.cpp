@@ -302,11 +302,7 @@ template <class Layout>
 void write_trajectories(const noise_job& job, const std::vector<std::vector<trajectory<Layout>>>& trs) {
   const settings& s = job.s;
   // The same removal steps over the vocabulary ids (same splitter, so the same positions).
-  auto output = [&](std::size_t i, std::size_t k) {
-    const auto& tr = trs[i][k];
-    return trajectory<Layout>(job.out_ids[i], std::vector<step_index>(tr.removed_at().begin(), tr.removed_at().end()),
-                              tr.steps());
-  };
+  auto output = [&](std::size_t i, std::size_t k) { return with_tokens(trs[i][k], job.out_ids[i]); };
   if (s.format == "npy") {
     npy_shard_writer<Layout> w(static_cast<std::int64_t>(job.vocab.size()));
     for (std::size_t i = 0; i < trs.size(); ++i)

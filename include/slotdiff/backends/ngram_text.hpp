@@ -108,10 +108,7 @@ text_trajectories<Layout> noise_text(std::span<const std::string> lines, const t
     const auto by_word = noise_corpus<trajectory<Layout>>(word_ids, one, noise_opts, {.threads = threads, .indices = p.index});
     std::vector<trajectory<Layout>> trs;
     trs.reserve(by_word.size());
-    for (std::size_t i = 0; i < by_word.size(); ++i) {
-      const auto removed = by_word[i].removed_at();
-      trs.emplace_back(p.ids[i], std::vector<step_index>(removed.begin(), removed.end()), by_word[i].steps());
-    }
+    for (std::size_t i = 0; i < by_word.size(); ++i) trs.push_back(with_tokens(by_word[i], p.ids[i]));
     return trs;
   };
   for (std::size_t k = 0; k < std::max<std::size_t>(augment, 1); ++k) {

@@ -193,4 +193,16 @@ private:
   step_index steps_ = 0;
 };
 
+/// The same removal steps over other ids of the same tokens: x_0[i] becomes ids[i], removed_at and
+/// T stay. Noising scores the words in one tokenizer (IDF over every word of a corpus, where a model
+/// vocabulary would fold rare words into <unk>, as common as "the") and a model learns in another;
+/// both split text into the same words, so position i is the same word in both. Used by
+/// noise_text (backends/ngram_text.hpp), `slotdiff noise` and the demo.
+/// Throws: error if ids.size() != tr.size() or an id is negative (the constructor's checks).
+/// Complexity: O(n + T).
+template <slot_layout Layout>
+trajectory<Layout> with_tokens(const trajectory<Layout>& tr, std::vector<token_id> ids) {
+  return trajectory<Layout>(std::move(ids), std::vector<step_index>(tr.removed_at().begin(), tr.removed_at().end()), tr.steps());
+}
+
 }  // namespace slotdiff
