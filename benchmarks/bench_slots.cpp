@@ -37,13 +37,13 @@ constexpr const char* pattern_name(pattern p) {
   return p == pattern::uniform ? "uniform" : p == pattern::clustered ? "clustered" : "single_point";
 }
 
-// k distinct slots of side_slots over n tokens, sorted (a denoiser emits them in slot order).
+// k distinct slots of side_layout over n tokens, sorted (a denoiser emits them in slot order).
 //   uniform:      anywhere
 //   clustered:    inside one window of 2k slots
 //   single_point: the k consecutive slots starting at one place
 std::vector<insertion> make_batch(std::size_t n, std::size_t k, pattern p, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
-  const std::size_t slots = side_slots::slot_count(n);
+  const std::size_t slots = side_layout::slot_count(n);
   k = std::min(k, slots);
   std::vector<std::size_t> chosen;
   if (p == pattern::single_point) {
@@ -82,7 +82,7 @@ std::size_t batch_size(std::size_t n, int code) {  // the k axis: 1, n/8, n/2, m
     case 0: return 1;
     case 1: return std::max<std::size_t>(1, n / 8);
     case 2: return std::max<std::size_t>(1, n / 2);
-    default: return side_slots::slot_count(n);
+    default: return side_layout::slot_count(n);
   }
 }
 
@@ -138,7 +138,7 @@ void bm_vector_insert(benchmark::State& state) {
     const double t0 = thread_seconds();
     for (auto& c : copies) {
       for (std::size_t j = batch.size(); j-- > 0;) {
-        const auto g = static_cast<std::ptrdiff_t>(side_slots::gap_of(batch[j].slot, n));
+        const auto g = static_cast<std::ptrdiff_t>(side_layout::gap_of(batch[j].slot, n));
         c.insert(c.begin() + g, entry{batch[j].token, 1});
       }
     }
@@ -154,7 +154,7 @@ void bm_vector_insert(benchmark::State& state) {
 // freshly written copies as the other benchmarks step (so that caches are in the same state).
 void bm_memmove_floor(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
-  const std::size_t k = std::min(batch_size(n, static_cast<int>(state.range(1))), side_slots::slot_count(n));
+  const std::size_t k = std::min(batch_size(n, static_cast<int>(state.range(1))), side_layout::slot_count(n));
   const std::size_t m = n + k;
   const std::size_t reps = steps_per_iter(n);
   struct columns {
@@ -187,7 +187,7 @@ void bm_check_batch(benchmark::State& state) {
   for (auto _ : state) {
     const double t0 = thread_seconds();
     for (std::size_t i = 0; i < reps; ++i) {
-      benchmark::DoNotOptimize(detail::checked_batch<side_slots>(batch, n, unbounded_vocabulary, scratch).data());
+      benchmark::DoNotOptimize(detail::checked_batch<side_layout>(batch, n, unbounded_vocabulary, scratch).data());
     }
     state.SetIterationTime(thread_seconds() - t0);
   }
@@ -200,12 +200,12 @@ void bm_editor(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
   Seq seq(make_tokens(n));
   std::mt19937_64 rng(7);
-  std::size_t cursor = side_slots::slot_count(n) / 2;
+  std::size_t cursor = side_layout::slot_count(n) / 2;
   std::vector<insertion> one(1);
   constexpr int steps = 64;  // timed together: one step of the gap buffer is shorter than a clock read
   std::vector<std::size_t> cursors(steps);
   for (auto _ : state) {
-    for (auto& c : cursors) c = cursor = std::min(side_slots::slot_count(seq.size()) - 1, cursor + static_cast<std::size_t>(rng() % 3));
+    for (auto& c : cursors) c = cursor = std::min(side_layout::slot_count(seq.size()) - 1, cursor + static_cast<std::size_t>(rng() % 3));
     const double t0 = thread_seconds();  // (slot counts only grow, so every cursor stays valid)
     for (std::size_t c : cursors) {
       one[0] = {c, 5};
@@ -242,14 +242,14 @@ void reference_args(benchmark::internal::Benchmark* b) {
 BENCHMARK(bm_memmove_floor)->Apply(reference_args);
 BENCHMARK(bm_check_batch)->Apply(reference_args);
 BENCHMARK(bm_vector_insert)->Apply([](auto* b) { step_args(b, true); });
-BENCHMARK_TEMPLATE(bm_step, vector_slots<side_slots>)->Apply([](auto* b) { step_args(b, false); });
-BENCHMARK_TEMPLATE(bm_step, devector_slots<side_slots>)->Apply([](auto* b) { step_args(b, false); });
-BENCHMARK_TEMPLATE(bm_step, gap_buffer_slots<side_slots>)->Apply([](auto* b) { step_args(b, false); });
-BENCHMARK_TEMPLATE(bm_step, gapped_slots<side_slots>)->Apply([](auto* b) { step_args(b, false); });
+BENCHMARK_TEMPLATE(bm_step, vector_slots<side_layout>)->Apply([](auto* b) { step_args(b, false); });
+BENCHMARK_TEMPLATE(bm_step, devector_slots<side_layout>)->Apply([](auto* b) { step_args(b, false); });
+BENCHMARK_TEMPLATE(bm_step, gap_buffer_slots<side_layout>)->Apply([](auto* b) { step_args(b, false); });
+BENCHMARK_TEMPLATE(bm_step, gapped_slots<side_layout>)->Apply([](auto* b) { step_args(b, false); });
 
-BENCHMARK_TEMPLATE(bm_editor, vector_slots<side_slots>)->Arg(262144)->Iterations(300)->UseManualTime();
-BENCHMARK_TEMPLATE(bm_editor, devector_slots<side_slots>)->Arg(262144)->Iterations(300)->UseManualTime();
-BENCHMARK_TEMPLATE(bm_editor, gap_buffer_slots<side_slots>)->Arg(262144)->Iterations(300)->UseManualTime();
-BENCHMARK_TEMPLATE(bm_editor, gapped_slots<side_slots>)->Arg(262144)->Iterations(300)->UseManualTime();
+BENCHMARK_TEMPLATE(bm_editor, vector_slots<side_layout>)->Arg(262144)->Iterations(300)->UseManualTime();
+BENCHMARK_TEMPLATE(bm_editor, devector_slots<side_layout>)->Arg(262144)->Iterations(300)->UseManualTime();
+BENCHMARK_TEMPLATE(bm_editor, gap_buffer_slots<side_layout>)->Arg(262144)->Iterations(300)->UseManualTime();
+BENCHMARK_TEMPLATE(bm_editor, gapped_slots<side_layout>)->Arg(262144)->Iterations(300)->UseManualTime();
 
 BENCHMARK_MAIN();

@@ -41,7 +41,7 @@ void print_indented(const std::string& diagram, const char* indent) {
 }
 
 // The notes' diagram of a noising trajectory: x_0 first, removed words as underscores.
-void print_noising(const trajectory<side_slots>& tr, const std::vector<std::string>& words) {
+void print_noising(const trajectory<side_layout>& tr, const std::vector<std::string>& words) {
   const auto removed = tr.removed_at();
   print_indented(underscores_diagram(std::span<const std::string>(words), static_cast<std::size_t>(tr.steps()),
                                      [&](std::size_t i, std::size_t t) { return static_cast<std::size_t>(removed[i]) > t; }),
@@ -73,7 +73,7 @@ int main(int argc, char** argv) try {
   const auto ids = all_words.encode(sentence);
   std::vector<std::string> words;
   split_words(sentence, [&](std::string_view w) { words.emplace_back(w); });
-  const auto tr = noise<side_slots>(ids, idf_scorer(counts), {.schedule = noise_schedule::per_step(2), .keep_keywords = 3});
+  const auto tr = noise<side_layout>(ids, idf_scorer(counts), {.schedule = noise_schedule::per_step(2), .keep_keywords = 3});
   std::printf("slotdiff demo\n\n1. Noising \"%s\" (IDF learned from %zu corpus lines, side_slots, 2 words a step):\n\n",
               sentence.c_str(), corpus.size());
   print_noising(tr, words);
@@ -81,12 +81,12 @@ int main(int argc, char** argv) try {
   // 2. Denoising with the bundled model (or the n-gram model, trained here in a few seconds).
   const auto t0 = std::chrono::steady_clock::now();
   std::unique_ptr<reference_backend> reference;  // holds a thread pool: not movable
-  std::optional<ngram_backend<side_slots>> ngram;
+  std::optional<ngram_backend<side_layout>> ngram;
   if (use_ngram) {
     ngram_text_report report;
     ngram_text_options recipe = augmented_ngram_recipe();  // 8 trajectories a line (docs/ablation.md)
     recipe.threads = 2;
-    ngram = train_ngram_on_text<side_slots>(corpus, vocab, recipe, &report);
+    ngram = train_ngram_on_text<side_layout>(corpus, vocab, recipe, &report);
     std::printf("\n2. Growing sentences back. Model: the n-gram insertion model P(word | left, right, side), trained on\n"
                 "   %zu trajectories (8 per corpus sentence) in %.1f s; held-out %.3f nats/slot (unigram baseline %.3f).\n",
                 report.train_sentences, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),

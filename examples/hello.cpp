@@ -27,7 +27,7 @@ int main() {
   noise_options how;
   how.schedule = noise_schedule::per_step(2);
   how.keep_keywords = 3;
-  const trajectory<side_slots> tr = noise<side_slots>(ids, idf_scorer(counts), how);
+  const trajectory<side_layout> tr = noise<side_layout>(ids, idf_scorer(counts), how);
   std::printf("noising, %d steps:\n", tr.steps());
   for (step_index t = 0; t <= tr.steps(); ++t) std::printf("  x%d  %s\n", t, vocab.decode(tr.state(t)).c_str());
 
@@ -38,7 +38,7 @@ int main() {
   recipe.heldout_every = 0;
   recipe.evaluate = false;
   recipe.threads = 1;
-  auto model = train_ngram_on_text<side_slots>(corpus, vocab, recipe);
+  auto model = train_ngram_on_text<side_layout>(corpus, vocab, recipe);
   const decoding_preset preset;
   const std::vector<std::vector<token_id>> starts{tr.state(tr.steps())};
   const std::vector<generation> grown =

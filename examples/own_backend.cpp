@@ -14,7 +14,7 @@
 using namespace slotdiff;
 
 struct lookup_backend {
-  using layout_type = gap_slots;  // one slot per gap: before the first word, between words, after the last
+  using layout_type = gap_layout;  // one slot per gap: before the first word, between words, after the last
   enum : token_id { none, edge, the, cat, sat, on, mat, count };
   std::map<std::pair<token_id, token_id>, std::pair<token_id, float>> table{  // (left, right) -> (word, p)
       {{edge, cat}, {the, 0.9f}}, {{cat, mat}, {sat, 0.8f}}, {{sat, mat}, {on, 0.7f}}, {{on, mat}, {the, 0.8f}}};

@@ -52,7 +52,7 @@ int main() {
   recipe.heldout_every = 0;
   recipe.evaluate = false;
   recipe.threads = 1;
-  auto model = train_ngram_on_text<side_slots>(corpus, vocab, recipe);
+  auto model = train_ngram_on_text<side_layout>(corpus, vocab, recipe);
   const hashed_mean_embedder embedder;
   const embedding_change<hashed_mean_embedder, chebyshev_distance> semantics(embedder, chebyshev_distance{});
 

@@ -38,7 +38,7 @@ void show(const char* name, const tokenizer& vocab, const std::vector<token_id>&
   noise_options how;
   how.schedule = noise_schedule::per_step(2);
   how.keep_keywords = 3;
-  const auto tr = noise<side_slots>(ids, scorer, how);
+  const auto tr = noise<side_layout>(ids, scorer, how);
   std::printf("%s:\n", name);
   for (step_index t = 0; t <= tr.steps(); ++t) std::printf("  x%d  %s\n", t, vocab.decode(tr.state(t)).c_str());
 }

@@ -56,7 +56,7 @@ private:
   std::vector<step_index> births_;
   step_index step_ = 0;
 };
-static_assert(check_slot_sequence<insert_slots<side_slots>>());  // names a missing member, if any
+static_assert(check_slot_sequence<insert_slots<side_layout>>());  // names a missing member, if any
 
 template <class Seq>
 double median_ns_per_insertion(const std::vector<token_id>& x, const std::vector<insertion>& batch, const std::vector<token_id>& want) {
@@ -84,23 +84,23 @@ int main(int argc, char** argv) {
   for (std::size_t n : sizes) {
     std::vector<token_id> x(n);
     std::iota(x.begin(), x.end(), 100);
-    std::vector<std::size_t> slots(side_slots::slot_count(n));
+    std::vector<std::size_t> slots(side_layout::slot_count(n));
     std::iota(slots.begin(), slots.end(), std::size_t{0});
     std::shuffle(slots.begin(), slots.end(), rng);
     const std::size_t k = std::max<std::size_t>(1, n / 8);
     std::vector<insertion> batch;
     for (std::size_t j = 0; j < k; ++j) batch.push_back({slots[j], static_cast<token_id>(j)});
     std::sort(batch.begin(), batch.end(), [](const insertion& a, const insertion& b) { return a.slot < b.slot; });
-    vector_slots<side_slots> reference{std::span<const token_id>(x)};
+    vector_slots<side_layout> reference{std::span<const token_id>(x)};
     reference.apply(batch);
     std::vector<token_id> want(reference.size());
     reference.copy_tokens(want);
     std::printf("%9zu %8zu | %22.2f %-1s %13.2f %16.2f %14.2f %13.2f\n", n, k,
-                median_ns_per_insertion<vector_slots<side_slots>>(x, batch, want), "",
-                median_ns_per_insertion<devector_slots<side_slots>>(x, batch, want),
-                median_ns_per_insertion<gap_buffer_slots<side_slots>>(x, batch, want),
-                median_ns_per_insertion<gapped_slots<side_slots>>(x, batch, want),
-                median_ns_per_insertion<insert_slots<side_slots>>(x, batch, want));
+                median_ns_per_insertion<vector_slots<side_layout>>(x, batch, want), "",
+                median_ns_per_insertion<devector_slots<side_layout>>(x, batch, want),
+                median_ns_per_insertion<gap_buffer_slots<side_layout>>(x, batch, want),
+                median_ns_per_insertion<gapped_slots<side_layout>>(x, batch, want),
+                median_ns_per_insertion<insert_slots<side_layout>>(x, batch, want));
   }
   return 0;
 }

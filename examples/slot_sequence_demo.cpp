@@ -1,5 +1,5 @@
 // The slot-sequence demo: grow the notes' sentence back from its keywords, one batch of slot
-// insertions per step, and show the slots of the side_slots layout at every step.
+// insertions per step, and show the slots of the side_layout layout at every step.
 #include <slotdiff/slotdiff.hpp>
 
 #include <cstdio>
@@ -59,15 +59,15 @@ int main() {
       {{0, a}, {9, the}},       // [a] quick brown fox jumps over [the] lazy dog
   };
   std::puts("slotdiff: growing a sentence from its keywords by slot insertions\n");
-  const auto v = grow<vector_slots<side_slots>>("vector_slots", steps);
-  const auto g = grow<gapped_slots<side_slots>>("gapped_slots", steps);
-  const auto b = grow<gap_buffer_slots<side_slots>>("gap_buffer_slots", steps);
-  const auto d = grow<devector_slots<side_slots>>("devector_slots", steps);
+  const auto v = grow<vector_slots<side_layout>>("vector_slots", steps);
+  const auto g = grow<gapped_slots<side_layout>>("gapped_slots", steps);
+  const auto b = grow<gap_buffer_slots<side_layout>>("gap_buffer_slots", steps);
+  const auto d = grow<devector_slots<side_layout>>("devector_slots", steps);
   const bool same = v == g && v == b && v == d;
   std::printf("all four slot sequences agree: %s\n", same ? "yes" : "NO");
 
   // Bad input is refused with a message and leaves the sequence as it was.
-  vector_slots<side_slots> seq{fox, dog};
+  vector_slots<side_layout> seq{fox, dog};
   const std::vector<insertion> bad{{1, jumps}, {9, over}};
   try {
     seq.apply(bad);

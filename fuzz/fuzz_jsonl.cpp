@@ -28,7 +28,7 @@ void one(const std::string& bytes) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string bytes(slotdiff::fuzz::as_text(data, size));
-  one<slotdiff::side_slots>(bytes);
-  one<slotdiff::gap_slots>(bytes);
+  one<slotdiff::side_layout>(bytes);
+  one<slotdiff::gap_layout>(bytes);
   return 0;
 }

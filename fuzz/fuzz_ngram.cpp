@@ -1,4 +1,4 @@
-// Fuzz target: ngram_backend<side_slots>::read (the binary n-gram model). What it accepts must give
+// Fuzz target: ngram_backend<side_layout>::read (the binary n-gram model). What it accepts must give
 // probability distributions that sum to 1 and write back to the same bytes.
 #include <cmath>
 #include <sstream>
@@ -13,11 +13,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   fuzz::refusal_ok([&] {
     const std::string bytes(fuzz::as_text(data, size));
     std::istringstream in(bytes);
-    auto m = ngram_backend<side_slots>::read(in, "fuzz");
+    auto m = ngram_backend<side_layout>::read(in, "fuzz");
     std::ostringstream again;
     m.write(again);
     std::istringstream in2(again.str());
-    const auto back = ngram_backend<side_slots>::read(in2, "fuzz round trip");
+    const auto back = ngram_backend<side_layout>::read(in2, "fuzz round trip");
     std::ostringstream third;
     back.write(third);
     fuzz::check(third.str() == again.str(), "ngram: write(read(write(m))) differs from write(m)");
@@ -25,7 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // Every slot of a short sequence: P sums to 1 over the vocabulary, every value in [0, 1].
     const auto v = static_cast<token_id>(m.vocabulary_size());
     const std::vector<token_id> x{0, static_cast<token_id>(v - 1), static_cast<token_id>(v / 2)};
-    for (std::size_t s = 0; s < side_slots::slot_count(x.size()); ++s) {
+    for (std::size_t s = 0; s < side_layout::slot_count(x.size()); ++s) {
       double sum = 0;
       for (token_id t = 0; t < v; ++t) {
         const double p = m.probability(x, s, t);

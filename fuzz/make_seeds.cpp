@@ -110,8 +110,8 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < lines.size(); ++i) {
     const auto ids = vocab.encode(lines[i]);
     std::ostringstream a, b;
-    write_jsonl(a, noise<side_slots>(ids, random_scorer{i}, {.schedule = noise_schedule::per_step(2)}), i);
-    write_jsonl(b, noise<gap_slots>(ids, random_scorer{i}, {.schedule = noise_schedule::per_step(2)}), i);
+    write_jsonl(a, noise<side_layout>(ids, random_scorer{i}, {.schedule = noise_schedule::per_step(2)}), i);
+    write_jsonl(b, noise<gap_layout>(ids, random_scorer{i}, {.schedule = noise_schedule::per_step(2)}), i);
     side += a.str();
     gap += b.str();
   }
@@ -120,12 +120,12 @@ int main(int argc, char** argv) {
   put("jsonl", "bom_crlf.jsonl", crlf_bom(side));
 
   // n-gram model: trained on the side trajectories
-  std::vector<trajectory<side_slots>> trs;
+  std::vector<trajectory<side_layout>> trs;
   for (std::size_t i = 0; i < lines.size(); ++i)
-    trs.push_back(noise<side_slots>(vocab.encode(lines[i]), random_scorer{i}, {.schedule = noise_schedule::per_step(2)}));
-  const auto ng = ngram_backend<side_slots>::train(trs, vocab.size(), tokenizer::none, {.never_insert = {0, 1, 2}});
+    trs.push_back(noise<side_layout>(vocab.encode(lines[i]), random_scorer{i}, {.schedule = noise_schedule::per_step(2)}));
+  const auto ng = ngram_backend<side_layout>::train(trs, vocab.size(), tokenizer::none, {.never_insert = {0, 1, 2}});
   put("ngram", "tiny.ngram", bytes_of([&](std::ostream& o) { ng.write(o); }));
-  const auto ng1 = ngram_backend<side_slots>::train(trs, vocab.size(), tokenizer::none, {.order = 1});
+  const auto ng1 = ngram_backend<side_layout>::train(trs, vocab.size(), tokenizer::none, {.order = 1});
   put("ngram", "order1.ngram", bytes_of([&](std::ostream& o) { ng1.write(o); }));
 
   // word vectors

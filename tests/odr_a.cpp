@@ -5,7 +5,7 @@
 #include <vector>
 
 std::size_t odr_unit_a() {
-  slotdiff::gapped_slots<slotdiff::side_slots> seq{1, 2, 3};
+  slotdiff::gapped_slots<slotdiff::side_layout> seq{1, 2, 3};
   std::vector<slotdiff::insertion> step{{0, 9}};
   seq.apply(step);
   return seq.size();

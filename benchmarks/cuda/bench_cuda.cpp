@@ -84,7 +84,7 @@ double forward_flops(const ragged_batch& x, std::size_t d, std::size_t layers, s
     const double n = static_cast<double>(std::max<std::size_t>(x.length(i), 1));
     tokens += n;
     attention += 2.0 * 2.0 * n * n * static_cast<double>(d);  // q k^T and p v over all heads
-    slots += static_cast<double>(side_slots::slot_count(x.length(i)));
+    slots += static_cast<double>(side_layout::slot_count(x.length(i)));
   }
   const double dd = static_cast<double>(d);
   const double per_layer = 2.0 * tokens * (4.0 * dd * dd + 2.0 * dd * static_cast<double>(mlp)) + attention;
@@ -134,7 +134,7 @@ void BM_cuda_top_k(benchmark::State& st) {
   const ragged_buffer in = inputs(batch, lo, hi, V);
   const ragged_batch x = in.view();
   std::size_t slots = 0;
-  for (std::size_t i = 0; i < x.size(); ++i) slots += side_slots::slot_count(x.length(i));
+  for (std::size_t i = 0; i < x.size(); ++i) slots += side_layout::slot_count(x.length(i));
   std::vector<token_id> ids(slots * top);
   std::vector<float> logp(slots * top);
   m.top_k(x, top, ids, logp);  // warm-up: buffers, cuBLAS heuristics, graph capture

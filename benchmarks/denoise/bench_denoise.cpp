@@ -43,13 +43,13 @@ struct timed {
 constexpr std::size_t vocab = 8192;
 constexpr token_id none = 3;
 
-std::vector<trajectory<side_slots>> random_trajectories(std::size_t count, std::size_t length, std::uint64_t seed) {
+std::vector<trajectory<side_layout>> random_trajectories(std::size_t count, std::size_t length, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
-  std::vector<trajectory<side_slots>> trs;
+  std::vector<trajectory<side_layout>> trs;
   for (std::size_t i = 0; i < count; ++i) {
     std::vector<token_id> x(length);
     for (auto& t : x) t = static_cast<token_id>(4 + rng() % (vocab - 4));
-    trs.push_back(noise<side_slots>(x, random_scorer{rng()}, {.schedule = noise_schedule::fraction(0.5f)}));
+    trs.push_back(noise<side_layout>(x, random_scorer{rng()}, {.schedule = noise_schedule::fraction(0.5f)}));
   }
   return trs;
 }
@@ -64,10 +64,10 @@ void report(benchmark::State& state, double total, double backend, std::size_t s
 void bm_oracle(benchmark::State& state) {
   const auto batch = static_cast<std::size_t>(state.range(0));
   const auto trs = random_trajectories(batch, 32, 1);
-  oracle_backend<side_slots> oracle(vocab, none);
+  oracle_backend<side_layout> oracle(vocab, none);
   for (const auto& t : trs) oracle.add(t);
   const std::vector<std::vector<token_id>> starts(batch);
-  timed<oracle_backend<side_slots>> backend{&oracle};
+  timed<oracle_backend<side_layout>> backend{&oracle};
   double total = 0;
   for (auto _ : state) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -83,7 +83,7 @@ void bm_oracle(benchmark::State& state) {
 // corpus's own held-out trajectories), sampled at temperature 0.7.
 struct corpus_setup {
   tokenizer vocab;
-  ngram_backend<side_slots> model;
+  ngram_backend<side_layout> model;
   std::vector<std::vector<token_id>> keywords;
 };
 const corpus_setup& corpus() {
@@ -93,14 +93,14 @@ const corpus_setup& corpus() {
     std::vector<std::string> lines;
     std::ifstream in(dir + "/examples.txt");
     for (std::string l; std::getline(in, l);) lines.push_back(l);
-    auto m = train_ngram_on_text<side_slots>(lines, v, {.evaluate = false});
+    auto m = train_ngram_on_text<side_layout>(lines, v, {.evaluate = false});
     std::vector<std::vector<token_id>> kw;
     unigram_model counts;
     for (std::size_t i = 0; i < 2000; ++i) counts.observe(v.encode(lines[i]));
     for (std::size_t i = 0; kw.size() < 512 && i < lines.size(); i += 7) {
       const auto ids = v.encode(lines[i]);
       if (ids.size() < 6) continue;
-      const auto tr = noise<side_slots>(ids, idf_scorer(counts), {.keep_keywords = 3});
+      const auto tr = noise<side_layout>(ids, idf_scorer(counts), {.keep_keywords = 3});
       kw.push_back(tr.state(tr.steps()));
     }
     return corpus_setup{std::move(v), std::move(m), std::move(kw)};
@@ -112,7 +112,7 @@ void bm_ngram(benchmark::State& state) {
   const auto batch = static_cast<std::size_t>(state.range(0));
   auto& c = const_cast<corpus_setup&>(corpus());
   const std::vector<std::vector<token_id>> starts(c.keywords.begin(), c.keywords.begin() + static_cast<std::ptrdiff_t>(batch));
-  timed<ngram_backend<side_slots>> backend{&c.model};
+  timed<ngram_backend<side_layout>> backend{&c.model};
   double total = 0;
   const auto stop = stop::any_of(stop::max_steps{6}, stop::max_length{30}, stop::probability_below{0.02f});
   for (auto _ : state) {
@@ -132,9 +132,9 @@ void bm_oracle_minimal_loop(benchmark::State& state) {
   const auto batch = static_cast<std::size_t>(state.range(0));
   const std::size_t k = static_cast<std::size_t>(state.range(1));
   const auto trs = random_trajectories(batch, 32, 1);
-  oracle_backend<side_slots> oracle(vocab, none);
+  oracle_backend<side_layout> oracle(vocab, none);
   for (const auto& t : trs) oracle.add(t);
-  timed<oracle_backend<side_slots>> backend{&oracle};
+  timed<oracle_backend<side_layout>> backend{&oracle};
   double total = 0;
   std::vector<token_id> ids, next;
   std::vector<float> lp;
@@ -153,7 +153,7 @@ void bm_oracle_minimal_loop(benchmark::State& state) {
       ragged_batch view = buf.view();
       view.origin = active;
       std::size_t slots = 0;
-      for (std::size_t i : active) slots += side_slots::slot_count(seqs[i].size());
+      for (std::size_t i : active) slots += side_layout::slot_count(seqs[i].size());
       ids.resize(slots * k);
       lp.resize(slots * k);
       backend.top_k(view, k, ids, lp);
@@ -164,8 +164,8 @@ void bm_oracle_minimal_loop(benchmark::State& state) {
         next.clear();
         bool any = false;
         std::size_t g = 0;
-        for (std::size_t s = 0; s < side_slots::slot_count(n); ++s, ++row) {
-          for (const std::size_t gap = side_slots::gap_of(s, n); g < gap; ++g) next.push_back(seqs[i][g]);
+        for (std::size_t s = 0; s < side_layout::slot_count(n); ++s, ++row) {
+          for (const std::size_t gap = side_layout::gap_of(s, n); g < gap; ++g) next.push_back(seqs[i][g]);
           if (ids[row * k] != none) next.push_back(ids[row * k]), any = true;
         }
         for (; g < n; ++g) next.push_back(seqs[i][g]);

@@ -87,7 +87,7 @@ std::vector<step_index> naive_noise(const std::vector<token_id>& x0, const unigr
     std::size_t chosen = 0;
     for (std::size_t i : order) {
       mask[i] = true;
-      if (!is_feasible_removal<side_slots>(mask)) mask[i] = false;
+      if (!is_feasible_removal<side_layout>(mask)) mask[i] = false;
       else if (++chosen == k) break;
     }
     ++t;

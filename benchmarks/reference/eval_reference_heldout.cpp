@@ -38,14 +38,14 @@ int main(int argc, char** argv) try {
     if (!in) throw error("cannot read " + root + f);
     for (std::string line; std::getline(in, line);) lines.push_back(std::move(line));
   }
-  const auto trs = noise_text<side_slots>(lines, vocab, 20, {}, threads);
+  const auto trs = noise_text<side_layout>(lines, vocab, 20, {}, threads);
   const auto& train_trs = trs.train;
   const auto& held_trs = trs.held;
   ngram_options opt;
   opt.never_insert = {tokenizer::pad, tokenizer::unk, tokenizer::root};
-  const auto [ngram_nll, ngram_slots] = ngram_backend<side_slots>::train(train_trs, vocab.size(), tokenizer::none, opt).slot_nll(held_trs);
+  const auto [ngram_nll, ngram_slots] = ngram_backend<side_layout>::train(train_trs, vocab.size(), tokenizer::none, opt).slot_nll(held_trs);
   opt.order = 1;
-  const double unigram_nll = ngram_backend<side_slots>::train(train_trs, vocab.size(), tokenizer::none, opt).slot_nll(held_trs).first;
+  const double unigram_nll = ngram_backend<side_layout>::train(train_trs, vocab.size(), tokenizer::none, opt).slot_nll(held_trs).first;
 
   // The reference model on the same (state, targets) pairs, 256 states a batch.
   const auto t0 = std::chrono::steady_clock::now();

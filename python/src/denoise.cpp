@@ -224,8 +224,8 @@ struct py_topk_backend {
 
 // ---- the backend object Python holds --------------------------------------------------------------
 
-using any_backend = std::variant<std::monostate, ngram_backend<side_slots>, ngram_backend<gap_slots>, reference_backend,
-                                 oracle_backend<side_slots>, oracle_backend<gap_slots>, py_callable>;
+using any_backend = std::variant<std::monostate, ngram_backend<side_layout>, ngram_backend<gap_layout>, reference_backend,
+                                 oracle_backend<side_layout>, oracle_backend<gap_layout>, py_callable>;
 
 struct backend_box {
   std::string kind, layout = "side";
@@ -264,17 +264,17 @@ struct backend_box {
           } else if constexpr (std::is_same_v<T, py_callable>) {
             if (x.layout == "gap") {
               if (x.top_k) {
-                py_topk_backend<gap_slots> w{&x};
+                py_topk_backend<gap_layout> w{&x};
                 return fn(w);
               }
-              py_full_backend<gap_slots> w{&x};
+              py_full_backend<gap_layout> w{&x};
               return fn(w);
             }
             if (x.top_k) {
-              py_topk_backend<side_slots> w{&x};
+              py_topk_backend<side_layout> w{&x};
               return fn(w);
             }
-            py_full_backend<side_slots> w{&x};
+            py_full_backend<side_layout> w{&x};
             return fn(w);
           } else {
             return fn(x);
@@ -286,7 +286,7 @@ struct backend_box {
 
 template <class Layout>
 const char* layout_name() {
-  return std::is_same_v<Layout, gap_slots> ? "gap" : "side";
+  return std::is_same_v<Layout, gap_layout> ? "gap" : "side";
 }
 
 // ---- generations as Python objects ----------------------------------------------------------------
@@ -443,8 +443,8 @@ CallableBackend. log_probs/top_k run it on a ragged batch (ids, offsets).)")
         box->kind = "ngram";
         box->layout = layout;
         py::gil_scoped_release nogil;
-        if (layout == "gap") box->b->emplace<ngram_backend<gap_slots>>(ngram_backend<gap_slots>::load(path));
-        else box->b->emplace<ngram_backend<side_slots>>(ngram_backend<side_slots>::load(path));
+        if (layout == "gap") box->b->emplace<ngram_backend<gap_layout>>(ngram_backend<gap_layout>::load(path));
+        else box->b->emplace<ngram_backend<side_layout>>(ngram_backend<side_layout>::load(path));
         return box;
       },
       py::arg("path"), py::arg("layout") = "side");
@@ -467,7 +467,7 @@ CallableBackend. log_probs/top_k run it on a ragged batch (ids, offsets).)")
         ngram_text_report rep;
         {
           py::gil_scoped_release nogil;
-          box->b->emplace<ngram_backend<side_slots>>(train_ngram_on_text<side_slots>(text, vocab, o, &rep));
+          box->b->emplace<ngram_backend<side_layout>>(train_ngram_on_text<side_layout>(text, vocab, o, &rep));
         }
         py::dict report;
         report["train_sentences"] = rep.train_sentences;
@@ -484,8 +484,8 @@ CallableBackend. log_probs/top_k run it on a ragged batch (ids, offsets).)")
   m.def(
       "_ngram_save",
       [](backend_box& b, const std::string& path) {
-        if (auto* s = std::get_if<ngram_backend<side_slots>>(b.b.get())) return s->save(path);
-        if (auto* g = std::get_if<ngram_backend<gap_slots>>(b.b.get())) return g->save(path);
+        if (auto* s = std::get_if<ngram_backend<side_layout>>(b.b.get())) return s->save(path);
+        if (auto* g = std::get_if<ngram_backend<gap_layout>>(b.b.get())) return g->save(path);
         throw py::type_error("save: not an n-gram backend");
       },
       py::arg("backend"), py::arg("path"));
@@ -524,8 +524,8 @@ CallableBackend. log_probs/top_k run it on a ragged batch (ids, offsets).)")
             oracle.add(tr);
           }
         };
-        if (layout == "gap") add_all(box->b->emplace<oracle_backend<gap_slots>>(vocabulary, none));
-        else add_all(box->b->emplace<oracle_backend<side_slots>>(vocabulary, none));
+        if (layout == "gap") add_all(box->b->emplace<oracle_backend<gap_layout>>(vocabulary, none));
+        else add_all(box->b->emplace<oracle_backend<side_layout>>(vocabulary, none));
         return box;
       },
       py::arg("trajectories"), py::arg("vocabulary_size"), py::arg("none_id") = tokenizer::none);

@@ -169,8 +169,8 @@ struct trajectories {
 
   template <class Fn>
   decltype(auto) with_layout(Fn&& fn) const {
-    if (layout == "gap") return fn(gap_slots{});
-    return fn(side_slots{});
+    if (layout == "gap") return fn(gap_layout{});
+    return fn(side_layout{});
   }
 };
 
@@ -296,8 +296,8 @@ public:
     if (k > 1 && opts.temperature == 0.0f && !opts.schedule.is_random() && !uses("random"))
       throw py::value_error("trajectories=" + std::to_string(k) +
                             ": every trajectory would be the same; set temperature > 0, a schedule fraction:LOW..HIGH, or the random scorer");
-    if (layout == "gap") run<gap_slots>(scoring, output, indices, k, distinct, threads, opts, out);
-    else run<side_slots>(scoring, output, indices, k, distinct, threads, opts, out);
+    if (layout == "gap") run<gap_layout>(scoring, output, indices, k, distinct, threads, opts, out);
+    else run<side_layout>(scoring, output, indices, k, distinct, threads, opts, out);
   }
 };
 

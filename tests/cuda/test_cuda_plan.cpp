@@ -1,5 +1,5 @@
 // The host half of the CUDA reference denoiser, tested without a GPU: packing a ragged batch for the
-// device (rows, slot-query rows, attention tiles, buckets) against the side_slots layout, the
+// device (rows, slot-query rows, attention tiles, buckets) against side_layout, the
 // input checks, and the kernels' shared arithmetic (online softmax, candidate order, GELU).
 #include <catch2/catch.hpp>
 
@@ -57,7 +57,7 @@ TEST_CASE("cuda plan: buckets are at most 25% above the count, at least 32, and 
   CHECK(distinct <= 4 * 12 + 1);  // four per power of two from 32 to 65536
 }
 
-TEST_CASE("cuda plan: rows, slot queries and attention tiles against the side_slots layout", "[cuda]") {
+TEST_CASE("cuda plan: rows, slot queries and attention tiles against side_layout", "[cuda]") {
   auto g = test::seeded_rng();
   for (int trial = 0; trial < 300; ++trial) {
     const batch_data b = random_batch(g, 1 + g() % 40, trial % 3 == 0 ? 80 : 20, 512);
@@ -74,17 +74,17 @@ TEST_CASE("cuda plan: rows, slot queries and attention tiles against the side_sl
     REQUIRE(p.rows == fed.size());
     REQUIRE(p.ids == fed);
     REQUIRE(p.sequences == x.size());
-    // Slots: sequence by sequence in side_slots order; slot j of sequence i reads the left head
+    // Slots: sequence by sequence in side_layout order; slot j of sequence i reads the left head
     // (query row 2r) or right head (2r + 1) of the token it sits beside.
     std::vector<std::size_t> offsets;
-    slot_offsets<side_slots>(x, offsets);
+    slot_offsets<side_layout>(x, offsets);
     REQUIRE(p.slot_offsets == offsets);
     REQUIRE(p.slots == offsets.back());
     REQUIRE(p.slot_rows.size() == p.slots);
     for (std::size_t i = 0; i < x.size(); ++i) {
       const std::size_t n = x.length(i);
-      for (std::size_t s = 0; s < side_slots::slot_count(n); ++s) {
-        const slot_place at = side_slots::locate(s, n);
+      for (std::size_t s = 0; s < side_layout::slot_count(n); ++s) {
+        const slot_place at = side_layout::locate(s, n);
         const std::size_t token = at.side == slot_side::root ? 0 : at.side == slot_side::left ? at.gap : at.gap - 1;
         const std::size_t want = 2 * (first_row[i] + token) + (at.side == slot_side::left ? 0 : 1);
         REQUIRE(static_cast<std::size_t>(p.slot_rows[offsets[i] + s]) == want);

@@ -243,7 +243,7 @@ TEST_CASE("cuda: a sequence's slots do not depend on the rest of its batch", "[c
   const batch_data b = mixed_batch(g, 50, 48, V);
   const top all = gpu_top_k(m, b.view(), k);
   std::vector<std::size_t> offsets;
-  slot_offsets<side_slots>(b.view(), offsets);
+  slot_offsets<side_layout>(b.view(), offsets);
   for (std::size_t i = 0; i < 50; i += 7) {
     batch_data one;
     one.add(b.view().sequence(i));

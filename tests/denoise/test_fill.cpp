@@ -30,8 +30,8 @@ auto random_model(std::uint64_t seed, double none_weight = 0.3, double sharp = 4
     std::size_t row = 0;
     for (std::size_t i = 0; i < b.size(); ++i) {
       const auto seq = b.sequence(i);
-      for (std::size_t s = 0; s < side_slots::slot_count(seq.size()); ++s, ++row) {
-        const std::size_t g = side_slots::gap_of(s, seq.size());
+      for (std::size_t s = 0; s < side_layout::slot_count(seq.size()); ++s, ++row) {
+        const std::size_t g = side_layout::gap_of(s, seq.size());
         const std::uint64_t l = g > 0 ? static_cast<std::uint64_t>(seq[g - 1]) : 0;
         const std::uint64_t r = g < seq.size() ? static_cast<std::uint64_t>(seq[g]) : 0;
         sampling_rng rng(seed ^ (seq.size() * 1315423911u) ^ (s * 2654435761u) ^ (l << 32) ^ (r << 48));
@@ -63,7 +63,7 @@ template <class Backend>
 std::vector<std::vector<float>> distributions(Backend& backend, const std::vector<token_id>& seq) {
   ragged_buffer buf;
   std::copy(seq.begin(), seq.end(), buf.append(seq.size()).begin());
-  const std::size_t slots = side_slots::slot_count(seq.size());
+  const std::size_t slots = side_layout::slot_count(seq.size());
   std::vector<float> flat(slots * vocab);
   backend.log_probs(buf.view(), flat);
   std::vector<std::vector<float>> out(slots);
@@ -90,7 +90,7 @@ TEST_CASE("one insertion per gap: no step ever fills both slots of a gap, over r
   std::size_t steps = 0, two_in_a_gap_independent = 0;
   for (int round = 0; round < 60; ++round) {
     auto model = random_model(rng(), std::uniform_real_distribution<double>(0.0, 1.0)(rng));
-    callback_backend<side_slots, decltype(model)> backend(model, vocab, none);
+    callback_backend<side_layout, decltype(model)> backend(model, vocab, none);
     std::vector<std::vector<token_id>> starts;
     for (int i = 0; i < 4; ++i) starts.push_back(random_start(rng, 6));
     denoise_options opt{.sampling = {.temperature = std::uniform_real_distribution<float>(0.0f, 2.0f)(rng),
@@ -106,7 +106,7 @@ TEST_CASE("one insertion per gap: no step ever fills both slots of a gap, over r
       for (std::size_t t = 0; t < one[i].trace.size(); ++t) {
         ++steps;
         std::vector<std::size_t> gaps;
-        for (const insertion& ins : one[i].trace[t].inserted) gaps.push_back(side_slots::gap_of(ins.slot, n[t]));
+        for (const insertion& ins : one[i].trace[t].inserted) gaps.push_back(side_layout::gap_of(ins.slot, n[t]));
         INFO("round " << round << ", sequence " << i << ", step " << t + 1);
         REQUIRE(std::adjacent_find(gaps.begin(), gaps.end()) == gaps.end());  // slot order: same gaps adjacent
       }
@@ -118,7 +118,7 @@ TEST_CASE("one insertion per gap: no step ever fills both slots of a gap, over r
       const auto n = lengths_before(both[i], starts[i].size());
       for (std::size_t t = 0; t < both[i].trace.size(); ++t) {
         std::vector<std::size_t> gaps;
-        for (const insertion& ins : both[i].trace[t].inserted) gaps.push_back(side_slots::gap_of(ins.slot, n[t]));
+        for (const insertion& ins : both[i].trace[t].inserted) gaps.push_back(side_layout::gap_of(ins.slot, n[t]));
         two_in_a_gap_independent += std::adjacent_find(gaps.begin(), gaps.end()) != gaps.end();
       }
     }
@@ -132,7 +132,7 @@ TEST_CASE("one greedy step equals a plain reference of the gap rule (and of the 
   auto rng = test::seeded_rng(42);
   for (int round = 0; round < 80; ++round) {
     auto model = random_model(rng(), std::uniform_real_distribution<double>(0.0, 0.6)(rng));
-    callback_backend<side_slots, decltype(model)> backend(model, vocab, none);
+    callback_backend<side_layout, decltype(model)> backend(model, vocab, none);
     const std::vector<std::vector<token_id>> start{random_start(rng, 7)};
     const auto dist = distributions(backend, start[0]);
     const std::size_t n = start[0].size();
@@ -147,7 +147,7 @@ TEST_CASE("one greedy step equals a plain reference of the gap rule (and of the 
           want.push_back({s, c.first});
           continue;
         }
-        const std::size_t g = side_slots::gap_of(s, n);
+        const std::size_t g = side_layout::gap_of(s, n);
         auto it = by_gap.find(g);
         if (it == by_gap.end() || c.second > it->second.second.second) by_gap[g] = {s, c};
       }
@@ -171,7 +171,7 @@ TEST_CASE("min_probability: no draw and no insertion ever has a probability belo
   for (int round = 0; round < 40; ++round) {
     // Flat models (low `sharp`) put many tokens near and below the floor.
     auto model = random_model(rng(), 0.2, std::uniform_real_distribution<double>(0.5, 4.0)(rng));
-    callback_backend<side_slots, decltype(model)> backend(model, vocab, none);
+    callback_backend<side_layout, decltype(model)> backend(model, vocab, none);
     const float floor = std::uniform_real_distribution<float>(0.01f, 0.08f)(rng);
     std::vector<std::vector<token_id>> starts;
     for (int i = 0; i < 4; ++i) starts.push_back(random_start(rng, 5));
@@ -230,7 +230,7 @@ TEST_CASE("the progress rule inserts the best admissible word across slots when 
   for (int round = 0; round < 40; ++round) {
     // none dominates every slot: greedy draws nothing anywhere.
     auto model = random_model(rng(), 20.0);
-    callback_backend<side_slots, decltype(model)> backend(model, vocab, none);
+    callback_backend<side_layout, decltype(model)> backend(model, vocab, none);
     const std::vector<std::vector<token_id>> start{random_start(rng, 6)};
     const auto dist = distributions(backend, start[0]);
     const float floor = rng() % 2 ? 0.0f : 0.01f;
@@ -262,7 +262,7 @@ TEST_CASE("the progress rule inserts the best admissible word across slots when 
     // With it, min_insertions = 3 gives three insertions in three different gaps.
     const auto three = denoise(backend, std::span(start), stop::max_steps{1}, {.fill = {.min_insertions = 3}, .candidates = vocab});
     std::vector<std::size_t> gaps;
-    for (const insertion& ins : three[0].trace[0].inserted) gaps.push_back(side_slots::gap_of(ins.slot, start[0].size()));
+    for (const insertion& ins : three[0].trace[0].inserted) gaps.push_back(side_layout::gap_of(ins.slot, start[0].size()));
     CHECK(gaps.size() == std::min<std::size_t>(3, start[0].size() + 1));
     CHECK(std::adjacent_find(gaps.begin(), gaps.end()) == gaps.end());
   }
@@ -302,7 +302,7 @@ TEST_CASE("an unknown keyword: the model is fed unk, the output prints the typed
   constexpr token_id unk = 1;
   // A model that knows unk as an ordinary context token.
   auto model = random_model(17);
-  callback_backend<side_slots, decltype(model)> backend(model, vocab, none);
+  callback_backend<side_layout, decltype(model)> backend(model, vocab, none);
   const std::vector<std::vector<token_id>> start{{10, unk, 12}};
   const auto g = denoise(backend, std::span(start), stop::max_steps{3}, {.sampling = {.temperature = 0.8f}, .seed = 2});
   REQUIRE(g[0].tokens.size() > 3);
@@ -330,7 +330,7 @@ TEST_CASE("no_adjacent_repeat: no insertion ever lands next to an equal token, u
   for (int round = 0; round < 50; ++round) {
     // A small effective vocabulary (peaky weights) makes repeats likely without the rule.
     auto model = random_model(rng(), std::uniform_real_distribution<double>(0.0, 3.0)(rng), 8.0);
-    callback_backend<side_slots, decltype(model)> backend(model, vocab, none);
+    callback_backend<side_layout, decltype(model)> backend(model, vocab, none);
     std::vector<std::vector<token_id>> starts;
     for (int i = 0; i < 3; ++i) {
       auto s = random_start(rng, 5);

@@ -32,8 +32,8 @@ auto random_model(std::uint64_t seed, double none_weight, double sharp) {
     std::size_t row = 0;
     for (std::size_t i = 0; i < b.size(); ++i) {
       const auto seq = b.sequence(i);
-      for (std::size_t s = 0; s < side_slots::slot_count(seq.size()); ++s, ++row) {
-        const std::size_t g = side_slots::gap_of(s, seq.size());
+      for (std::size_t s = 0; s < side_layout::slot_count(seq.size()); ++s, ++row) {
+        const std::size_t g = side_layout::gap_of(s, seq.size());
         sampling_rng r(seed ^ (seq.size() * 1315423911u) ^ (s * 2654435761u) ^
                        (g > 0 ? static_cast<std::uint64_t>(seq[g - 1]) << 32 : 0));
         double z = 0;
@@ -61,7 +61,7 @@ TEST_CASE("max_length is hard: no text grows beyond it, and a trimmed step keeps
   auto rng = test::seeded_rng(301);
   std::size_t trimmed = 0, capped = 0;
   for (int round = 0; round < 60; ++round) {
-    callback_backend<side_slots, model_t> backend(random_model(rng(), 0.2, 8.0), vocab, none);
+    callback_backend<side_layout, model_t> backend(random_model(rng(), 0.2, 8.0), vocab, none);
     std::vector<std::vector<token_id>> starts;
     for (int i = 0; i < 4; ++i) starts.push_back(random_start(rng, 5));
     const std::size_t L = rng() % 14;
@@ -126,7 +126,7 @@ TEST_CASE("generating from nothing gives text, even when the root slot's best wo
           "[denoise][stop]") {
   // A flat model: 296 real words of similar weight, so every probability is about 0.003, under the
   // preset's min_probability (0.01) and stop_probability (0.2).
-  callback_backend<side_slots, model_t> backend(random_model(5, 0.5, 0.05), vocab, none);
+  callback_backend<side_layout, model_t> backend(random_model(5, 0.5, 0.05), vocab, none);
   const decoding_preset preset;
   const std::vector<std::vector<token_id>> empty{{}, {}, {}};
   const auto gens = denoise(backend, std::span<const std::vector<token_id>>(empty), preset.stop(), preset.options(3));
@@ -150,7 +150,7 @@ TEST_CASE("generating from nothing gives text, even when the root slot's best wo
 
 TEST_CASE("a sampled step that draws nothing does not end the run; the trace and ended_by report it", "[denoise][stop]") {
   // none is very likely in every slot: with min_insertions = 0 most sampled steps insert nothing
-  callback_backend<side_slots, model_t> backend(random_model(9, 400.0, 1.0), vocab, none);
+  callback_backend<side_layout, model_t> backend(random_model(9, 400.0, 1.0), vocab, none);
   const std::vector<std::vector<token_id>> starts{{10, 20}, {30}, {}};
   const denoise_options opt{.sampling = {.temperature = 1.0f}, .fill = {.min_insertions = 0}, .seed = 4};
   const auto stop = stop::any_of(stop::max_steps{25}, stop::max_length{8});

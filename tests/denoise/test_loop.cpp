@@ -55,8 +55,8 @@ auto random_model(std::uint64_t seed) {
     std::size_t row = 0;
     for (std::size_t i = 0; i < b.size(); ++i) {
       const auto seq = b.sequence(i);
-      for (std::size_t s = 0; s < side_slots::slot_count(seq.size()); ++s, ++row) {
-        const std::size_t g = side_slots::gap_of(s, seq.size());
+      for (std::size_t s = 0; s < side_layout::slot_count(seq.size()); ++s, ++row) {
+        const std::size_t g = side_layout::gap_of(s, seq.size());
         sampling_rng r(seed ^ (seq.size() * 1315423911u) ^ (s * 2654435761u) ^ (g > 0 ? static_cast<std::uint64_t>(seq[g - 1]) << 32 : 0));
         double z = 0;
         std::vector<double> w(vocab);
@@ -71,7 +71,7 @@ auto random_model(std::uint64_t seed) {
 }  // namespace
 
 TEMPLATE_TEST_CASE("denoise(noise(x)) with the oracle rebuilds x exactly, in the same number of steps",
-                   "[denoise][oracle][property]", side_slots, gap_slots) {
+                   "[denoise][oracle][property]", side_layout, gap_layout) {
   auto rng = test::seeded_rng(11);
   for (int round = 0; round < 20; ++round) {
     oracle_backend<TestType> oracle(vocab, none);
@@ -99,12 +99,12 @@ TEMPLATE_TEST_CASE("denoise(noise(x)) with the oracle rebuilds x exactly, in the
 
 TEST_CASE("every slot sequence drives the same generation", "[denoise]") {
   auto model = random_model(5);
-  callback_backend<side_slots, decltype(model)> backend(model, vocab, none);
+  callback_backend<side_layout, decltype(model)> backend(model, vocab, none);
   const std::vector<token_id> keywords{10, 20, 30};
   const denoise_options opt{.sampling = {.temperature = 0.8f}, .max_steps = 6, .seed = 3};
-  std::vector<vector_slots<side_slots>> a{vector_slots<side_slots>(keywords)};
-  std::vector<gapped_slots<side_slots>> b{gapped_slots<side_slots>(keywords)};
-  std::vector<gap_buffer_slots<side_slots>> c{gap_buffer_slots<side_slots>(keywords)};
+  std::vector<vector_slots<side_layout>> a{vector_slots<side_layout>(keywords)};
+  std::vector<gapped_slots<side_layout>> b{gapped_slots<side_layout>(keywords)};
+  std::vector<gap_buffer_slots<side_layout>> c{gap_buffer_slots<side_layout>(keywords)};
   const auto ga = denoise(backend, std::span(a), stop::never{}, opt);
   const auto gb = denoise(backend, std::span(b), stop::never{}, opt);
   const auto gc = denoise(backend, std::span(c), stop::never{}, opt);
@@ -118,7 +118,7 @@ TEST_CASE("keywords stay, in order, born at step 0; the result is reproducible a
           "[denoise][property]") {
   auto rng = test::seeded_rng(12);
   auto model = random_model(77);
-  callback_backend<side_slots, decltype(model)> backend(model, vocab, none);
+  callback_backend<side_layout, decltype(model)> backend(model, vocab, none);
   std::vector<std::vector<token_id>> starts;
   for (int i = 0; i < 12; ++i) starts.push_back(random_sentence(rng, 4));
   starts.push_back({});  // from nothing: the root slot
@@ -151,7 +151,7 @@ TEST_CASE("the semantic budget: no step above it but by the progress rule; more 
           "[denoise][budget][property]") {
   auto rng = test::seeded_rng(13);
   auto model = random_model(99);
-  callback_backend<side_slots, decltype(model)> backend(model, vocab, none);
+  callback_backend<side_layout, decltype(model)> backend(model, vocab, none);
   toy_embedder emb;
   embedding_change<toy_embedder, euclid> measure(emb, euclid{});
   std::size_t progress_rule_used = 0, steps_checked = 0;
@@ -185,7 +185,7 @@ TEST_CASE("the semantic budget: no step above it but by the progress rule; more 
 
 TEST_CASE("fill rules: confidence floor and top m", "[denoise]") {
   auto model = random_model(3);
-  callback_backend<side_slots, decltype(model)> backend(model, vocab, none);
+  callback_backend<side_layout, decltype(model)> backend(model, vocab, none);
   const std::vector<std::vector<token_id>> start{{10, 11, 12, 13, 14, 15}};
   const auto top2 = denoise(backend, std::span(start), stop::max_steps{3}, {.fill = {.max_insertions = 2}});
   for (const auto& s : top2[0].trace) CHECK(s.inserted.size() <= 2);
@@ -205,21 +205,21 @@ TEST_CASE("bad backends and bad options are refused with the sequence and slot n
     };
   };
   auto nan_model = make([](const ragged_batch&, std::span<float> out) { out[4 * vocab + 7] = std::nanf(""); });
-  callback_backend<side_slots, decltype(nan_model)> nan_backend(nan_model, vocab, none);
+  callback_backend<side_layout, decltype(nan_model)> nan_backend(nan_model, vocab, none);
   REQUIRE_THROWS_WITH(denoise(nan_backend, std::span(start), stop::never{}), Catch::Contains("NaN") && Catch::Contains("sequence 1, slot 0"));
 
   auto dead_model = make([](const ragged_batch&, std::span<float> out) { out[2 * vocab + none] = -std::numeric_limits<float>::infinity(); });
-  callback_backend<side_slots, decltype(dead_model)> dead_backend(dead_model, vocab, none);
+  callback_backend<side_layout, decltype(dead_model)> dead_backend(dead_model, vocab, none);
   REQUIRE_THROWS_WITH(denoise(dead_backend, std::span(start), stop::never{}), Catch::Contains("sums to 0") && Catch::Contains("sequence 0, slot 2"));
 
   struct short_backend {  // answers one slot too few, and an id out of range
-    using layout_type = gap_slots;
+    using layout_type = gap_layout;
     bool bad_id = false;
     std::size_t vocabulary_size() const { return vocab; }
     token_id none_id() const { return none; }
     std::size_t top_k(const ragged_batch& b, std::size_t k, std::span<token_id> ids, std::span<float> logp) {
       std::size_t rows = 0;
-      for (std::size_t i = 0; i < b.size(); ++i) rows += gap_slots::slot_count(b.length(i));
+      for (std::size_t i = 0; i < b.size(); ++i) rows += gap_layout::slot_count(b.length(i));
       std::fill(ids.begin(), ids.end(), none);
       std::fill(logp.begin(), logp.end(), -std::numeric_limits<float>::infinity());
       for (std::size_t r = 0; r < rows; ++r) logp[r * k] = 0.0f, ids[r * k + 1] = 5;
@@ -233,7 +233,7 @@ TEST_CASE("bad backends and bad options are refused with the sequence and slot n
 
   // Options and start tokens.
   auto ok = make([](const ragged_batch&, std::span<float>) {});
-  callback_backend<side_slots, decltype(ok)> fine(ok, vocab, none);
+  callback_backend<side_layout, decltype(ok)> fine(ok, vocab, none);
   toy_embedder emb;
   embedding_change<toy_embedder, euclid> measure(emb, euclid{});
   REQUIRE_THROWS_WITH(denoise(fine, std::span(start), stop::never{}, {.fill = {.budget = 0.0f}}, measure), Catch::Contains("budget must be > 0"));
@@ -251,8 +251,8 @@ TEST_CASE("bad backends and bad options are refused with the sequence and slot n
 
 TEST_CASE("the trace prints as the notes' diagram and as JSON", "[denoise][trace]") {
   auto rng = test::seeded_rng(14);
-  const auto tr = random_trajectory<side_slots>({40, 41, 42, 43, 44, 45}, rng);
-  oracle_backend<side_slots> oracle(vocab, none);
+  const auto tr = random_trajectory<side_layout>({40, 41, 42, 43, 44, 45}, rng);
+  oracle_backend<side_layout> oracle(vocab, none);
   oracle.add(tr);
   const std::vector<std::vector<token_id>> start{tr.states.back()};
   const auto g = denoise(oracle, std::span(start), stop::probability_below{0.5f}, {.fill = {.gaps = gap_policy::independent}});
@@ -267,7 +267,7 @@ TEST_CASE("the trace prints as the notes' diagram and as JSON", "[denoise][trace
 
 TEST_CASE("underscores_diagram of a noising trajectory, and with_tokens keeps its steps") {
   const std::vector<std::string> words = {"a", "café", "日本", "dog"};
-  const trajectory<side_slots> tr({1, 2, 3, 4}, {1, 3, 2, 3}, 2);
+  const trajectory<side_layout> tr({1, 2, 3, 4}, {1, 3, 2, 3}, 2);
   const std::string diagram = underscores_diagram(std::span<const std::string>(words), static_cast<std::size_t>(tr.steps()),
                                                   [&](std::size_t i, std::size_t t) { return static_cast<std::size_t>(tr.removed_at()[i]) > t; });
   // Underscores as wide as the word is shown: "café" 4 columns, "日本" 4 (two wide characters).

@@ -48,7 +48,7 @@ const std::vector<token_id> never{0, 1, 2};
 }  // namespace
 
 TEMPLATE_TEST_CASE("every n-gram distribution sums to 1, seen context or not, at every order", "[ngram][property]",
-                   side_slots, gap_slots) {
+                   side_layout, gap_layout) {
   auto rng = test::seeded_rng(21);
   const auto trs = corpus<TestType>(300, rng);
   for (int order = 1; order <= 3; ++order) {
@@ -68,7 +68,7 @@ TEMPLATE_TEST_CASE("every n-gram distribution sums to 1, seen context or not, at
 
 TEST_CASE("n-gram top-k is exactly the top of the full distribution", "[ngram][property]") {
   auto rng = test::seeded_rng(22);
-  auto m = ngram_backend<side_slots>::train(corpus<side_slots>(300, rng), test_vocab, test_none, {.never_insert = never});
+  auto m = ngram_backend<side_layout>::train(corpus<side_layout>(300, rng), test_vocab, test_none, {.never_insert = never});
   std::vector<token_id> tokens;
   std::vector<std::size_t> offsets{0};
   for (int i = 0; i < 10; ++i) {
@@ -78,7 +78,7 @@ TEST_CASE("n-gram top-k is exactly the top of the full distribution", "[ngram][p
   }
   const ragged_batch batch{tokens, offsets};
   std::size_t slots = 0;
-  for (std::size_t i = 0; i < batch.size(); ++i) slots += side_slots::slot_count(batch.length(i));
+  for (std::size_t i = 0; i < batch.size(); ++i) slots += side_layout::slot_count(batch.length(i));
   std::vector<float> full(slots * test_vocab);
   REQUIRE(m.log_probs(batch, full) == slots);
   const std::size_t k = 12;
@@ -100,10 +100,10 @@ TEST_CASE("n-gram top-k is exactly the top of the full distribution", "[ngram][p
 
 TEST_CASE("on held-out sentences the n-gram beats its unigram baseline", "[ngram]") {
   auto rng = test::seeded_rng(23);
-  const auto train = corpus<side_slots>(2000, rng);
-  const auto held = corpus<side_slots>(300, rng);
-  const auto tri = ngram_backend<side_slots>::train(train, test_vocab, test_none, {.order = 3, .never_insert = never});
-  const auto uni = ngram_backend<side_slots>::train(train, test_vocab, test_none, {.order = 1, .never_insert = never});
+  const auto train = corpus<side_layout>(2000, rng);
+  const auto held = corpus<side_layout>(300, rng);
+  const auto tri = ngram_backend<side_layout>::train(train, test_vocab, test_none, {.order = 3, .never_insert = never});
+  const auto uni = ngram_backend<side_layout>::train(train, test_vocab, test_none, {.order = 1, .never_insert = never});
   const auto [nll3, n3] = tri.slot_nll(held);
   const auto [nll1, n1] = uni.slot_nll(held);
   std::printf("synthetic grammar, held-out nats/slot: trigram-context %.4f, unigram %.4f over %zu slots\n", nll3, nll1, n3);
@@ -114,31 +114,31 @@ TEST_CASE("on held-out sentences the n-gram beats its unigram baseline", "[ngram
 
 TEST_CASE("n-gram models save and load to identical probabilities; damaged files are refused", "[ngram][io]") {
   auto rng = test::seeded_rng(24);
-  const auto m = ngram_backend<side_slots>::train(corpus<side_slots>(200, rng), test_vocab, test_none, {.never_insert = never});
+  const auto m = ngram_backend<side_layout>::train(corpus<side_layout>(200, rng), test_vocab, test_none, {.never_insert = never});
   std::stringstream buf;
   m.write(buf);
   const std::string bytes = buf.str();
   std::istringstream in(bytes);
-  const auto back = ngram_backend<side_slots>::read(in, "model");
+  const auto back = ngram_backend<side_layout>::read(in, "model");
   for (int probe = 0; probe < 20; ++probe) {
     const auto x = grammatical(rng);
-    for (std::size_t s = 0; s < side_slots::slot_count(x.size()); ++s)
+    for (std::size_t s = 0; s < side_layout::slot_count(x.size()); ++s)
       for (token_id v = 0; v < static_cast<token_id>(test_vocab); ++v) REQUIRE(back.probability(x, s, v) == m.probability(x, s, v));
   }
   for (std::size_t cut : {std::size_t{5}, bytes.size() / 3, bytes.size() - 1}) {
     std::istringstream part(bytes.substr(0, cut));
-    REQUIRE_THROWS_WITH(ngram_backend<side_slots>::read(part, "cut.bin"), Catch::Contains("cut.bin"));
+    REQUIRE_THROWS_WITH(ngram_backend<side_layout>::read(part, "cut.bin"), Catch::Contains("cut.bin"));
   }
   std::istringstream wrong_layout(bytes);
-  REQUIRE_THROWS_WITH(ngram_backend<gap_slots>::read(wrong_layout, "m"), Catch::Contains("trained for side_slots"));
+  REQUIRE_THROWS_WITH(ngram_backend<gap_layout>::read(wrong_layout, "m"), Catch::Contains("trained for side_slots"));
   std::string bad = bytes;
   bad[0] = 'X';
   std::istringstream bad_magic(bad);
-  REQUIRE_THROWS_WITH(ngram_backend<side_slots>::read(bad_magic, "m"), Catch::Contains("not a slotdiff n-gram model"));
+  REQUIRE_THROWS_WITH(ngram_backend<side_layout>::read(bad_magic, "m"), Catch::Contains("not a slotdiff n-gram model"));
   const auto path = std::filesystem::temp_directory_path() / "slotdiff_test_ngram.bin";
   m.save(path);
   m.save(path);  // over an existing file: replaced whole, no temporary file left beside it
-  const auto loaded = ngram_backend<side_slots>::load(path);
+  const auto loaded = ngram_backend<side_layout>::load(path);
   std::size_t beside = 0;
   for (const auto& e : std::filesystem::directory_iterator(path.parent_path()))
     beside += e.path().filename().string().starts_with("slotdiff_test_ngram.bin.tmp");
@@ -146,12 +146,12 @@ TEST_CASE("n-gram models save and load to identical probabilities; damaged files
   std::filesystem::remove(path);
   REQUIRE_THROWS_WITH(m.save("/nonexistent/dir/m.bin"), Catch::Contains("/nonexistent/dir/m.bin"));
   CHECK(loaded.probability(std::vector<token_id>{5, 25}, 1, 44) == m.probability(std::vector<token_id>{5, 25}, 1, 44));
-  REQUIRE_THROWS_WITH(ngram_backend<side_slots>::load("/nonexistent/m.bin"), Catch::Contains("/nonexistent/m.bin"));
+  REQUIRE_THROWS_WITH(ngram_backend<side_layout>::load("/nonexistent/m.bin"), Catch::Contains("/nonexistent/m.bin"));
 }
 
 TEST_CASE("the n-gram backend drives denoise: keywords kept, specials never inserted", "[ngram][denoise]") {
   auto rng = test::seeded_rng(25);
-  auto m = ngram_backend<side_slots>::train(corpus<side_slots>(1000, rng), test_vocab, test_none, {.never_insert = never});
+  auto m = ngram_backend<side_layout>::train(corpus<side_layout>(1000, rng), test_vocab, test_none, {.never_insert = never});
   const std::vector<std::vector<token_id>> starts{{25, 45}, {}, {5, 30}};
   const auto gens = denoise(m, std::span(starts), stop::any_of(stop::max_steps{8}, stop::probability_below{0.01f}),
                             {.sampling = {.temperature = 0.7f}, .seed = 1});
@@ -166,8 +166,8 @@ TEST_CASE("the n-gram backend drives denoise: keywords kept, specials never inse
 
 TEST_CASE("n-gram probability and slot_nll check every id, slot and target count", "[ngram][errors]") {
   auto rng = test::seeded_rng(25);
-  const auto trs = corpus<side_slots>(50, rng);
-  const auto m = ngram_backend<side_slots>::train(trs, test_vocab, test_none, {.never_insert = never});
+  const auto trs = corpus<side_layout>(50, rng);
+  const auto m = ngram_backend<side_layout>::train(trs, test_vocab, test_none, {.never_insert = never});
   const std::vector<token_id> x{5, 25};
   const auto v = static_cast<token_id>(test_vocab);
   CHECK_NOTHROW(m.probability(x, 3, v - 1));
@@ -185,7 +185,7 @@ TEST_CASE("n-gram probability and slot_nll check every id, slot and target count
   CHECK_THROWS_WITH(m.slot_nll(negative), Catch::Contains("target id -5"));
   auto bad_state = trs;
   bad_state[1].states[1].push_back(v + 7);
-  bad_state[1].target_rows[0].resize(side_slots::slot_count(bad_state[1].states[1].size()), test_none);
+  bad_state[1].target_rows[0].resize(side_layout::slot_count(bad_state[1].states[1].size()), test_none);
   CHECK_THROWS_WITH(m.slot_nll(bad_state), Catch::Contains("token id " + std::to_string(v + 7)));
   auto short_row = trs;
   short_row[2].target_rows[0].pop_back();
@@ -215,13 +215,13 @@ TEST_CASE("the top-k seen-set survives its 32-bit epoch wrapping", "[ngram]") {
 
 TEST_CASE("n-gram files whose count tables are out of order or empty are refused", "[ngram][io]") {
   auto rng = test::seeded_rng(26);
-  const auto m = ngram_backend<side_slots>::train(corpus<side_slots>(50, rng), test_vocab, test_none, {.never_insert = never});
+  const auto m = ngram_backend<side_layout>::train(corpus<side_layout>(50, rng), test_vocab, test_none, {.never_insert = never});
   std::stringstream buf;
   m.write(buf);
   const std::string bytes = buf.str();
   // The first count table (c3) follows the header, never_insert and the unigram table. Swap the first
   // two context keys: keys out of order must be refused.
-  std::size_t at = ngram_backend<side_slots>::file_magic.size() + 8 + 8 + 4 + 4 + 8 + side_slots::name.size();
+  std::size_t at = ngram_backend<side_layout>::file_magic.size() + 8 + 8 + 4 + 4 + 8 + side_layout::name.size();
   at += 8 + never.size() * sizeof(token_id);
   at += 8 + 4 * test_vocab * sizeof(std::uint32_t);
   std::uint64_t nkeys = 0;
@@ -231,7 +231,7 @@ TEST_CASE("n-gram files whose count tables are out of order or empty are refused
   std::swap_ranges(swapped.begin() + static_cast<std::ptrdiff_t>(at + 8), swapped.begin() + static_cast<std::ptrdiff_t>(at + 16),
                    swapped.begin() + static_cast<std::ptrdiff_t>(at + 16));
   std::istringstream in(swapped);
-  CHECK_THROWS_WITH(ngram_backend<side_slots>::read(in, "swapped.bin"), Catch::Contains("swapped.bin") && Catch::Contains("corrupt"));
+  CHECK_THROWS_WITH(ngram_backend<side_layout>::read(in, "swapped.bin"), Catch::Contains("swapped.bin") && Catch::Contains("corrupt"));
   // A context table that counts a never-inserted id (fuzz_ngram's finding: the distributions then
   // summed to less than 1). The first token of the first row becomes 0 (<pad>): rows stay sorted.
   const std::size_t tokens_at = at + 8 + nkeys * 8 + 8 + (nkeys + 1) * 4;
@@ -239,7 +239,7 @@ TEST_CASE("n-gram files whose count tables are out of order or empty are refused
   const token_id zero = 0;
   std::memcpy(pad.data() + tokens_at + 8, &zero, sizeof zero);
   std::istringstream in2(pad);
-  CHECK_THROWS_WITH(ngram_backend<side_slots>::read(in2, "pad.bin"), Catch::Contains("never-inserted id 0"));
+  CHECK_THROWS_WITH(ngram_backend<side_layout>::read(in2, "pad.bin"), Catch::Contains("never-inserted id 0"));
 }
 
 TEST_CASE("n-gram text training: a BOM and CRLF-stripped lines give the trajectories of the plain text", "[ngram]") {
@@ -248,8 +248,8 @@ TEST_CASE("n-gram text training: a BOM and CRLF-stripped lines give the trajecto
   std::vector<std::string> bom = plain;
   bom[0] = std::string(utf8_bom) + bom[0];
   const tokenizer vocab = tokenizer::build(plain);
-  const auto a = noise_text<side_slots>(plain, vocab, 2, {}, 1);
-  const auto b = noise_text<side_slots>(bom, vocab, 2, {}, 1);
+  const auto a = noise_text<side_layout>(plain, vocab, 2, {}, 1);
+  const auto b = noise_text<side_layout>(bom, vocab, 2, {}, 1);
   CHECK(a.train == b.train);
   CHECK(a.held == b.held);  // line 0 is held out: its first word is "the", not "\xEF\xBB\xBFthe" (unk)
   REQUIRE_FALSE(b.held.empty());
@@ -258,13 +258,13 @@ TEST_CASE("n-gram text training: a BOM and CRLF-stripped lines give the trajecto
 
 TEST_CASE("n-gram continued training after a load equals training on everything at once", "[ngram][io]") {
   auto rng = test::seeded_rng(27);
-  const auto a = corpus<side_slots>(60, rng), b = corpus<side_slots>(60, rng);
+  const auto a = corpus<side_layout>(60, rng), b = corpus<side_layout>(60, rng);
   auto all = a;
   all.insert(all.end(), b.begin(), b.end());
-  const auto whole = ngram_backend<side_slots>::train(all, test_vocab, test_none, {.never_insert = never});
+  const auto whole = ngram_backend<side_layout>::train(all, test_vocab, test_none, {.never_insert = never});
   std::stringstream buf;
-  ngram_backend<side_slots>::train(a, test_vocab, test_none, {.never_insert = never}).write(buf);
-  auto more = ngram_backend<side_slots>::read(buf, "a.bin");
+  ngram_backend<side_layout>::train(a, test_vocab, test_none, {.never_insert = never}).write(buf);
+  auto more = ngram_backend<side_layout>::read(buf, "a.bin");
   for (const auto& tr : b) more.observe(tr);
   more.finalize();
   std::ostringstream x, y;
@@ -275,7 +275,7 @@ TEST_CASE("n-gram continued training after a load equals training on everything 
   // A count of 4e9 read from a file costs one table entry when training continues (it was folded
   // back as 4e9 repeated pairs: 64 GB), and a count pushed past 2^32 - 1 is an error, not a wrap.
   std::string bytes = x.str();
-  std::size_t at = ngram_backend<side_slots>::file_magic.size() + 8 + 8 + 4 + 4 + 8 + side_slots::name.size();
+  std::size_t at = ngram_backend<side_layout>::file_magic.size() + 8 + 8 + 4 + 4 + 8 + side_layout::name.size();
   at += 8 + never.size() * sizeof(token_id);
   at += 8 + 4 * test_vocab * sizeof(std::uint32_t);
   std::uint64_t nkeys = 0, ntokens = 0;
@@ -290,13 +290,13 @@ TEST_CASE("n-gram continued training after a load equals training on everything 
   const std::uint32_t huge = 4000000000u;
   for (std::uint64_t e = 0; e < ncounts; ++e) std::memcpy(bytes.data() + at + 8 + e * 4, &huge, 4);
   std::istringstream in(bytes);
-  auto big = ngram_backend<side_slots>::read(in, "big.bin");
+  auto big = ngram_backend<side_layout>::read(in, "big.bin");
   for (const auto& tr : b) big.observe(tr);
   CHECK_NOTHROW(big.finalize());
   const std::uint32_t top = 0xFFFFFFFFu;
   for (std::uint64_t e = 0; e < ncounts; ++e) std::memcpy(bytes.data() + at + 8 + e * 4, &top, 4);
   std::istringstream in2(bytes);
-  auto full = ngram_backend<side_slots>::read(in2, "full.bin");
+  auto full = ngram_backend<side_layout>::read(in2, "full.bin");
   for (const auto& tr : all) full.observe(tr);
   CHECK_THROWS_WITH(full.finalize(), Catch::Contains("exceeds 2^32 - 1"));
 }

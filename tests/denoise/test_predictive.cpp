@@ -18,10 +18,10 @@ using slotdiff::test::test_vocab;
 
 TEST_CASE("predictive change: the model's own distributions as the meaning, compared by JS", "[denoise][semantics]") {
   auto rng = test::seeded_rng(51);
-  std::vector<test::test_trajectory<side_slots>> trs;
-  for (int i = 0; i < 300; ++i) trs.push_back(test::random_trajectory<side_slots>(test::random_sentence(rng, 10), rng));
-  auto model = ngram_backend<side_slots>::train(trs, test_vocab, test_none, {.never_insert = {0, 1, 2}});
-  const predictive_change<ngram_backend<side_slots>, jensen_shannon_distance> full(model, jensen_shannon_distance{});
+  std::vector<test::test_trajectory<side_layout>> trs;
+  for (int i = 0; i < 300; ++i) trs.push_back(test::random_trajectory<side_layout>(test::random_sentence(rng, 10), rng));
+  auto model = ngram_backend<side_layout>::train(trs, test_vocab, test_none, {.never_insert = {0, 1, 2}});
+  const predictive_change<ngram_backend<side_layout>, jensen_shannon_distance> full(model, jensen_shannon_distance{});
   std::vector<float> a(test_vocab), b(test_vocab);
   const auto x = test::random_sentence(rng, 8);
   full.embed(x, a);
@@ -29,8 +29,8 @@ TEST_CASE("predictive change: the model's own distributions as the meaning, comp
   // The average of the slots' distributions, computed here from probability().
   for (token_id v : {token_id{3}, token_id{10}, token_id{40}}) {
     double want = 0;
-    for (std::size_t s = 0; s < side_slots::slot_count(x.size()); ++s) want += model.probability(x, s, v);
-    CHECK(a[static_cast<std::size_t>(v)] == Approx(want / static_cast<double>(side_slots::slot_count(x.size()))).epsilon(1e-4));
+    for (std::size_t s = 0; s < side_layout::slot_count(x.size()); ++s) want += model.probability(x, s, v);
+    CHECK(a[static_cast<std::size_t>(v)] == Approx(want / static_cast<double>(side_layout::slot_count(x.size()))).epsilon(1e-4));
   }
   CHECK(full.distance(a, a) == Approx(0.0f).margin(1e-6));
   auto y = x;

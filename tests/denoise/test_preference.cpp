@@ -44,7 +44,7 @@ auto flat_model = [](const ragged_batch&, std::span<float> out) {
 
 TEST_CASE("preference pairs: chosen changes the meaning least, every candidate replays from its state", "[preference]") {
   auto rng = test::seeded_rng(41);
-  callback_backend<side_slots, decltype(flat_model)> backend(flat_model, test_vocab, test_none);
+  callback_backend<side_layout, decltype(flat_model)> backend(flat_model, test_vocab, test_none);
   toy_embedder emb;
   embedding_change<toy_embedder, l1> measure(emb, l1{});
   std::vector<std::vector<token_id>> states;
@@ -56,7 +56,7 @@ TEST_CASE("preference pairs: chosen changes the meaning least, every candidate r
     REQUIRE(p.chosen.change < p.rejected.change);
     for (const candidate_step* c : {&p.chosen, &p.rejected}) {
       std::vector<token_id> replay;
-      detail::apply_to<side_slots>(p.state, c->inserted, replay);
+      detail::apply_to<side_layout>(p.state, c->inserted, replay);
       REQUIRE(replay == c->result);
       emb.embed(p.state, a);
       emb.embed(c->result, b);
@@ -83,7 +83,7 @@ TEST_CASE("preference pairs: chosen changes the meaning least, every candidate r
 }
 
 TEST_CASE("preference options and rewards refuse nonsense", "[preference][errors]") {
-  callback_backend<side_slots, decltype(flat_model)> backend(flat_model, test_vocab, test_none);
+  callback_backend<side_layout, decltype(flat_model)> backend(flat_model, test_vocab, test_none);
   toy_embedder emb;
   embedding_change<toy_embedder, l1> measure(emb, l1{});
   const std::vector<std::vector<token_id>> states{{10, 11}};

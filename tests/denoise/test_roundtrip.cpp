@@ -80,6 +80,6 @@ TEST_CASE("denoise(noise(x)) with the oracle is x, step for step", "[denoise][or
     for (auto& t : doc) t = static_cast<token_id>(4 + std::min<std::size_t>(rng() % (vocab - 4), rng() % (vocab - 4)));
     model.observe(doc);
   }
-  round_trip<side_slots>(rng, model);
-  round_trip<gap_slots>(rng, model);
+  round_trip<side_layout>(rng, model);
+  round_trip<gap_layout>(rng, model);
 }

@@ -63,30 +63,30 @@ TEST_CASE("noise_corpus: the same trajectories at 1, 2 and 8 threads", "[threads
   for (const auto& s : corpus) counts.observe(s);
   const idf_scorer idf(counts);
   const weighted_mix scorer(mix_normalize::rank, weighted{1.0f, idf}, weighted{0.3f, random_scorer{5}});
-  auto one = [&](std::span<const token_id> s, const noise_options& o) { return noise<side_slots>(s, scorer, o); };
+  auto one = [&](std::span<const token_id> s, const noise_options& o) { return noise<side_layout>(s, scorer, o); };
   // stochastic noising (Gumbel temperature) so that the seeds matter
   const noise_options opts{.schedule = noise_schedule::fraction(0.4f), .seed = 77, .temperature = 0.5f};
-  const auto t1 = noise_corpus<trajectory<side_slots>>(corpus, one, opts, {.threads = 1});
+  const auto t1 = noise_corpus<trajectory<side_layout>>(corpus, one, opts, {.threads = 1});
   for (const std::size_t threads : {2u, 8u}) {
     INFO(threads << " threads");
-    CHECK(noise_corpus<trajectory<side_slots>>(corpus, one, opts, {.threads = threads, .chunk = 3}) == t1);
+    CHECK(noise_corpus<trajectory<side_layout>>(corpus, one, opts, {.threads = threads, .chunk = 3}) == t1);
   }
-  const auto k1 = noise_corpus_samples<trajectory<side_slots>>(corpus, one, opts, {.trajectories = 3}, {.threads = 1});
-  CHECK(noise_corpus_samples<trajectory<side_slots>>(corpus, one, opts, {.trajectories = 3}, {.threads = 8, .chunk = 5}) == k1);
+  const auto k1 = noise_corpus_samples<trajectory<side_layout>>(corpus, one, opts, {.trajectories = 3}, {.threads = 1});
+  CHECK(noise_corpus_samples<trajectory<side_layout>>(corpus, one, opts, {.trajectories = 3}, {.threads = 8, .chunk = 5}) == k1);
 }
 
 TEST_CASE("a thread the system refuses is a slotdiff::error, and the started threads are joined", "[threads][errors]") {
   auto rng = test::seeded_rng(902);
   const auto corpus = corpus_of(rng, 200, 10, 40);
-  auto one = [&](std::span<const token_id> s, const noise_options& o) { return noise<side_slots>(s, random_scorer{1}, o); };
+  auto one = [&](std::span<const token_id> s, const noise_options& o) { return noise<side_layout>(s, random_scorer{1}, o); };
   const refuse_thread guard(refuse_third);
-  CHECK_THROWS_WITH(noise_corpus<trajectory<side_slots>>(corpus, one, {}, {.threads = 4, .chunk = 1}),
+  CHECK_THROWS_WITH(noise_corpus<trajectory<side_layout>>(corpus, one, {}, {.threads = 4, .chunk = 1}),
                     Catch::Contains("slotdiff: noise_corpus: could not start thread 3 of 4") &&
                         Catch::Contains("the threads already started were joined"));
-  CHECK_THROWS_AS(noise_corpus_samples<trajectory<side_slots>>(corpus, one, {}, {.trajectories = 2}, {.threads = 4}), error);
+  CHECK_THROWS_AS(noise_corpus_samples<trajectory<side_layout>>(corpus, one, {}, {.trajectories = 2}, {.threads = 4}), error);
   CHECK_THROWS_WITH(detail::thread_pool(4), Catch::Contains("slotdiff: reference model: could not start thread 3 of 4"));
   // one or two threads never reach the refused third
-  CHECK(noise_corpus<trajectory<side_slots>>(corpus, one, {}, {.threads = 2}).size() == corpus.size());
+  CHECK(noise_corpus<trajectory<side_layout>>(corpus, one, {}, {.threads = 2}).size() == corpus.size());
   detail::thread_pool two(2);
   std::atomic<int> calls{0};
   two.run(100, [&](std::size_t) { calls.fetch_add(1); });
@@ -96,10 +96,10 @@ TEST_CASE("a thread the system refuses is a slotdiff::error, and the started thr
 TEST_CASE("const components shared by threads give what they give alone", "[threads][const]") {
   auto rng = test::seeded_rng(903);
   // a const n-gram backend (probability() const) and, behind surprisal_scorer's lock, its non-const calls
-  std::vector<test::test_trajectory<side_slots>> trs;
-  for (int i = 0; i < 200; ++i) trs.push_back(test::random_trajectory<side_slots>(test::random_sentence(rng, 10), rng));
-  auto model = ngram_backend<side_slots>::train(trs, test::test_vocab, test::test_none, {.never_insert = {0, 1, 2}});
-  const surprisal_scorer<ngram_backend<side_slots>> surprisal(model, 8);
+  std::vector<test::test_trajectory<side_layout>> trs;
+  for (int i = 0; i < 200; ++i) trs.push_back(test::random_trajectory<side_layout>(test::random_sentence(rng, 10), rng));
+  auto model = ngram_backend<side_layout>::train(trs, test::test_vocab, test::test_none, {.never_insert = {0, 1, 2}});
+  const surprisal_scorer<ngram_backend<side_layout>> surprisal(model, 8);
   const auto& cmodel = model;
   unigram_model counts;
   for (int i = 0; i < 50; ++i) counts.observe(test::random_sentence(rng, 12));

@@ -17,7 +17,7 @@ inline constexpr std::size_t test_vocab = 60;
 
 // A trajectory built here, independently of the noising component: each step removes a random
 // feasible set (at least one token); targets put a lone interior token in the right slot of its left
-// neighbour (side_slots) - any convention works, the oracle only replays it.
+// neighbour (side_layout) - any convention works, the oracle only replays it.
 template <class Layout>
 struct test_trajectory {
   std::vector<std::vector<token_id>> states;
@@ -52,7 +52,7 @@ test_trajectory<Layout> random_trajectory(std::vector<token_id> x, std::mt19937_
       std::vector<std::size_t> slots;
       for (std::size_t s = 0; s < Layout::slot_count(m); ++s) if (Layout::gap_of(s, m) == g) slots.push_back(s);
       REQUIRE(run <= slots.size());
-      // Interior run of one under side_slots: the right slot of the left neighbour; otherwise in order.
+      // Interior run of one under side_layout: the right slot of the left neighbour; otherwise in order.
       for (std::size_t r = 0; r < run; ++r) targets[slots[r]] = x[i + r];
       i = j;
     }

@@ -27,14 +27,14 @@ constexpr float nan32 = std::numeric_limits<float>::quiet_NaN();
 
 /// A top-k backend whose answer for one row can be spoiled: `spoil(batch, row_sequence, ids, logp)`.
 struct faulty_top_k {
-  using layout_type = side_slots;
+  using layout_type = side_layout;
   std::function<void(const ragged_batch&, std::size_t, std::span<token_id>, std::span<float>)> spoil;
   std::size_t vocabulary_size() const { return vocab; }
   token_id none_id() const { return none; }
   std::size_t top_k(const ragged_batch& b, std::size_t k, std::span<token_id> ids, std::span<float> logp) {
     std::size_t row = 0;
     for (std::size_t i = 0; i < b.size(); ++i)
-      for (std::size_t s = 0; s < side_slots::slot_count(b.length(i)); ++s, ++row)
+      for (std::size_t s = 0; s < side_layout::slot_count(b.length(i)); ++s, ++row)
         for (std::size_t j = 0; j < k; ++j) {
           static constexpr token_id rest[] = {0, 1, 2, 4, 6, 7, 8, 9, 10, 11};
           ids[row * k + j] = j == 0 ? 5 : (j == 1 ? none : rest[j - 2]);
@@ -102,7 +102,7 @@ TEST_CASE("an id outside the vocabulary is an error on every path that calls a b
 
 TEST_CASE("a NaN in a full distribution is an error for denoise, surprisal and predictive change", "[denoise][validation]") {
   bool poison = true;
-  auto model = callback_backend<side_slots, decltype(uniform_or_nan(&poison))>(uniform_or_nan(&poison), vocab, none);
+  auto model = callback_backend<side_layout, decltype(uniform_or_nan(&poison))>(uniform_or_nan(&poison), vocab, none);
   const std::vector<token_id> x{7, 8, 9};
   const std::vector<std::vector<token_id>> start{x};
   CHECK_THROWS_WITH(denoise(model, std::span(start), stop::max_steps{1}), Catch::Contains("slotdiff: denoise: backend returned NaN"));
@@ -120,7 +120,7 @@ TEST_CASE("a NaN in a full distribution is an error for denoise, surprisal and p
 
 TEST_CASE("a semantic measure that returns NaN stops denoise with an error instead of passing the budget", "[denoise][validation]") {
   bool poison = false;
-  auto model = callback_backend<side_slots, decltype(uniform_or_nan(&poison))>(uniform_or_nan(&poison), vocab, none);
+  auto model = callback_backend<side_layout, decltype(uniform_or_nan(&poison))>(uniform_or_nan(&poison), vocab, none);
   const std::vector<std::vector<token_id>> start{{7, 8}};
   // with a budget: every trial step is measured; without one, the step's change still is
   CHECK_THROWS_WITH(denoise(model, std::span(start), stop::max_steps{3}, {.fill = {.budget = 0.5f}}, nan_measure{}),

@@ -73,10 +73,10 @@ TEST_CASE("trace page: the noising and the oracle's denoising of random sentence
   for (int round = 0; round < 40; ++round) {
     std::vector<token_id> x(1 + rng() % 14);
     for (auto& t : x) t = static_cast<token_id>(4 + rng() % (vocab - 4));
-    const auto tr = noise<side_slots>(x, by_id{}, {.schedule = noise_schedule::per_step(1 + rng() % 3), .keep_keywords = rng() % 3});
+    const auto tr = noise<side_layout>(x, by_id{}, {.schedule = noise_schedule::per_step(1 + rng() % 3), .keep_keywords = rng() % 3});
     std::vector<std::string> words;
     for (token_id t : x) words.push_back("w" + std::to_string(t));
-    oracle_backend<side_slots> oracle(vocab, none);
+    oracle_backend<side_layout> oracle(vocab, none);
     oracle.add(tr);
     const std::vector<std::vector<token_id>> starts{tr.state(tr.steps())};
     const auto gens = denoise(oracle, std::span<const std::vector<token_id>>(starts), stop::probability_below{0.5f},
@@ -136,7 +136,7 @@ TEST_CASE("trace page: the noising and the oracle's denoising of random sentence
 
 TEST_CASE("trace page: a dynamic scorer's scores are those of each x_t, a static one's those of x_0") {
   const std::vector<token_id> x{10, 11, 12, 13, 14, 15};
-  const auto tr = noise<side_slots>(x, by_position{}, {.schedule = noise_schedule::per_step(1), .keep_keywords = 2});
+  const auto tr = noise<side_layout>(x, by_position{}, {.schedule = noise_schedule::per_step(1), .keep_keywords = 2});
   REQUIRE(tr.steps() == 4);
   const auto dyn = noising_scores(tr, by_position{});
   const auto fixed = noising_scores(tr, by_id{});
@@ -156,7 +156,7 @@ TEST_CASE("trace page: a dynamic scorer's scores are those of each x_t, a static
 }
 
 TEST_CASE("trace page: text is escaped, so a word cannot close the script or inject markup") {
-  const trajectory<side_slots> tr({5, 6, 7}, {1, 2, 2}, 1);
+  const trajectory<side_layout> tr({5, 6, 7}, {1, 2, 2}, 1);
   const std::vector<std::string> words{"</script><script>alert(1)</script>", "a&b", "\"q\""};
   generation g{.tokens = {5, 6, 7}, .births = {1, 0, 0}, .steps = 1, .hit_step_cap = false,
                .trace = {{.inserted = {{0, 5}}, .probability = {0.25f}}}};
@@ -178,7 +178,7 @@ TEST_CASE("trace page: text is escaped, so a word cannot close the script or inj
 }
 
 TEST_CASE("trace page: inconsistent views are errors that name what disagrees") {
-  const trajectory<side_slots> tr({5, 6, 7}, {1, 2, 2}, 1);
+  const trajectory<side_layout> tr({5, 6, 7}, {1, 2, 2}, 1);
   const std::vector<std::string> words{"a", "b", "c"};
   CHECK_THROWS_WITH(make_noising_view(tr, {"a", "b"}), Catch::Contains("2 words for a trajectory of 3"));
   generation g{.tokens = {5, 6, 7}, .births = {1, 0, 0}, .steps = 1, .hit_step_cap = false,

@@ -26,8 +26,8 @@ int main(int argc, char** argv) {
   if (argc != 2) return std::fprintf(stderr, "usage: trace_page_sample OUT.html\n"), 2;
   const std::vector<std::string> words{"a", "quick", "brown", "fox", "jumps", "over", "the", "lazy", "dog"};
   const std::vector<token_id> ids{4, 5, 6, 7, 8, 9, 10, 11, 12};
-  const auto tr = noise<side_slots>(ids, table{}, {.schedule = noise_schedule::per_step(2), .keep_keywords = 3});
-  oracle_backend<side_slots> oracle(16, 3);
+  const auto tr = noise<side_layout>(ids, table{}, {.schedule = noise_schedule::per_step(2), .keep_keywords = 3});
+  oracle_backend<side_layout> oracle(16, 3);
   oracle.add(tr);
   const std::vector<std::vector<token_id>> starts{tr.state(tr.steps())};
   const auto g = denoise(oracle, std::span<const std::vector<token_id>>(starts), stop::probability_below{0.5f},

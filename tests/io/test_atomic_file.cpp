@@ -133,7 +133,7 @@ TEST_CASE("every saver writes atomically: a failed save leaves the final name as
   const tokenizer vocab = tokenizer::build(lines);
   unigram_model uni;
   uni.observe(vocab.encode(lines[0]));
-  const ngram_backend<side_slots> ngram(vocab.size(), tokenizer::none);
+  const ngram_backend<side_layout> ngram(vocab.size(), tokenizer::none);
   const word_vectors vectors({"the", "cat"}, 2, {1, 2, 3, 4});
   const sif_model sif({"the", "cat"}, {0.5f, 0.5f}, 2, {1, 2, 3, 4}, {}, 1e-3);
 
@@ -156,7 +156,7 @@ TEST_CASE("every saver writes atomically: a failed save leaves the final name as
   check("vocab.txt", [&](const fs::path& p) { vocab.save(p); }, [](const fs::path& p) { return tokenizer::load(p); });
   check("unigram.txt", [&](const fs::path& p) { uni.save(p); }, [](const fs::path& p) { return unigram_model::load(p); });
   check("model.ngram", [&](const fs::path& p) { ngram.save(p); },
-        [](const fs::path& p) { return ngram_backend<side_slots>::load(p); });
+        [](const fs::path& p) { return ngram_backend<side_layout>::load(p); });
   check("vectors.sdwv", [&](const fs::path& p) { vectors.save_binary(p); },
         [](const fs::path& p) { return word_vectors::load_binary(p); });
   check("embedder.sdsif", [&](const fs::path& p) { sif.save(p); }, [](const fs::path& p) { return sif_model::load(p); });

@@ -24,9 +24,9 @@ using namespace slotdiff;
 
 namespace {
 
-std::vector<trajectory<side_slots>> random_trajectories(std::size_t count) {
+std::vector<trajectory<side_layout>> random_trajectories(std::size_t count) {
   auto rng = test::seeded_rng();
-  std::vector<trajectory<side_slots>> out;
+  std::vector<trajectory<side_layout>> out;
   for (std::size_t i = 0; i < count; ++i) {
     std::vector<token_id> x0(rng() % 25);
     for (auto& t : x0) t = 4 + static_cast<token_id>(rng() % 50);
@@ -51,7 +51,7 @@ TEST_CASE("JSONL: round trip, words and states, refusals") {
   for (std::size_t i = 0; i < trs.size(); ++i) write_jsonl(buf, trs[i], i);
   std::string line;
   for (std::size_t i = 0; std::getline(buf, line); ++i) {
-    CHECK(read_jsonl<side_slots>(line, "buf") == trs[i]);
+    CHECK(read_jsonl<side_layout>(line, "buf") == trs[i]);
     CHECK(nlohmann::json::parse(line)["id"] == i);
   }
   const std::vector<std::string> lines{"the cat sat on the mat"};
@@ -62,18 +62,18 @@ TEST_CASE("JSONL: round trip, words and states, refusals") {
   CHECK(j["states"].size() == static_cast<std::size_t>(tr.steps()) + 1);
   CHECK(j["states"][0] == "the cat sat on the mat");
 
-  CHECK_THROWS_WITH(read_jsonl<side_slots>("{not json", "f.jsonl:3"), Catch::Contains("f.jsonl:3"));
-  CHECK_THROWS_AS(read_jsonl<side_slots>(R"({"layout":"side_slots","steps":1})"), format_error);
-  CHECK_THROWS_WITH(read_jsonl<gap_slots>(R"({"layout":"side_slots","steps":0,"tokens":[],"removed_at":[]})"),
+  CHECK_THROWS_WITH(read_jsonl<side_layout>("{not json", "f.jsonl:3"), Catch::Contains("f.jsonl:3"));
+  CHECK_THROWS_AS(read_jsonl<side_layout>(R"({"layout":"side_slots","steps":1})"), format_error);
+  CHECK_THROWS_WITH(read_jsonl<gap_layout>(R"({"layout":"side_slots","steps":0,"tokens":[],"removed_at":[]})"),
                     Catch::Contains("expected \"gap_slots\""));
-  // a leading run of 2 cannot be refilled by one side_slots step
-  CHECK_THROWS_WITH(read_jsonl<side_slots>(R"({"layout":"side_slots","steps":1,"tokens":[4,5,6],"removed_at":[1,1,2]})"),
+  // a leading run of 2 cannot be refilled by one side_layout step
+  CHECK_THROWS_WITH(read_jsonl<side_layout>(R"({"layout":"side_slots","steps":1,"tokens":[4,5,6],"removed_at":[1,1,2]})"),
                     Catch::Contains("step 1"));
 }
 
 TEST_CASE("JSONL: every number is type- and range-checked, never narrowed") {
   auto refuse = [](const std::string& line, const std::string& what) {
-    CHECK_THROWS_WITH(read_jsonl<side_slots>(line, "t.jsonl:9"), Catch::Contains("t.jsonl:9") && Catch::Contains(what));
+    CHECK_THROWS_WITH(read_jsonl<side_layout>(line, "t.jsonl:9"), Catch::Contains("t.jsonl:9") && Catch::Contains(what));
   };
   // The issue's case: 4294967301 = 2^32 + 5 was read as token 5.
   refuse(R"({"layout":"side_slots","steps":1,"tokens":[4294967301],"removed_at":[1]})", "4294967301");
@@ -94,10 +94,10 @@ TEST_CASE("JSONL: every number is type- and range-checked, never narrowed") {
   refuse(R"({"layout":7,"steps":1,"tokens":[4],"removed_at":[1]})", "layout");
   refuse(R"([1,2])", "not a JSON object");
   // The largest accepted values read exactly.
-  const auto big = read_jsonl<side_slots>(R"({"layout":"side_slots","steps":1,"tokens":[2147483647],"removed_at":[1]})");
+  const auto big = read_jsonl<side_layout>(R"({"layout":"side_slots","steps":1,"tokens":[2147483647],"removed_at":[1]})");
   CHECK(big.tokens()[0] == 2147483647);
   // A trajectory's own constructor refuses T > n and T = 2^31 - 1 without overflowing.
-  CHECK_THROWS_AS(trajectory<side_slots>({4}, {1}, std::numeric_limits<step_index>::max()), error);
+  CHECK_THROWS_AS(trajectory<side_layout>({4}, {1}, std::numeric_limits<step_index>::max()), error);
 }
 
 TEST_CASE("JSONL streams: a BOM and CRLF read as the LF file, and errors name the line") {
@@ -110,17 +110,17 @@ TEST_CASE("JSONL streams: a BOM and CRLF read as the LF file, and errors name th
     crlf += c;
   }
   std::istringstream a(plain.str()), b(crlf + "\r\n");
-  CHECK(read_jsonl_stream<side_slots>(a, "a.jsonl") == trs);
-  CHECK(read_jsonl_stream<side_slots>(b, "b.jsonl") == trs);
-  CHECK(read_jsonl<side_slots>(std::string(utf8_bom) + R"({"layout":"side_slots","steps":0,"tokens":[],"removed_at":[]})" "\r")
+  CHECK(read_jsonl_stream<side_layout>(a, "a.jsonl") == trs);
+  CHECK(read_jsonl_stream<side_layout>(b, "b.jsonl") == trs);
+  CHECK(read_jsonl<side_layout>(std::string(utf8_bom) + R"({"layout":"side_slots","steps":0,"tokens":[],"removed_at":[]})" "\r")
             .steps() == 0);
   std::istringstream bad(plain.str() + "{\"layout\":\"side_slots\",\"steps\":1,\"tokens\":[4294967301],\"removed_at\":[1]}\n");
-  CHECK_THROWS_WITH(read_jsonl_stream<side_slots>(bad, "c.jsonl"), Catch::Contains("c.jsonl:31"));
+  CHECK_THROWS_WITH(read_jsonl_stream<side_layout>(bad, "c.jsonl"), Catch::Contains("c.jsonl:31"));
 }
 
 TEST_CASE("npy shards: every array reads back and the examples rebuild the trajectories") {
   const auto trs = random_trajectories(60);
-  npy_shard_writer<side_slots> w(100);
+  npy_shard_writer<side_layout> w(100);
   for (std::size_t i = 0; i < trs.size(); ++i) w.add(trs[i], static_cast<std::int64_t>(1000 + i));
   const auto dir = std::filesystem::temp_directory_path() / ("slotdiff_test_shard_" + std::to_string(Catch::rngSeed()));
   std::filesystem::remove_all(dir);
@@ -149,7 +149,7 @@ TEST_CASE("npy shards: every array reads back and the examples rebuild the traje
     CHECK(steps[s] == tr.steps());
     const std::vector<token_id> toks(x0.begin() + x0_off[s], x0.begin() + x0_off[s + 1]);
     const std::vector<step_index> rem(removed.begin() + x0_off[s], removed.begin() + x0_off[s + 1]);
-    CHECK(trajectory<side_slots>(toks, rem, steps[s]) == tr);
+    CHECK(trajectory<side_layout>(toks, rem, steps[s]) == tr);
     for (step_index t = 0; t < tr.steps(); ++t, ++e) {
       REQUIRE(e < ex_step.size());
       CHECK(ex_sent[e] == static_cast<std::int64_t>(s));
@@ -163,7 +163,7 @@ TEST_CASE("npy shards: every array reads back and the examples rebuild the traje
   CHECK(tg_off.size() == e + 1);
   std::filesystem::remove_all(dir);
 
-  npy_shard_writer<side_slots> small(10);
+  npy_shard_writer<side_layout> small(10);
   CHECK_THROWS_WITH(small.add(trs[1].size() ? trs[1] : trs[2], 5), Catch::Contains("sentence 5"));
 }
 
@@ -226,7 +226,7 @@ TEST_CASE("read_npy: what xtensor writes reads back exactly, for every shard dty
 
 TEST_CASE("read_npy: a shard written by npy_shard_writer reads back as xtensor reads it") {
   const auto trs = random_trajectories(20);
-  npy_shard_writer<side_slots> w(60);
+  npy_shard_writer<side_layout> w(60);
   for (std::size_t i = 0; i < trs.size(); ++i) w.add(trs[i], static_cast<std::int64_t>(i));
   const auto dir = std::filesystem::temp_directory_path() / ("slotdiff_test_npy_reader_" + std::to_string(Catch::rngSeed()));
   w.write(dir);

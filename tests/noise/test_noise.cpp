@@ -95,14 +95,14 @@ const std::filesystem::path data_dir = SLOTDIFF_DATA_DIR;
 
 TEST_CASE("trajectory: validation names the offending step") {
   const std::vector<token_id> x0{10, 11, 12, 13};
-  CHECK_NOTHROW(trajectory<side_slots>(x0, {2, 1, 1, 3}, 2));  // step 1 removes an interior run of 2
-  CHECK_THROWS_AS(trajectory<gap_slots>(x0, {2, 1, 1, 3}, 2), feasibility_error);  // gap_slots: runs of 1
-  CHECK_THROWS_WITH(trajectory<side_slots>(x0, {1, 1, 2, 3}, 2), Catch::Contains("step 1"));  // leading run of 2
-  CHECK_THROWS_WITH(trajectory<side_slots>(x0, {3, 3, 3, 3}, 2), Catch::Contains("removes nothing"));
-  CHECK_THROWS_WITH(trajectory<side_slots>(x0, {1, 2, 5, 2}, 2), Catch::Contains("outside [1, 3]"));
-  CHECK_THROWS_AS(trajectory<side_slots>(x0, {1, 2}, 2), error);
-  CHECK_THROWS_AS(trajectory<side_slots>({-1}, {1}, 1), error);
-  const trajectory<side_slots> tr(x0, {2, 1, 1, 3}, 2);
+  CHECK_NOTHROW(trajectory<side_layout>(x0, {2, 1, 1, 3}, 2));  // step 1 removes an interior run of 2
+  CHECK_THROWS_AS(trajectory<gap_layout>(x0, {2, 1, 1, 3}, 2), feasibility_error);  // gap_layout: runs of 1
+  CHECK_THROWS_WITH(trajectory<side_layout>(x0, {1, 1, 2, 3}, 2), Catch::Contains("step 1"));  // leading run of 2
+  CHECK_THROWS_WITH(trajectory<side_layout>(x0, {3, 3, 3, 3}, 2), Catch::Contains("removes nothing"));
+  CHECK_THROWS_WITH(trajectory<side_layout>(x0, {1, 2, 5, 2}, 2), Catch::Contains("outside [1, 3]"));
+  CHECK_THROWS_AS(trajectory<side_layout>(x0, {1, 2}, 2), error);
+  CHECK_THROWS_AS(trajectory<side_layout>({-1}, {1}, 1), error);
+  const trajectory<side_layout> tr(x0, {2, 1, 1, 3}, 2);
   CHECK(tr.state(1) == std::vector<token_id>{10, 13});
   CHECK(tr.state(2) == std::vector<token_id>{13});
   // x_1 = 10 13: slots _10_ _13_ ; 11 goes right of 10, 12 left of 13
@@ -110,7 +110,7 @@ TEST_CASE("trajectory: validation names the offending step") {
   CHECK(tr.targets(1) == std::vector<token_id>{10, tokenizer::none});
   CHECK_THROWS_AS(tr.targets(2), error);
   CHECK_THROWS_AS(tr.state(3), error);
-  const trajectory<side_slots> to_empty({7}, {1}, 1);
+  const trajectory<side_layout> to_empty({7}, {1}, 1);
   CHECK(to_empty.targets(0) == std::vector<token_id>{7});  // the root slot
 }
 
@@ -138,7 +138,7 @@ std::string reference_step_check(const std::vector<step_index>& removed_at, step
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("trajectory: the linear-time step validation agrees with the per-step mask reference", "", side_slots, gap_slots) {
+TEMPLATE_TEST_CASE("trajectory: the linear-time step validation agrees with the per-step mask reference", "", side_layout, gap_layout) {
   auto rng = test::seeded_rng();
   std::size_t valid = 0;
   for (int round = 0; round < 20000; ++round) {
@@ -167,7 +167,7 @@ TEMPLATE_TEST_CASE("trajectory: the linear-time step validation agrees with the 
   CHECK(longest.length(static_cast<step_index>(n)) == 0);
 }
 
-TEMPLATE_TEST_CASE("noise: random sentences, scorers and schedules give valid trajectories", "", side_slots, gap_slots) {
+TEMPLATE_TEST_CASE("noise: random sentences, scorers and schedules give valid trajectories", "", side_layout, gap_layout) {
   auto rng = test::seeded_rng();
   const unigram_model model = random_model(rng);
   const idf_scorer idf(model);
@@ -201,7 +201,7 @@ TEMPLATE_TEST_CASE("noise: random sentences, scorers and schedules give valid tr
   }
 }
 
-TEMPLATE_TEST_CASE("keyword_protect: keywords are never removed", "", side_slots, gap_slots) {
+TEMPLATE_TEST_CASE("keyword_protect: keywords are never removed", "", side_layout, gap_layout) {
   auto rng = test::seeded_rng(1);
   for (int trial = 0; trial < 100; ++trial) {
     const auto x0 = random_sentence(rng);
@@ -243,11 +243,11 @@ TEST_CASE("noise_corpus: the same output at any thread count") {
   const test::mean_embedder emb{.d = 8};
   const embedding_shift_scorer shift(emb, test::cosine_distance{});
   const weighted_mix scorer(mix_normalize::rank, weighted{1.0f, shift}, weighted{0.5f, random_scorer{9}});
-  auto one = [&](std::span<const token_id> s, const noise_options& o) { return noise<side_slots>(s, scorer, o); };
+  auto one = [&](std::span<const token_id> s, const noise_options& o) { return noise<side_layout>(s, scorer, o); };
   const noise_options opts{.schedule = noise_schedule::fraction(0.3f), .seed = 42};
   std::atomic<std::size_t> done{0};
-  const auto serial = noise_corpus<trajectory<side_slots>>(corpus, one, opts, {.threads = 1});
-  const auto parallel = noise_corpus<trajectory<side_slots>>(corpus, one, opts, {.threads = 3, .chunk = 7, .progress = &done});
+  const auto serial = noise_corpus<trajectory<side_layout>>(corpus, one, opts, {.threads = 1});
+  const auto parallel = noise_corpus<trajectory<side_layout>>(corpus, one, opts, {.threads = 3, .chunk = 7, .progress = &done});
   CHECK(done == corpus.size());
   REQUIRE(serial.size() == corpus.size());
   CHECK(serial == parallel);
@@ -259,7 +259,7 @@ TEST_CASE("noise_corpus: the same output at any thread count") {
   }
   // the lowest failing sentence's error comes out
   corpus[123].push_back(-5);
-  CHECK_THROWS_WITH(noise_corpus<trajectory<side_slots>>(corpus, one, opts, {.threads = 2}), Catch::Contains("-5"));
+  CHECK_THROWS_WITH(noise_corpus<trajectory<side_layout>>(corpus, one, opts, {.threads = 2}), Catch::Contains("-5"));
 }
 
 TEST_CASE("bad scores and schedules are reported") {
@@ -281,7 +281,7 @@ TEST_CASE("bad scores and schedules are reported") {
     CHECK_THROWS_AS(noise_schedule::parse(bad), error);
 }
 
-TEMPLATE_TEST_CASE("embedding objective: feasible steps; exact never worse than greedy on a step", "", side_slots, gap_slots) {
+TEMPLATE_TEST_CASE("embedding objective: feasible steps; exact never worse than greedy on a step", "", side_layout, gap_layout) {
   auto rng = test::seeded_rng(4);
   const test::mean_embedder emb{.d = 12};
   const embedding_objective<test::mean_embedder, test::cosine_distance> obj{.embedder = &emb, .exact_up_to = 12};
@@ -323,7 +323,7 @@ TEST_CASE("the seed's example: with IDF from the bundled corpus, function words 
   const auto x0 = tok.encode("a quick brown fox jumps over the lazy dog");
   REQUIRE(std::count(x0.begin(), x0.end(), tokenizer::unk) == 0);
   const idf_scorer idf(model);
-  auto steps_of = [&](const trajectory<side_slots>& tr) {
+  auto steps_of = [&](const trajectory<side_layout>& tr) {
     step_index last_function = 0, first_content = std::numeric_limits<step_index>::max();
     for (std::size_t i = 0; i < x0.size(); ++i) {
       const std::string& w = tok.word(x0[i]);

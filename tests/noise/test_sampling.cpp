@@ -74,7 +74,7 @@ TEST_CASE("temperature: one removal follows the Gumbel-max law softmax(-z / T)")
     std::vector<double> seen(5, 0.0);
     constexpr int draws = 20000;
     for (int s = 0; s < draws; ++s) {
-      const auto tr = noise<gap_slots>(x0, scorer,
+      const auto tr = noise<gap_layout>(x0, scorer,
                                        {.schedule = noise_schedule::per_step(1), .selection = selection_method::greedy,
                                         .seed = static_cast<std::uint64_t>(s), .max_steps = 1, .temperature = T});
       for (std::size_t i = 0; i < 5; ++i)
@@ -102,13 +102,13 @@ TEST_CASE("temperature: 0 and a tiny temperature give the deterministic trajecto
   for (auto& x : by_id) x = std::uniform_real_distribution<float>(0.0f, 10.0f)(g);
   const table_scorer scorer{by_id};
   for (const auto& x0 : corpus) {
-    const auto plain = noise<side_slots>(x0, scorer, {.seed = 3});
-    CHECK(noise<side_slots>(x0, scorer, {.seed = 3, .temperature = 0.0f}) == plain);
-    CHECK(noise<side_slots>(x0, scorer, {.seed = 3, .temperature = 1e-6f}) == plain);
+    const auto plain = noise<side_layout>(x0, scorer, {.seed = 3});
+    CHECK(noise<side_layout>(x0, scorer, {.seed = 3, .temperature = 0.0f}) == plain);
+    CHECK(noise<side_layout>(x0, scorer, {.seed = 3, .temperature = 1e-6f}) == plain);
   }
   const std::vector<token_id> x0{1, 2, 3};
-  CHECK_THROWS_WITH(noise<side_slots>(x0, scorer, {.temperature = -1.0f}), Catch::Contains("temperature") && Catch::Contains("-1"));
-  CHECK_THROWS_WITH(noise<side_slots>(x0, scorer, {.temperature = std::numeric_limits<float>::quiet_NaN()}),
+  CHECK_THROWS_WITH(noise<side_layout>(x0, scorer, {.temperature = -1.0f}), Catch::Contains("temperature") && Catch::Contains("-1"));
+  CHECK_THROWS_WITH(noise<side_layout>(x0, scorer, {.temperature = std::numeric_limits<float>::quiet_NaN()}),
                     Catch::Contains("temperature"));
 }
 
@@ -117,7 +117,7 @@ TEST_CASE("temperature: protected (+inf) and above-threshold tokens are never re
   const table_scorer scorer{by_id};
   const std::vector<token_id> x0{0, 1, 2, 3, 4, 0, 2, 1, 4};
   for (std::uint64_t s = 0; s < 200; ++s) {
-    const auto tr = noise<side_slots>(x0, scorer, {.schedule = noise_schedule::threshold(5.0f), .seed = s, .temperature = 2.0f});
+    const auto tr = noise<side_layout>(x0, scorer, {.schedule = noise_schedule::threshold(5.0f), .seed = s, .temperature = 2.0f});
     for (std::size_t i = 0; i < x0.size(); ++i)
       if (x0[i] == 1 || x0[i] == 3) CHECK(tr.removed_at()[i] == tr.steps() + 1);
   }
@@ -143,16 +143,16 @@ TEST_CASE("schedule fraction:LOW..HIGH: parsed, validated, varies the step sizes
   for (std::size_t i = 0; i < x0.size(); ++i) x0[i] = static_cast<token_id>(i);
   std::set<std::vector<step_index>> seen;
   for (std::uint64_t seed = 0; seed < 20; ++seed) {
-    const auto tr = noise<side_slots>(x0, scorer, {.schedule = s, .seed = seed});
+    const auto tr = noise<side_layout>(x0, scorer, {.schedule = s, .seed = seed});
     check_feasible(tr);
-    CHECK(noise<side_slots>(x0, scorer, {.schedule = s, .seed = seed}) == tr);
+    CHECK(noise<side_layout>(x0, scorer, {.schedule = s, .seed = seed}) == tr);
     seen.insert(std::vector<step_index>(tr.removed_at().begin(), tr.removed_at().end()));
   }
   CHECK(seen.size() > 5);
 }
 
-TEMPLATE_TEST_CASE("noise_corpus_samples: K distinct feasible trajectories, reproducible at any thread count", "", side_slots,
-                   gap_slots) {
+TEMPLATE_TEST_CASE("noise_corpus_samples: K distinct feasible trajectories, reproducible at any thread count", "", side_layout,
+                   gap_layout) {
   auto g = test::seeded_rng(12);
   const auto corpus = random_corpus(g, 120, 25, 300);
   std::vector<float> by_id(300);
@@ -160,7 +160,7 @@ TEMPLATE_TEST_CASE("noise_corpus_samples: K distinct feasible trajectories, repr
   const table_scorer scorer{by_id};
   auto one = [&](std::span<const token_id> t, const noise_options& o) { return noise<TestType>(t, scorer, o); };
   // Three removals a step leave many feasible choices in both layouts (a fraction of 0.5 is nearly the
-  // most gap_slots allows, which leaves almost no choice).
+  // most gap_layout allows, which leaves almost no choice).
   const noise_options opts{.schedule = noise_schedule::per_step(3), .seed = 42, .temperature = 0.7f};
   constexpr std::size_t K = 6;
   const auto a = noise_corpus_samples<trajectory<TestType>>(corpus, one, opts, {.trajectories = K}, {.threads = 1});
@@ -196,7 +196,7 @@ TEMPLATE_TEST_CASE("noise_corpus_samples: K distinct feasible trajectories, repr
   CHECK_THROWS_WITH(noise_corpus_samples<trajectory<TestType>>(corpus, one, opts, {.trajectories = 0}), Catch::Contains("0 trajectories"));
 }
 
-TEMPLATE_TEST_CASE("embedding objective with a temperature: feasible, reproducible, varied", "", side_slots, gap_slots) {
+TEMPLATE_TEST_CASE("embedding objective with a temperature: feasible, reproducible, varied", "", side_layout, gap_layout) {
   const test::mean_embedder emb{.d = 8, .seed = 5};
   auto g = test::seeded_rng(13);
   const auto corpus = random_corpus(g, 20, 20, 200);

@@ -115,7 +115,7 @@ TEST_CASE("reference: concepts", "[reference]") {
   STATIC_REQUIRE(full_distribution_backend<reference_backend>);
   STATIC_REQUIRE(top_k_backend<reference_backend>);
   STATIC_REQUIRE(denoiser_backend<reference_backend>);
-  STATIC_REQUIRE(std::same_as<reference_backend::layout_type, side_slots>);
+  STATIC_REQUIRE(std::same_as<reference_backend::layout_type, side_layout>);
   STATIC_REQUIRE(token_embedder<reference_embedder>);
   STATIC_REQUIRE(!embedder<reference_backend>);
   STATIC_REQUIRE(!denoiser_backend<reference_embedder>);
@@ -313,7 +313,7 @@ TEST_CASE("reference: a sequence's slots do not depend on its batch or the threa
   std::size_t row = 0;
   for (const auto& s : seqs) {
     const std::size_t off[2] = {0, s.size()};
-    const std::size_t n = side_slots::slot_count(s.size());
+    const std::size_t n = side_layout::slot_count(s.size());
     std::vector<float> alone(n * 64);
     one.slot_logits(ragged_batch{s, off}, alone);
     float d = 0;

@@ -47,31 +47,31 @@ struct top_k_only {
 }  // namespace
 
 TEST_CASE("surprisal scorer: -log P of each token in its own slot, exact with full distributions", "[scoring][surprisal]") {
-  STATIC_REQUIRE(dynamic_importance_scorer<surprisal_scorer<callback_backend<side_slots, decltype(context_free)>>>);
-  callback_backend<side_slots, decltype(context_free)> backend(context_free, vocab, none);
+  STATIC_REQUIRE(dynamic_importance_scorer<surprisal_scorer<callback_backend<side_layout, decltype(context_free)>>>);
+  callback_backend<side_layout, decltype(context_free)> backend(context_free, vocab, none);
   surprisal_scorer scorer(backend);
   const std::vector<token_id> x{5, 30, 12, 39, 4};
   std::vector<float> s(x.size());
   scorer.score(x, s);
   for (std::size_t i = 0; i < x.size(); ++i) CHECK(s[i] == Approx(-std::log(static_cast<double>(x[i]) / z())).epsilon(1e-5));
   // The most predictable token (39, the likeliest) goes first under noise().
-  const auto tr = noise<side_slots>(x, scorer, {.schedule = noise_schedule::per_step(1)});
+  const auto tr = noise<side_layout>(x, scorer, {.schedule = noise_schedule::per_step(1)});
   CHECK(tr.removed_at()[3] == 1);
 }
 
 TEST_CASE("surprisal scorer through an n-gram model: full and top-k paths agree on the candidates", "[scoring][surprisal]") {
   auto rng = test::seeded_rng(61);
-  ngram_backend<gap_slots> model(vocab, none, {.never_insert = {0, 1, 2}});
+  ngram_backend<gap_layout> model(vocab, none, {.never_insert = {0, 1, 2}});
   for (int i = 0; i < 400; ++i) {
     std::vector<token_id> state(1 + rng() % 6);
     for (auto& t : state) t = static_cast<token_id>(4 + rng() % 8);  // a small working vocabulary
-    std::vector<token_id> targets(gap_slots::slot_count(state.size()), none);
+    std::vector<token_id> targets(gap_layout::slot_count(state.size()), none);
     for (auto& t : targets) if (rng() % 2) t = static_cast<token_id>(4 + rng() % 8);
     model.observe_step(state, targets);
   }
   model.finalize();
   surprisal_scorer exact(model);
-  top_k_only<ngram_backend<gap_slots>> topk{&model};
+  top_k_only<ngram_backend<gap_layout>> topk{&model};
   surprisal_scorer approx(topk, 16);
   const std::vector<token_id> x{5, 9, 6, 11};
   std::vector<float> a(x.size()), b(x.size());

@@ -74,7 +74,7 @@ std::size_t count_of(const std::vector<std::uint8_t>& mask) {
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("exact selection equals brute force for n <= 12; greedy never beats it", "", side_slots, gap_slots) {
+TEMPLATE_TEST_CASE("exact selection equals brute force for n <= 12; greedy never beats it", "", side_layout, gap_layout) {
   auto rng = test::seeded_rng();
   std::uniform_int_distribution<std::size_t> len(0, 12);
   std::uniform_int_distribution<int> thresholded(0, 3);
@@ -115,7 +115,7 @@ TEMPLATE_TEST_CASE("exact selection equals brute force for n <= 12; greedy never
   }
 }
 
-TEMPLATE_TEST_CASE("selection is deterministic for a seed, and the seed breaks ties", "", side_slots, gap_slots) {
+TEMPLATE_TEST_CASE("selection is deterministic for a seed, and the seed breaks ties", "", side_layout, gap_layout) {
   const std::vector<float> flat(30, 1.0f);
   std::vector<std::uint8_t> a, b;
   std::size_t differing_seeds = 0;
@@ -134,22 +134,22 @@ TEMPLATE_TEST_CASE("selection is deterministic for a seed, and the seed breaks t
 
 TEST_CASE("the layouts' maxima and the run rules on known cases") {
   const std::vector<float> nine(9, 0.0f);
-  CHECK(max_feasible_removals<side_slots>(nine) == 6);  // _ k _ _ k _ _ k _
-  CHECK(max_feasible_removals<gap_slots>(nine) == 5);   // every other token, both ends
+  CHECK(max_feasible_removals<side_layout>(nine) == 6);  // _ k _ _ k _ _ k _
+  CHECK(max_feasible_removals<gap_layout>(nine) == 5);   // every other token, both ends
   const std::vector<float> one{0.0f};
-  CHECK(max_feasible_removals<side_slots>(one) == 1);  // a single token may go: x_T empty
+  CHECK(max_feasible_removals<side_layout>(one) == 1);  // a single token may go: x_T empty
   const std::vector<float> two{0.0f, 0.0f};
-  CHECK(max_feasible_removals<side_slots>(two) == 1);
+  CHECK(max_feasible_removals<side_layout>(two) == 1);
   std::vector<std::uint8_t> mask;
   const std::vector<float> s{5, 1, 1, 9, 0, 0, 0, 7};
-  REQUIRE(select_exact<side_slots>(s, 3, mask));
-  CHECK(is_feasible_removal<side_slots>(mask));
+  REQUIRE(select_exact<side_layout>(s, 3, mask));
+  CHECK(is_feasible_removal<side_layout>(mask));
   CHECK(total_of(s, mask) == Approx(1.0));  // two of the three zeros + one 1
 }
 
 TEST_CASE("NaN scores are refused with their position") {
   const std::vector<float> s{1.0f, std::nanf(""), 2.0f};
   std::vector<std::uint8_t> mask;
-  CHECK_THROWS_WITH(select_exact<side_slots>(s, 1, mask), Catch::Contains("position 1"));
-  CHECK_THROWS_WITH(select_greedy<gap_slots>(s, 1, mask), Catch::Contains("NaN"));
+  CHECK_THROWS_WITH(select_exact<side_layout>(s, 1, mask), Catch::Contains("position 1"));
+  CHECK_THROWS_WITH(select_greedy<gap_layout>(s, 1, mask), Catch::Contains("NaN"));
 }

@@ -171,14 +171,14 @@ row run_model(const model_spec& m, const settings& s, const std::vector<std::str
   const tokenizer vocab = tokenizer::load(m.vocab);
   auto t0 = clock_type::now();
   if (m.kind == "ngram") {
-    ngram_backend<side_slots> model = [&] {
-      if (!m.path.empty()) return ngram_backend<side_slots>::load(m.path);
+    ngram_backend<side_layout> model = [&] {
+      if (!m.path.empty()) return ngram_backend<side_layout>::load(m.path);
       ngram_text_report rep;
       ngram_text_options recipe = augmented_ngram_recipe();
       recipe.heldout_every = 0;
       recipe.threads = s.threads;
       recipe.evaluate = false;
-      auto trained = train_ngram_on_text<side_slots>(train_lines, vocab, recipe, &rep);
+      auto trained = train_ngram_on_text<side_layout>(train_lines, vocab, recipe, &rep);
       std::cerr << "  " << m.name << ": n-gram trained on " << rep.train_sentences << " sentences (noised in "
                 << rep.noise_seconds << " s, counted in " << rep.train_seconds << " s)\n";
       return trained;
@@ -188,8 +188,8 @@ row run_model(const model_spec& m, const settings& s, const std::vector<std::str
                   " ids, the vocabulary " + m.vocab + " has " + std::to_string(vocab.size()));
     std::cerr << "  " << m.name << ": model ready in " << seconds_since(t0) << " s\n";
     t0 = clock_type::now();
-    std::vector<std::unique_ptr<ngram_backend<side_slots>>> copies;
-    for (std::size_t w = 0; w < s.threads; ++w) copies.push_back(std::make_unique<ngram_backend<side_slots>>(model));
+    std::vector<std::unique_ptr<ngram_backend<side_layout>>> copies;
+    for (std::size_t w = 0; w < s.threads; ++w) copies.push_back(std::make_unique<ngram_backend<side_layout>>(model));
     r.outputs = generate_all(copies, vocab, keywords, s.preset, s.seed);
   } else if (m.kind == "reference") {
     const auto weights = reference_weights::load(m.path, vocab);

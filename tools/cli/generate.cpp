@@ -161,8 +161,8 @@ int run(settings& s) {
     s.vocab = (s.backend != "ngram" && s.model.empty()) ? default_model_vocab_path() : std::string(SLOTDIFF_DEFAULT_VOCAB);
   if (s.backend == "reference") return run_reference(s);
   if (s.backend == "cuda") return run_cuda(s);
-  if (s.layout == "gap") return run_ngram<gap_slots>(s);
-  return run_ngram<side_slots>(s);
+  if (s.layout == "gap") return run_ngram<gap_layout>(s);
+  return run_ngram<side_layout>(s);
 }
 
 }  // namespace

@@ -35,11 +35,11 @@ int run(settings& s) {
     // order the file's trajectories remove words in.
     std::ifstream in(s.trajectories, std::ios::binary);
     if (!in) throw error("--trajectories: cannot read " + s.trajectories);
-    std::vector<trajectory<side_slots>> trs;
+    std::vector<trajectory<side_layout>> trs;
     std::string line;
     for (std::size_t n = 1; std::getline(in, line); ++n)
       if (!line.empty()) {
-        trs.push_back(read_jsonl<side_slots>(line, s.trajectories + ":" + std::to_string(n)));
+        trs.push_back(read_jsonl<side_layout>(line, s.trajectories + ":" + std::to_string(n)));
         for (token_id t : trs.back().tokens())
           if (t < 0 || static_cast<std::size_t>(t) >= vocab.size())
             throw error("--trajectories: " + s.trajectories + ":" + std::to_string(n) + " has token id " + std::to_string(t) +
@@ -49,7 +49,7 @@ int run(settings& s) {
     if (trs.empty()) throw error("--trajectories: " + s.trajectories + " holds no trajectory");
     ngram_options opt = o.ngram;
     opt.never_insert = {tokenizer::pad, tokenizer::unk, tokenizer::root};  // as train_ngram_on_text
-    const auto model = ngram_backend<side_slots>::train(trs, vocab.size(), tokenizer::none, opt);
+    const auto model = ngram_backend<side_layout>::train(trs, vocab.size(), tokenizer::none, opt);
     std::printf("trained on %zu trajectories from %s\n", trs.size(), s.trajectories.c_str());
     if (!s.out.empty()) model.save(s.out);
     return 0;
@@ -68,8 +68,8 @@ int run(settings& s) {
     if (!s.out.empty()) model.save(s.out);
     return 0;
   };
-  if (s.layout == "gap") return go(gap_slots{});
-  return go(side_slots{});
+  if (s.layout == "gap") return go(gap_layout{});
+  return go(side_layout{});
 }
 
 }  // namespace

@@ -482,7 +482,7 @@ int run_noise(const settings& s) {
   job.s = s;
   prepare(job);
   const auto noise_start = std::chrono::steady_clock::now();
-  const noise_result r = job.s.layout == "side" ? run<side_slots>(job) : run<gap_slots>(job);
+  const noise_result r = job.s.layout == "side" ? run<side_layout>(job) : run<gap_layout>(job);
   job.c.noised = job.scoring_ids.size();
   const auto end = std::chrono::steady_clock::now();
   report(job, r, std::chrono::duration<double>(end - start).count(), std::chrono::duration<double>(end - noise_start).count());

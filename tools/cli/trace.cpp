@@ -40,7 +40,7 @@ struct settings {
 // into <unk>, as common as "the"), the sentence noised `per_step` words a step down to `keep`.
 struct noised {
   std::vector<std::string> words;
-  trajectory<side_slots> tr;
+  trajectory<side_layout> tr;
   noising_view view;
 };
 
@@ -55,7 +55,7 @@ noised noise_sentence(const settings& s) {
   const std::vector<token_id> ids = all_words.encode(s.sentence);
   const noise_options opts{.schedule = noise_schedule::per_step(s.per_step), .keep_keywords = s.keep, .seed = s.seed};
   auto with = [&](const auto& scorer) {
-    n.tr = noise<side_slots>(ids, scorer, opts);
+    n.tr = noise<side_layout>(ids, scorer, opts);
     n.view = make_noising_view(n.tr, n.words, scorer, s.scorer);
   };
   if (s.scorer == "idf") with(idf_scorer(counts));
@@ -125,14 +125,14 @@ int trace_with(Backend& model, const tokenizer& vocab, const settings& s, const 
 
 int run_ngram(const settings& s, const noised& n) {
   const tokenizer vocab = tokenizer::load(s.vocab);
-  ngram_backend<side_slots> model = [&] {
-    if (!s.model.empty()) return ngram_backend<side_slots>::load(s.model);
+  ngram_backend<side_layout> model = [&] {
+    if (!s.model.empty()) return ngram_backend<side_layout>::load(s.model);
     // The same cache as `slotdiff generate` (corpus_ngram.hpp).
     const auto corpus = bundled_corpus();
-    const auto cache = default_model_cache(side_slots::name, corpus, s.vocab);
+    const auto cache = default_model_cache(side_layout::name, corpus, s.vocab);
     if (std::filesystem::exists(cache)) {
       try {
-        return ngram_backend<side_slots>::load(cache);
+        return ngram_backend<side_layout>::load(cache);
       } catch (const error& e) {
         std::cerr << "slotdiff trace: ignoring the damaged cache (" << e.what() << ")\n";
       }
@@ -140,7 +140,7 @@ int run_ngram(const settings& s, const noised& n) {
     std::cerr << "slotdiff trace: training the n-gram model on the bundled corpus (once; cached at " << cache.string() << ")\n";
     ngram_text_options recipe = augmented_ngram_recipe();
     recipe.evaluate = false;
-    auto m = train_ngram_on_text<side_slots>(read_all(corpus), vocab, recipe);
+    auto m = train_ngram_on_text<side_layout>(read_all(corpus), vocab, recipe);
     std::filesystem::create_directories(cache.parent_path());
     m.save(cache);
     return m;

@@ -16,7 +16,7 @@ namespace slotdiff {
 /// Wraps `f(const ragged_batch&, std::span<float> log_probs)`, which fills (total slots) x vocabulary
 /// normalised log-probabilities, row per slot. The loop checks what it writes.
 ///
-///     auto b = callback_backend<side_slots, decltype(f)>(f, 8000, tokenizer::none);
+///     auto b = callback_backend<side_layout, decltype(f)>(f, 8000, tokenizer::none);
 template <slot_layout Layout, class F>
 class callback_backend {
 public:

@@ -41,7 +41,7 @@ struct handle_options {
 /// A cuda::reference_backend held by pointer: same behaviour, same errors (reference.cuh).
 class reference_handle {
 public:
-  using layout_type = side_slots;
+  using layout_type = side_layout;
 
   explicit reference_handle(const std::filesystem::path& path, handle_options opt = {});
   static reference_handle load(const std::filesystem::path& path, const tokenizer& vocab, handle_options opt = {});

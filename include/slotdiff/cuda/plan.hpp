@@ -49,7 +49,7 @@ struct reference_plan {
   std::size_t sequences = 0, rows = 0, slots = 0, longest = 0;
   std::size_t row_bucket = 0, slot_bucket = 0, tile_bucket = 0;
   std::vector<std::int32_t> ids;  ///< fed token per row
-  /// For slot s (sequence by sequence, side_slots order): the row of the slot-query matrix that
+  /// For slot s (sequence by sequence, side_layout order): the row of the slot-query matrix that
   /// feeds it, where query row 2r is token r's left head and 2r + 1 its right head.
   std::vector<std::int32_t> slot_rows;
   std::vector<attention_tile_desc> tiles;
@@ -79,7 +79,7 @@ inline reference_plan make_reference_plan(const ragged_batch& batch, std::size_t
         throw error("slotdiff: CUDA reference denoiser: sequence " + std::to_string(i) + " position " + std::to_string(j) +
                     " holds id " + std::to_string(s[j]) + ", outside the vocabulary of " + std::to_string(vocabulary));
     p.rows += std::max<std::size_t>(n, 1);
-    p.slots += side_slots::slot_count(n);
+    p.slots += side_layout::slot_count(n);
     p.longest = std::max(p.longest, std::max<std::size_t>(n, 1));
     p.slot_offsets.push_back(p.slots);
   }

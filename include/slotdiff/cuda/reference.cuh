@@ -145,7 +145,7 @@ struct reference_options {
 /// Satisfies full_distribution_backend and top_k_backend. Move-only.
 class reference_backend {
 public:
-  using layout_type = side_slots;
+  using layout_type = side_layout;
 
   /// Reads and checks the whole file (reference_config, every tensor's shape, finite values) and the
   /// device's limits before anything is allocated on the device.

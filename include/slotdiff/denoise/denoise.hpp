@@ -32,13 +32,13 @@ namespace slotdiff {
 /// How many insertions one step may put into one gap.
 enum class gap_policy : std::uint8_t {
   /// At most one insertion per gap per step. The model draws every slot independently, so two
-  /// tokens drawn for the two slots that face each other across a gap (side_slots: the right slot of
+  /// tokens drawn for the two slots that face each other across a gap (side_layout: the right slot of
   /// token i and the left slot of token i + 1) were each chosen for a neighbour that did not have the
   /// other one: "a feeling of of something". Of two such draws only the more probable is inserted
   /// (ties: the left slot); the other slot may be filled by a later step, which sees the first token.
-  /// With gap_slots (one slot per gap) the rule changes nothing.
+  /// With gap_layout (one slot per gap) the rule changes nothing.
   one_per_gap,
-  /// Every slot on its own: up to the layout's limit per gap (two per interior gap with side_slots).
+  /// Every slot on its own: up to the layout's limit per gap (two per interior gap with side_layout).
   /// What an oracle replaying a noising trajectory needs, since noising may empty two cells of a gap.
   independent,
 };

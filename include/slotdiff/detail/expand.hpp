@@ -206,12 +206,12 @@ struct linear_gap {
   static constexpr bool known = false;
 };
 template <>
-struct linear_gap<side_slots> {
+struct linear_gap<side_layout> {
   static constexpr bool known = true;
   static constexpr int add = 1, shift = 1;
 };
 template <>
-struct linear_gap<gap_slots> {
+struct linear_gap<gap_layout> {
   static constexpr bool known = true;
   static constexpr int add = 0, shift = 0;
 };

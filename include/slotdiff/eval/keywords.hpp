@@ -45,7 +45,7 @@ constexpr std::uint64_t text_hash(std::string_view s) noexcept {
   return detail::fnv1a64(s);
 }
 
-/// Keywords by the protocol: the sentence's words (text_words), noised under side_slots with the IDF
+/// Keywords by the protocol: the sentence's words (text_words), noised under side_layout with the IDF
 /// scorer counted over every word of the training lines (one document per line; words never seen in
 /// training share the largest IDF), exact feasible selection, the fraction schedule, seed
 /// text_hash(sentence) for ties, until keep(n) tokens remain; the keywords are those tokens, in order.
@@ -82,7 +82,7 @@ public:
     o.selection = selection_method::exact;
     o.keep_keywords = protocol_.keep(words.size());
     o.seed = text_hash(sentence);
-    const auto tr = noise<side_slots>(std::span<const token_id>(ids), idf_, o);
+    const auto tr = noise<side_layout>(std::span<const token_id>(ids), idf_, o);
     const auto removed = tr.removed_at();
     std::vector<std::string> out;
     for (std::size_t i = 0; i < words.size(); ++i)

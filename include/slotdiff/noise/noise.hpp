@@ -25,7 +25,7 @@ namespace slotdiff {
 
 /// Everything noise() takes besides the tokens and the scorer; the layout is a template parameter.
 ///
-///     noise<gap_slots>(ids, scorer, {.schedule = noise_schedule::per_step(2), .keep_keywords = 3});
+///     noise<gap_layout>(ids, scorer, {.schedule = noise_schedule::per_step(2), .keep_keywords = 3});
 struct noise_options {
   noise_schedule schedule = noise_schedule::fraction(0.5f);
   selection_method selection = selection_method::exact;
@@ -150,7 +150,7 @@ trajectory<Layout> noise_loop(std::span<const token_id> tokens, const noise_opti
 ///   O(n^2) in the worst case per sentence, O(n log n) for greedy.
 /// Throws: error on a NaN score (naming step and position) or a bad schedule; trajectory's errors
 ///   never (every step is feasible by construction).
-template <slot_layout Layout = side_slots, importance_scorer S>
+template <slot_layout Layout = side_layout, importance_scorer S>
 trajectory<Layout> noise(std::span<const token_id> tokens, const S& scorer, const noise_options& opts = {}) {
   std::vector<float> x0_scores;
   if constexpr (!is_dynamic_scorer_v<S>) {

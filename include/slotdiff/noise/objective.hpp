@@ -183,7 +183,7 @@ float select_by_objective(std::span<const token_id> tokens, const embedding_obje
 /// exact (for n <= obj.exact_up_to) or greedy; keep_keywords, max_steps, temperature and random
 /// schedules work as in noise().
 /// Throws: error on a threshold schedule, or select_by_objective's errors.
-template <slot_layout Layout = side_slots, leave_one_out_embedder E, distance_metric M>
+template <slot_layout Layout = side_layout, leave_one_out_embedder E, distance_metric M>
 trajectory<Layout> noise(std::span<const token_id> tokens, const embedding_objective<E, M>& obj,
                          const noise_options& opts = {}) {
   if (opts.schedule.type == noise_schedule::kind::threshold)

@@ -25,10 +25,10 @@ namespace slotdiff {
 /// Invariants (checked by the constructor): every step removes at least one token and removes a set
 /// that Layout can undo in one denoising step (is_feasible_removal).
 ///
-///     trajectory<side_slots> tr = noise(ids, idf_scorer(model), {});
+///     trajectory<side_layout> tr = noise(ids, idf_scorer(model), {});
 ///     tr.state(tr.steps());     // the keywords
 ///     tr.targets(t);            // for each slot of x_{t+1}: the token to insert, or tokenizer::none
-template <slot_layout Layout = side_slots>
+template <slot_layout Layout = side_layout>
 class trajectory {
 public:
   using layout_type = Layout;
@@ -92,7 +92,7 @@ public:
 
   /// Appends, for each of the Layout::slot_count(|x_{t+1}|) slots of x_{t+1}, the token that slot must
   /// receive to rebuild x_t, or `none`. The tokens removed from one gap go into that gap's slots in
-  /// order, filling the first slots of the gap (for side_slots, a lone token between two kept tokens
+  /// order, filling the first slots of the gap (for side_layout, a lone token between two kept tokens
   /// goes into the right slot of the left one).
   /// Throws: error if t is outside [0, steps() - 1]. Complexity: O(n).
   void targets_into(step_index t, std::vector<token_id>& out) const {

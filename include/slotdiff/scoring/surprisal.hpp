@@ -19,8 +19,8 @@
 namespace slotdiff {
 
 /// The token the model predicts back most easily goes first: score_i = -log P(x_i | x without i),
-/// the surprisal of x_i in the most likely of the slots that would put it back (for side_slots the
-/// right slot of its left neighbour or the left slot of its right neighbour; for gap_slots the one
+/// the surprisal of x_i in the most likely of the slots that would put it back (for side_layout the
+/// right slot of its left neighbour or the left slot of its right neighbour; for gap_layout the one
 /// slot of its gap). Dynamic: the context changes as tokens go.
 ///
 /// A full-distribution backend gives exact probabilities; a top-k-only backend gives them for the

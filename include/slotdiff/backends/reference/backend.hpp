@@ -1,5 +1,5 @@
 // slotdiff/backends/reference/backend.hpp: the reference denoiser as a denoiser_backend (full
-// log-probabilities and top-k per slot of side_slots), on the CPU.
+// log-probabilities and top-k per slot of side_layout), on the CPU.
 //
 //     const slotdiff::tokenizer vocab = slotdiff::tokenizer::load("data/wordnet/vocab.txt");
 //     auto model = slotdiff::reference_backend::load("models/reference.safetensors", vocab, {.threads = 2});
@@ -20,7 +20,7 @@ namespace slotdiff {
 /// reference_model); build one per thread from the same shared weights.
 class reference_backend {
 public:
-  using layout_type = side_slots;
+  using layout_type = side_layout;
 
   explicit reference_backend(std::shared_ptr<const reference_weights> weights, reference_options opt = {})
       : model_(std::move(weights), opt) {}

@@ -46,7 +46,7 @@ struct reference_options {
 /// threads at once; share the (immutable) weights between several objects instead.
 class reference_model {
 public:
-  using layout_type = side_slots;
+  using layout_type = side_layout;
   using matrix = reference_matrix;
 
   /// Requires: weights != nullptr.
@@ -77,7 +77,7 @@ public:
   }
   static std::size_t slot_rows(const ragged_batch& batch) noexcept {
     std::size_t n = 0;
-    for (std::size_t i = 0; i < batch.size(); ++i) n += side_slots::slot_count(batch.length(i));
+    for (std::size_t i = 0; i < batch.size(); ++i) n += side_layout::slot_count(batch.length(i));
     return n;
   }
 
