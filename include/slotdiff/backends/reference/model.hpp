@@ -29,7 +29,7 @@
 #include <vector>
 
 #include "slotdiff/backends/reference/config.hpp"
-#include "slotdiff/backends/reference/thread_pool.hpp"
+#include "slotdiff/detail/thread_pool.hpp"
 #include "slotdiff/backends/reference/weights.hpp"
 #include "slotdiff/denoise/ragged_batch.hpp"
 #include "slotdiff/slots/layout.hpp"
