@@ -18,15 +18,21 @@ namespace slotdiff::detail {
 
 /// `threads - 1` workers plus the calling thread. run(n, f) calls f(0..n-1), each index once, spread
 /// over all of them, and returns when every call has returned (rethrowing the first exception).
-/// One run at a time: a pool is owned by one model object, which is not used concurrently.
+/// One run at a time: a pool is owned by one object (a reference model, one noise_corpus call),
+/// which is not used concurrently. Which thread runs an index is not fixed: callers that want the
+/// same result at any thread count make each index's work independent of the thread (the reference
+/// model's fixed tiles, noise_corpus's per-sentence seeds).
 /// Workers spin briefly (about 20 us) for the next run before they sleep on the condition variable:
 /// a forward pass issues dozens of runs back to back, and a futex wake-up per run costs more than
 /// the small matrix products of a short batch.
 class thread_pool {
 public:
-  /// Throws: slotdiff::error when the system refuses a worker thread (the started ones are stopped
-  /// and joined first: a std::thread destroyed while joinable would call std::terminate).
-  explicit thread_pool(std::size_t threads) {
+  /// `threads` threads, the caller's included (0 counts as 1). `who` names the pool's user in the
+  /// error below ("reference model", "noise_corpus").
+  /// Throws: slotdiff::options_error (detail::throw_thread_start) when the system refuses a worker
+  /// thread; the started ones are stopped and joined first (a std::thread destroyed while joinable
+  /// would call std::terminate).
+  explicit thread_pool(std::size_t threads, const char* who = "reference model") {
     if (threads == 0) threads = 1;
     workers_.reserve(threads - 1);
     for (std::size_t i = 1; i < threads; ++i) {
@@ -34,7 +40,7 @@ public:
         workers_.push_back(start_thread(i, [this] { loop(); }));
       } catch (const std::exception& e) {
         stop_workers();
-        throw_thread_start("reference model", i, threads, e);
+        throw_thread_start(who, i, threads, e);
       }
     }
   }

@@ -10,9 +10,10 @@
 #include <span>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
-#include "slotdiff/detail/threads.hpp"
+#include "slotdiff/detail/thread_pool.hpp"
 #include "slotdiff/error.hpp"
 #include "slotdiff/noise/noise.hpp"
 #include "slotdiff/scoring/random.hpp"
@@ -41,56 +42,47 @@ constexpr std::uint64_t trajectory_seed(std::uint64_t sentence, std::uint64_t at
 }
 
 namespace detail {
-/// Runs fn(i) for i in [0, n) on `threads` threads, `chunk` indices at a time; rethrows the exception
-/// of the lowest failing index after all threads stopped; bumps *progress once per index.
-/// Throws: slotdiff::error naming `who` when a thread cannot be started (after joining the others).
+/// Runs fn(i) for i in [0, n) on `pool`, `chunk` consecutive indices per task (tasks are taken in
+/// order by whichever thread is free); bumps *progress once per index. An exception from fn(i) does
+/// not stop the others: every index runs, then the exception of the lowest failing index is
+/// rethrown, so which error the caller sees does not depend on the thread count.
+/// Complexity: n calls of fn, spread over pool.size() threads.
+template <class Fn>
+void parallel_chunks(thread_pool& pool, std::size_t n, std::size_t chunk, std::atomic<std::size_t>* progress, Fn&& fn) {
+  chunk = std::max<std::size_t>(1, chunk);
+  std::mutex failure_lock;
+  std::size_t failed_at = n;
+  std::exception_ptr failure;
+  pool.run((n + chunk - 1) / chunk, [&](std::size_t task) {
+    const std::size_t begin = task * chunk, end = std::min(n, begin + chunk);
+    for (std::size_t i = begin; i < end; ++i) {
+      try {
+        fn(i);
+      } catch (...) {
+        std::lock_guard lock(failure_lock);
+        if (i < failed_at) {
+          failed_at = i;
+          failure = std::current_exception();
+        }
+      }
+      if (progress) progress->fetch_add(1, std::memory_order_relaxed);
+    }
+  });
+  if (failure) std::rethrow_exception(failure);
+}
+
+/// parallel_chunks on a pool of its own: `threads` threads, the caller's included (0: all hardware
+/// threads), never more than there are chunks.
+/// Throws: as parallel_chunks; slotdiff::options_error naming `who` when the system refuses a thread
+/// (detail::thread_pool joins the started ones first).
 template <class Fn>
 void parallel_indices(std::size_t n, std::size_t threads, std::size_t chunk, std::atomic<std::size_t>* progress, Fn&& fn,
                       const char* who = "noise_corpus") {
   threads = threads ? threads : std::max<std::size_t>(1, std::thread::hardware_concurrency());
   chunk = std::max<std::size_t>(1, chunk);
-  threads = std::min(threads, (n + chunk - 1) / chunk);
-  std::atomic<std::size_t> next{0};
-  std::mutex failure_lock;
-  std::size_t failed_at = n;
-  std::exception_ptr failure;
-  auto work = [&] {
-    for (;;) {
-      const std::size_t begin = next.fetch_add(chunk);
-      if (begin >= n) return;
-      const std::size_t end = std::min(n, begin + chunk);
-      for (std::size_t i = begin; i < end; ++i) {
-        try {
-          fn(i);
-        } catch (...) {
-          std::lock_guard lock(failure_lock);
-          if (i < failed_at) {
-            failed_at = i;
-            failure = std::current_exception();
-          }
-        }
-        if (progress) progress->fetch_add(1, std::memory_order_relaxed);
-      }
-    }
-  };
-  if (threads <= 1) {
-    work();
-  } else {
-    std::vector<std::thread> pool;
-    pool.reserve(threads);
-    for (std::size_t t = 0; t < threads; ++t) {
-      try {
-        pool.push_back(start_thread(t, work));
-      } catch (const std::exception& e) {
-        // Joinable threads must not be destroyed (std::terminate): stop the started ones, join them.
-        next.store(n);
-        for (auto& th : pool) th.join();
-        throw_thread_start(who, t, threads, e);
-      }
-    }
-    for (auto& th : pool) th.join();
-  }
-  if (failure) std::rethrow_exception(failure);
+  threads = std::max<std::size_t>(1, std::min(threads, (n + chunk - 1) / chunk));
+  thread_pool pool(threads, who);
+  parallel_chunks(pool, n, chunk, progress, std::forward<Fn>(fn));
 }
 }  // namespace detail
 
@@ -98,7 +90,7 @@ void parallel_indices(std::size_t n, std::size_t threads, std::size_t chunk, std
 /// sentence_seed(opts.seed, first_index + i), identical for any thread count.
 /// `noise_one(tokens, options)` is the noiser, e.g. a lambda calling noise<Layout>(tokens, scorer, options).
 /// Throws: the exception of the lowest-numbered sentence that failed, after all threads stopped;
-/// slotdiff::error ("slotdiff: noise_corpus: could not start thread ...") when the system refuses a
+/// slotdiff::options_error ("slotdiff: noise_corpus: could not start thread ...") when the system refuses a
 /// worker thread, after the started ones were joined. Complexity: the sum of the sentences' costs,
 /// spread over the threads.
 template <class Trajectory, class Sentences, class NoiseOne>
