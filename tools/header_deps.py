@@ -188,13 +188,12 @@ def fmt(items):
     return ", ".join(items) if items else "(none)"
 
 
-def worktree_include(repo, rev, tmp):
-    """Check out REV's include/ into a new worktree under tmp; return (worktree, include dir)."""
-    wt = os.path.join(tmp, "worktree")
+def worktree_include(repo, rev, wt):
+    """Check out REV's include/ into a new worktree wt; return its include dir."""
     subprocess.run(["git", "-C", repo, "worktree", "add", "--quiet", "--detach", "--no-checkout", wt, rev],
                    check=True)
     subprocess.run(["git", "-C", wt, "checkout", "--quiet", rev, "--", "include"], check=True)
-    return wt, os.path.join(wt, "include")
+    return os.path.join(wt, "include")
 
 
 def remove_worktree(repo, wt):
@@ -203,9 +202,10 @@ def remove_worktree(repo, wt):
     subprocess.run(["git", "-C", repo, "worktree", "prune"], check=False, capture_output=True)
 
 
-def resolve(repo, rev):
-    return subprocess.run(["git", "-C", repo, "rev-parse", "--short", rev + "^{commit}"], check=True,
-                          capture_output=True, text=True).stdout.strip()
+def resolve(repo, rev, short=True):
+    """REV as a commit hash (a name like HEAD~1 means another commit inside the new worktree)."""
+    return subprocess.run(["git", "-C", repo, "rev-parse"] + (["--short"] if short else []) + [rev + "^{commit}"],
+                          check=True, capture_output=True, text=True).stdout.strip()
 
 
 def run_on(repo, rev, args, dirs):
@@ -213,13 +213,12 @@ def run_on(repo, rev, args, dirs):
     if rev is None:
         return analyse(os.path.join(repo, "include"), args.cxx, args.nvcc, dirs, args.jobs)
     tmp = tempfile.mkdtemp(prefix="header_deps_")
-    wt = None
+    wt = os.path.join(tmp, "worktree")
     try:
-        wt, inc = worktree_include(repo, rev, tmp)
+        inc = worktree_include(repo, resolve(repo, rev, short=False), wt)
         return analyse(inc, args.cxx, args.nvcc, dirs, args.jobs)
     finally:
-        if wt:
-            remove_worktree(repo, wt)
+        remove_worktree(repo, wt)  # also when the checkout failed half-way
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -380,7 +379,8 @@ def main(argv=None):
     p.add_argument("--nvcc", help="nvcc: also analyse the *.cuh headers with it")
     p.add_argument("--jobs", type=int, default=2, help="compilers at once (default 2)")
     p.add_argument("--markdown", metavar="FILE", help="write the report as Markdown")
-    p.add_argument("--json", metavar="FILE", help="write the tables as JSON")
+    p.add_argument("--json", metavar="FILE",
+                   help='write the tables as JSON: [{"revision", "headers": {header: {"direct", "all"}}}], before first')
     p.add_argument("--check", action="store_true",
                    help="exit 1 when concepts/ reaches more than types/, concepts/ and error.hpp")
     p.add_argument("--command", help="the command line to name in the Markdown report")
@@ -423,7 +423,7 @@ def main(argv=None):
                                              "concepts/, error.hpp: " + "; ".join(f"{a} -> {b}" for a, b in v)))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
-            json.dump({n: t for n, t in zip(names, tables)}, f, indent=1, sort_keys=True)
+            json.dump([{"revision": n, "headers": t} for n, t in zip(names, tables)], f, indent=1)
     if args.markdown:
         command = args.command or "/usr/bin/python3 tools/header_deps.py " + " ".join(argv or sys.argv[1:])
         with open(args.markdown, "w", encoding="utf-8") as f:
