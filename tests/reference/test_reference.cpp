@@ -190,6 +190,46 @@ TEST_CASE("reference: a vocabulary of another size or content is refused, naming
   CHECK_THROWS_AS(reference_backend::load(tiny, other), reference_model_error);
 }
 
+TEST_CASE("reference: special ids come from the metadata and must be the tokenizer's", "[reference][special]") {
+  const tokenizer same = tokenizer::load(data_dir + "/tiny_vocab.txt");
+  temp_file f("special");
+  // Another vocabulary's special ids (never_insert = its pad/unk/root): the file alone loads and the
+  // model feeds its own root id; with a tokenizer whose ids differ it is refused, naming both.
+  rewrite(tiny, f.path.string(), [](nlohmann::json& j) {
+    auto& m = j["__metadata__"];
+    m["pad_id"] = "7", m["unk_id"] = "6", m["root_id"] = "5", m["none_id"] = "4", m["never_insert"] = "7,6,5";
+  });
+  const auto w = reference_weights::load(f.path);
+  CHECK(w->config.pad_id == 7);
+  CHECK(w->config.unk_id == 6);
+  CHECK(w->config.root_id == 5);
+  CHECK(w->config.none_id == 4);
+  CHECK(reference_backend(w).none_id() == 4);
+  CHECK(w->config.special_ids_text() == "7/6/5/4");
+  CHECK_THROWS_AS(reference_weights::load(f.path, same), reference_model_error);
+  CHECK_THROWS_WITH(reference_weights::load(f.path, same),
+                    Catch::Contains("special ids pad/unk/root/none = 7/6/5/4, the tokenizer's are 0/1/2/3") &&
+                        Catch::Contains(f.path.string()));
+  CHECK_THROWS_AS(reference_backend::load(f.path, same), reference_model_error);
+  // the shipped tiny model's own ids pass with its tokenizer
+  CHECK(reference_weights::load(tiny, same)->config.special_ids_text() == "0/1/2/3");
+  // an empty sequence is fed as the model's root id: its one slot differs from a ROOT-2 model's
+  {
+    const auto base = reference_weights::load(tiny);
+    reference_model a(base), b(w);
+    const std::vector<token_id> none_tokens;
+    const std::size_t offsets[2] = {0, 0};
+    const float* ha = a.hidden(ragged_batch{none_tokens, offsets}).data();
+    const float* hb = b.hidden(ragged_batch{none_tokens, offsets}).data();
+    CHECK_FALSE(std::equal(ha, ha + base->config.d_model, hb));
+  }
+  // two special ids that coincide are refused by name
+  rewrite(tiny, f.path.string(), [](nlohmann::json& j) { j["__metadata__"]["none_id"] = "2"; });
+  CHECK_THROWS_WITH(reference_weights::load(f.path), Catch::Contains("\"none_id\" = \"2\" is also the root_id"));
+  rewrite(tiny, f.path.string(), [](nlohmann::json& j) { j["__metadata__"]["unk_id"] = "64"; });
+  CHECK_THROWS_WITH(reference_weights::load(f.path), Catch::Contains("\"unk_id\" = \"64\" lies outside 0..63"));
+}
+
 TEST_CASE("reference: bad configurations and tensors are refused", "[reference]") {
   temp_file f("model");
   auto refused = [&](auto edit, const std::string& needle) {

@@ -53,7 +53,7 @@ public:
   explicit reference_model(std::shared_ptr<const reference_weights> weights, reference_options opt = {})
       : w_(std::move(weights)),
         pool_(opt.threads ? opt.threads : std::max<std::size_t>(1, std::thread::hardware_concurrency())) {
-    if (!w_) throw reference_model_error("slotdiff: reference_model needs weights");
+    if (!w_) throw reference_model_error("reference_model: weights must not be null, got nullptr");
     allowed_.assign(config().vocabulary_size, 1);
     for (token_id t : config().never_insert) allowed_[static_cast<std::size_t>(t)] = 0;
   }
@@ -83,7 +83,7 @@ public:
 
   /// The final hidden states (after the final RMSNorm), one row per fed token (fed_rows(batch) x d).
   /// The reference stays valid until the next call on this object.
-  /// Throws: slotdiff::error for bad offsets or a token id outside the vocabulary (naming both).
+  /// Throws: slotdiff::input_error for bad offsets or a token id outside the vocabulary (naming both).
   /// Complexity: O(N L d (d + mlp) + L d sum n_i^2), N fed tokens, L layers.
   const matrix& hidden(const ragged_batch& batch) {
     prepare(batch);
@@ -92,7 +92,7 @@ public:
   }
 
   /// Raw slot logits, (slot_rows(batch)) x V row-major into `out`. Returns the rows written.
-  /// Throws: slotdiff::error if out is too small (naming both sizes), or as hidden().
+  /// Throws: slotdiff::input_error if out is too small (naming both sizes), or as hidden().
   std::size_t slot_logits(const ragged_batch& batch, std::span<float> out) {
     const std::size_t S = slot_rows(batch), V = config().vocabulary_size;
     check_out("slot_logits", out.size(), S * V);
@@ -116,10 +116,10 @@ public:
   }
 
   /// The k best (id, log-probability) per slot, best first (ties: smaller id first).
-  /// Throws: slotdiff::error if k is 0 or above V, or ids/logp hold fewer than slots x k entries.
+  /// Throws: slotdiff::input_error if k is 0 or above V, or ids/logp hold fewer than slots x k entries.
   std::size_t top_k(const ragged_batch& batch, std::size_t k, std::span<token_id> ids, std::span<float> logp) {
     const std::size_t S = slot_rows(batch), V = config().vocabulary_size;
-    if (k == 0 || k > V) throw error("slotdiff: reference top_k: k = " + std::to_string(k) + " outside 1.." + std::to_string(V));
+    if (k == 0 || k > V) throw input_error("reference top_k: k must lie in 1.." + std::to_string(V) + ", got k = " + std::to_string(k));
     check_out("top_k ids", ids.size(), S * k);
     check_out("top_k logp", logp.size(), S * k);
     hidden(batch);
@@ -150,8 +150,8 @@ private:
 
   static void check_out(const char* what, std::size_t have, std::size_t need) {
     if (have < need)
-      throw error(std::string("slotdiff: reference ") + what + " buffer holds " + std::to_string(have) + " values, the batch needs " +
-                  std::to_string(need));
+      throw input_error(std::string("reference ") + what + ": the output buffer holds " + std::to_string(have) +
+                        " values, the batch needs " + std::to_string(need));
   }
 
   void prepare(const ragged_batch& batch) {
@@ -177,8 +177,8 @@ private:
       }
       for (std::size_t j = 0; j < s.size(); ++j) {
         if (s[j] < 0 || static_cast<std::size_t>(s[j]) >= c.vocabulary_size)
-          throw error("slotdiff: reference model: sequence " + std::to_string(i) + " position " + std::to_string(j) + " holds id " +
-                      std::to_string(s[j]) + ", outside the vocabulary of " + std::to_string(c.vocabulary_size));
+          throw input_error("reference model: sequence " + std::to_string(i) + " position " + std::to_string(j) + " holds id " +
+                            std::to_string(s[j]) + ", outside the vocabulary of " + std::to_string(c.vocabulary_size));
         fed_[r] = s[j];
         pos_[r++] = j;
       }

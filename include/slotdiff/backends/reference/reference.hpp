@@ -4,6 +4,6 @@
 
 #include "slotdiff/backends/reference/backend.hpp"
 #include "slotdiff/backends/reference/config.hpp"
-#include "slotdiff/backends/reference/embedder.hpp"
+#include "slotdiff/embed/reference_embedder.hpp"
 #include "slotdiff/backends/reference/model.hpp"
 #include "slotdiff/backends/reference/weights.hpp"

@@ -63,7 +63,7 @@ void read_reference_tensors(const safetensors_file& f, const reference_config& c
   for (const auto& s : specs) expected.insert(s.name);
   for (const auto& t : f.tensors())
     if (!expected.count(t.name))
-      throw reference_model_error("slotdiff: reference model " + source + ": tensor \"" + t.name + "\" is not part of a " +
+      throw reference_model_error("reference model " + source + ": tensor \"" + t.name + "\" is not part of a " +
                                   std::to_string(c.layers) + "-layer reference model");
   std::vector<const st_tensor*> found;
   for (const auto& s : specs) {
@@ -85,7 +85,7 @@ void read_reference_tensors(const safetensors_file& f, const reference_config& c
     }
     for (float v : values)
       if (!std::isfinite(v))
-        throw reference_model_error("slotdiff: reference model " + source + ": tensor \"" + specs[i].name + "\" holds NaN or infinity");
+        throw reference_model_error("reference model " + source + ": tensor \"" + specs[i].name + "\" holds NaN or infinity");
     visit(specs[i], std::span<const float>(values));
   }
 }

@@ -77,11 +77,12 @@ struct reference_weights {
     return w;
   }
 
-  /// load(path), then refuses it unless its vocabulary size and fingerprint equal the tokenizer's.
+  /// load(path), then refuses it unless its vocabulary size, fingerprint and special ids equal the
+  /// tokenizer's (reference_config::check_vocabulary).
   /// Throws: reference_model_error naming both values.
   static std::shared_ptr<const reference_weights> load(const std::filesystem::path& path, const tokenizer& vocab) {
     auto w = load(path);
-    w->config.check_vocabulary(vocab.size(), vocabulary_fingerprint(vocab), w->source);
+    w->config.check_vocabulary(vocab, w->source);
     return w;
   }
 };
