@@ -36,6 +36,7 @@ import tempfile
 SYSTEM_DIRS = {"/usr/include", "/usr/local/include"}  # as -I/-isystem they break #include_next
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]', re.M)
 # The rule of tests/concepts/check_deps.cmake: a contract names vocabulary types only.
+MISSING = set()  # third-party headers not found (with --skip-missing)
 CONCEPT_ALLOWED = re.compile(r"^(concepts/|types/|error\.hpp$)")
 
 CMAKE_PROBE = """cmake_minimum_required(VERSION 3.16)
@@ -118,8 +119,12 @@ def direct_includes(path, include_root, base):
     return out
 
 
-def analyse(include_root, cxx, nvcc, extra_dirs, jobs):
-    """{header: {"direct": [...], "all": [...]}} for every header, plus a list of failures."""
+def analyse(include_root, cxx, nvcc, extra_dirs, jobs, skip_missing=False, missing=None):
+    """{header: {"direct": [...], "all": [...]}} for every header, plus a list of failures.
+
+    skip_missing: a header whose third-party includes are not installed is preprocessed again with
+    -MG (the missing names, added to `missing`, are left out; a missing slotdiff header still fails)."""
+    missing = set() if missing is None else missing
     include_root = os.path.abspath(include_root)
     base = os.path.join(include_root, "slotdiff")
     headers = list_headers(include_root, nvcc is not None)
@@ -135,11 +140,22 @@ def analyse(include_root, cxx, nvcc, extra_dirs, jobs):
         else:
             cmd = [cxx, "-std=c++20", "-MM", "-I", include_root] + sys_flags + ["-x", "c++", path]
         r = subprocess.run(cmd, capture_output=True, text=True)
+        missing_ok = False
+        if r.returncode != 0 and skip_missing:
+            # -MG: a header that is not found is listed, not fatal, and the preprocessor goes on
+            cmd = cmd[:3] + ["-MG"] + cmd[3:]
+            r = subprocess.run(cmd, capture_output=True, text=True)
+            missing_ok = True
         if r.returncode != 0:
             return rel, None, " ".join(cmd) + "\n" + r.stderr.strip()
         deps = set()
         for d in parse_make_deps(r.stdout):
             p = os.path.normpath(d if os.path.isabs(d) else os.path.join(os.getcwd(), d))
+            if missing_ok and not os.path.exists(p):
+                if d.startswith("slotdiff/"):
+                    return rel, None, f"{rel} includes {d}, which does not exist"
+                missing.add(d)
+                continue
             if p.startswith(base + os.sep):
                 q = os.path.relpath(p, base).replace(os.sep, "/")
                 if q != rel:
@@ -211,15 +227,62 @@ def resolve(repo, rev, short=True):
 def run_on(repo, rev, args, dirs):
     """Analyse REV (None: the working tree's include/)."""
     if rev is None:
-        return analyse(os.path.join(repo, "include"), args.cxx, args.nvcc, dirs, args.jobs)
+        return analyse(os.path.join(repo, "include"), args.cxx, args.nvcc, dirs, args.jobs,
+                       args.skip_missing, MISSING)
     tmp = tempfile.mkdtemp(prefix="header_deps_")
     wt = os.path.join(tmp, "worktree")
     try:
         inc = worktree_include(repo, resolve(repo, rev, short=False), wt)
-        return analyse(inc, args.cxx, args.nvcc, dirs, args.jobs)
+        return analyse(inc, args.cxx, args.nvcc, dirs, args.jobs, args.skip_missing, MISSING)
     finally:
         remove_worktree(repo, wt)  # also when the checkout failed half-way
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def read_layout(path, heading="Layout"):
+    """The rules of the table under `## <heading>` in a Markdown file.
+
+    Each row `| folders | what lives there | may include |` names its folders (or top-level headers)
+    in backticks in the first cell, and what they may include in the last: backticked folders
+    (`types/`), headers (`io/atomic_file.hpp`), or the word *anything*; the folders of one row may
+    include each other. Returns {key: set or None} (None: anything)."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    m = re.search(r"^## " + re.escape(heading) + r"\s*$(.*?)(?=^## |\Z)", text, re.M | re.S)
+    if not m:
+        raise SystemExit(f"header_deps: no '## {heading}' section in {path}")
+    rules = {}
+    for line in m.group(1).splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) < 3 or not line.lstrip().startswith("|") or set(cells[0]) <= set("-: "):
+            continue
+        keys = re.findall(r"`([^`]+)`", cells[0])
+        if not keys:
+            continue
+        allowed = None if re.search(r"\banything\b", cells[-1]) else set(re.findall(r"`([^`]+)`", cells[-1]))
+        for k in keys:  # the folders of one row may include each other
+            rules[k] = None if allowed is None else allowed | set(keys)
+    if not rules:
+        raise SystemExit(f"header_deps: the '## {heading}' section of {path} has no table rows")
+    return rules
+
+
+def layout_violations(table, rules):
+    """(problems, unknown): direct includes a row does not allow, and folders with no row."""
+    problems, unknown = [], set()
+    for rel in sorted(table):
+        f = folder_of(rel)
+        if f not in rules:
+            unknown.add(f)
+            continue
+        allowed = rules[f]
+        if allowed is None:
+            continue
+        for d in table[rel]["direct"]:
+            if folder_of(d) == f or folder_of(d) in allowed or d in allowed:
+                continue
+            problems.append((rel, d))
+    return problems, sorted(unknown)
 
 
 # ---- reports ----------------------------------------------------------------------------------
@@ -376,6 +439,8 @@ def main(argv=None):
                    help="a third-party include folder (repeatable)")
     p.add_argument("--no-cmake", action="store_true", help="do not ask CMake for the package folders")
     p.add_argument("--cxx", default="g++", help="the C++ compiler (default g++)")
+    p.add_argument("--skip-missing", action="store_true",
+                   help="a third-party header that is not installed is left out (g++ -MG), not an error")
     p.add_argument("--nvcc", help="nvcc: also analyse the *.cuh headers with it")
     p.add_argument("--jobs", type=int, default=2, help="compilers at once (default 2)")
     p.add_argument("--markdown", metavar="FILE", help="write the report as Markdown")
@@ -383,6 +448,10 @@ def main(argv=None):
                    help='write the tables as JSON: [{"revision", "headers": {header: {"direct", "all"}}}], before first')
     p.add_argument("--check", action="store_true",
                    help="exit 1 when concepts/ reaches more than types/, concepts/ and error.hpp")
+    p.add_argument("--layout", metavar="FILE",
+                   help="check every direct include against the '## Layout' table of FILE "
+                        "(docs/design.md); exit 1 on a breach or a folder the table lacks")
+    p.add_argument("--quiet", action="store_true", help="print only the checks, not the tables")
     p.add_argument("--command", help="the command line to name in the Markdown report")
     args = p.parse_args(argv)
 
@@ -408,9 +477,10 @@ def main(argv=None):
         summaries.append(folder_summary(table))
 
     for n, t, s in zip(names, tables, summaries):
-        print(text_report(n, t, s))
-        print()
-    if len(names) == 2:
+        if not args.quiet:
+            print(text_report(n, t, s))
+            print()
+    if len(names) == 2 and not args.quiet:
         flines, _ = diff_lines(tables[0], tables[1], summaries[0], summaries[1])
         print(f"== changes per folder, {names[0]} -> {names[1]}")
         for f, tag, plus, minus in flines:
@@ -428,7 +498,24 @@ def main(argv=None):
         command = args.command or "/usr/bin/python3 tools/header_deps.py " + " ".join(argv or sys.argv[1:])
         with open(args.markdown, "w", encoding="utf-8") as f:
             f.write(markdown(args, names, tables, summaries, note, command))
-    if failed or (args.check and bad):
+    if MISSING:
+        print("header_deps: not installed, left out (--skip-missing): " + ", ".join(sorted(MISSING)),
+              file=sys.stderr)
+    layout_bad = False
+    if args.layout:
+        rules = read_layout(args.layout)
+        problems, unknown = layout_violations(tables[-1], rules)
+        gone = sorted(k for k in rules if not any(folder_of(h) == k for h in tables[-1]))
+        for rel, d in problems:
+            print(f"layout ({args.layout}): {rel} includes {d}, which its row does not allow")
+        for f in unknown:
+            print(f"layout ({args.layout}): {f} has no row in the table")
+        for k in gone:
+            print(f"layout ({args.layout}): the table's row {k} names no header of {names[-1]}")
+        layout_bad = bool(problems or unknown or gone)
+        if not layout_bad:
+            print(f"layout ({args.layout}): every direct include of {len(tables[-1])} headers is one its row allows")
+    if failed or (args.check and bad) or layout_bad:
         return 1
     return 0
 

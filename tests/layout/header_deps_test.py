@@ -5,8 +5,8 @@ include/ tree, compared with --before / --after.
     header_deps_test.py TOOLS/HEADER_DEPS.PY CXX
 
 Checks the direct and transitive lists (an include inside `#if 0` does not count), the folder
-summary, the concepts/ rule and --check's exit status, the before/after report, and that the
-temporary worktree is gone afterwards."""
+summary, the concepts/ rule and --check's exit status, the before/after report, that the temporary
+worktree is gone afterwards, and --layout against a small Markdown table."""
 import json
 import os
 import subprocess
@@ -94,6 +94,34 @@ def main():
         check(f"--check exits 1 on the old commit, got {r.returncode}", r.returncode == 1)
         check("the text report names the offending dependency",
               "concepts/layout.hpp -> slots/layout.hpp" in r.stdout)
+
+        # --layout: each header's direct includes against its folder's row of a Markdown table.
+        layout = os.path.join(repo, "design.md")
+        rows = {
+            "types/": "`error.hpp`",
+            "error.hpp": "nothing",
+            "concepts/": "`types/`, `error.hpp`",
+            "slots/": "`types/place.hpp`, `concepts/`",
+        }
+
+        def layout_run(rows):
+            with open(layout, "w", encoding="utf-8") as f:
+                f.write("# x\n\n## Layout\n\n| folder | what | may include |\n|---|---|---|\n")
+                f.write("".join(f"| `{k}` | text | {v} |\n" for k, v in rows.items()))
+                f.write("\n## Next\n\n| `slots/` | x | nothing |\n")
+            return subprocess.run(base + ["--after", "HEAD", "--layout", layout], capture_output=True, text=True)
+
+        r = layout_run(rows)
+        check(f"--layout: the tree keeps the table, got {r.returncode}:\n{r.stdout}", r.returncode == 0)
+        r = layout_run(dict(rows, **{"slots/": "`concepts/`"}))
+        check(f"--layout: a header the row does not name is refused, got {r.returncode}:\n{r.stdout}",
+              r.returncode == 1 and "slots/layout.hpp includes types/place.hpp" in r.stdout)
+        r = layout_run({k: v for k, v in rows.items() if k != "concepts/"})
+        check(f"--layout: a folder with no row is refused, got {r.returncode}:\n{r.stdout}",
+              r.returncode == 1 and "concepts/ has no row" in r.stdout)
+        r = layout_run(dict(rows, **{"stop/": "nothing"}))
+        check(f"--layout: a row with no headers is refused, got {r.returncode}:\n{r.stdout}",
+              r.returncode == 1 and "row stop/ names no header" in r.stdout)
 
     if failures:
         print("header_deps_test: failed:\n- " + "\n- ".join(failures))
