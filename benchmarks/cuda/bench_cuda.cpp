@@ -58,7 +58,7 @@ bool is_small(const reference_config& c) {
   return c.d_model == 256 && c.layers == 4 && c.heads == 4 && c.mlp == 1024 && c.vocabulary_size == 8192;
 }
 
-cuda::reference_handle& model(const std::string& path, const cuda::handle_options& o) {
+cuda::reference_handle& model(const std::string& path, const cuda::gpu_reference_options& o) {
   static std::map<std::tuple<std::string, bool, std::size_t, bool, bool, bool>, std::unique_ptr<cuda::reference_handle>> models;
   auto& m = models[{path, o.graphs, o.logits_slab, o.fused_gelu, o.mma_attention, o.small_batch_kernels}];
   if (!m) m = std::make_unique<cuda::reference_handle>(path, o);
@@ -104,7 +104,7 @@ void BM_cuda_top_k(benchmark::State& st) {
   const int which = static_cast<int>(st.range(0));
   const std::size_t batch = static_cast<std::size_t>(st.range(1)), lo = static_cast<std::size_t>(st.range(2)),
                     hi = static_cast<std::size_t>(st.range(3));
-  const cuda::handle_options opt{.logits_slab = static_cast<std::size_t>(st.range(5)),
+  const cuda::gpu_reference_options opt{.logits_slab = static_cast<std::size_t>(st.range(5)),
                                  .graphs = st.range(4) != 0,
                                  .fused_gelu = st.range(6) != 0,
                                  .mma_attention = st.range(7) != 0,

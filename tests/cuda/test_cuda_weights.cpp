@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <type_traits>
 
 #include "slotdiff/cuda/handle.hpp"
 #include "slotdiff/backends/reference/config.hpp"
@@ -60,4 +61,21 @@ TEST_CASE("cuda: with no device, a good model fails with a CUDA error, not a cra
   } else {
     CHECK_THROWS_WITH(slotdiff::cuda::reference_handle(shipped), Catch::Contains("slotdiff: CUDA"));
   }
+}
+
+// One options struct for both faces; the old name stays one release as a deprecated alias.
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#endif
+static_assert(std::is_same_v<slotdiff::cuda::reference_options, slotdiff::cuda::gpu_reference_options>);
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+static_assert(std::is_same_v<slotdiff::cuda::handle_options, slotdiff::cuda::gpu_reference_options>);
+
+TEST_CASE("cuda: the handle takes gpu_reference_options and refuses knobs out of range", "[cuda]") {
+  CHECK_THROWS_AS(slotdiff::cuda::reference_handle(shipped, {.max_sequence_length = 0}), slotdiff::options_error);
+  CHECK_THROWS_WITH(slotdiff::cuda::reference_handle(shipped, {.logits_slab = 0}), Catch::Contains("logits_slab must be at least 1, got 0"));
+  CHECK_THROWS_AS(slotdiff::cuda::reference_handle(source + "/tests/reference/data/tiny.safetensors"), slotdiff::model_error);
 }

@@ -10,26 +10,14 @@ namespace slotdiff::cuda {
 int visible_devices() noexcept { return device_count(); }
 
 struct reference_handle::impl {
-  reference_backend b;
+  gpu_reference_backend b;
 };
 
-namespace detail {
-inline reference_options with_own_stream(handle_options o) {
-  return {.max_sequence_length = o.max_sequence_length,
-          .logits_slab = o.logits_slab,
-          .graphs = o.graphs,
-          .fused_gelu = o.fused_gelu,
-          .mma_attention = o.mma_attention,
-          .small_batch_kernels = o.small_batch_kernels,
-          .stream = nullptr};
-}
-}  // namespace detail
-
 reference_handle::reference_handle(const std::filesystem::path& path, handle_options opt)
-    : p_(new impl{reference_backend(path, detail::with_own_stream(opt))}) {}
+    : p_(new impl{gpu_reference_backend(path, opt)}) {}
 reference_handle::reference_handle(std::unique_ptr<impl> p) noexcept : p_(std::move(p)) {}
 reference_handle reference_handle::load(const std::filesystem::path& path, const tokenizer& vocab, handle_options opt) {
-  return reference_handle(std::unique_ptr<impl>(new impl{reference_backend::load(path, vocab, detail::with_own_stream(opt))}));
+  return reference_handle(std::unique_ptr<impl>(new impl{gpu_reference_backend::load(path, vocab, opt)}));
 }
 reference_handle::~reference_handle() = default;
 reference_handle::reference_handle(reference_handle&&) noexcept = default;

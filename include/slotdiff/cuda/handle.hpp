@@ -19,6 +19,7 @@
 
 #include "slotdiff/concepts/denoiser_backend.hpp"
 #include "slotdiff/config.hpp"
+#include "slotdiff/cuda/options.hpp"
 #include "slotdiff/denoise/ragged_batch.hpp"
 #include "slotdiff/slots/layout.hpp"
 #include "slotdiff/text/tokenizer.hpp"
@@ -28,17 +29,8 @@ namespace slotdiff::cuda {
 /// Visible CUDA devices (0 without a driver or a device). Defined in handle.cuh.
 int visible_devices() noexcept;
 
-/// The knobs of cuda::reference_options that need no CUDA type (the handle owns its stream).
-struct handle_options {
-  std::size_t max_sequence_length = 1024;
-  std::size_t logits_slab = 1024;
-  bool graphs = true;
-  bool fused_gelu = true;
-  bool mma_attention = true;
-  bool small_batch_kernels = true;
-};
-
-/// A cuda::reference_backend held by pointer: same behaviour, same errors (reference.cuh).
+/// A cuda::gpu_reference_backend held by pointer: same behaviour, same options, same errors
+/// (reference.cuh).
 class reference_handle {
 public:
   using layout_type = side_layout;

@@ -170,6 +170,21 @@ __device__ inline void online_lse_add(float x, float& m, float& sum) {
   }
 }
 
+/// A float's bits as unsigned, or back (std::bit_cast is not a device function).
+template <class To, class From>
+__device__ inline To bit_cast_32(From x) {
+  static_assert(sizeof(To) == 4 && sizeof(From) == 4);
+#ifdef SLOTDIFF_CUDA_EMULATION
+  To to;
+  std::memcpy(&to, &x, 4);
+  return to;
+#else
+  if constexpr (std::is_same_v<To, float>) return __uint_as_float(x);
+  else return __float_as_uint(x);
+#endif
+}
+__device__ inline unsigned float_bits(float x) { return bit_cast_32<unsigned>(x); }
+
 /// A top-k candidate as one integer that orders like detail::better_candidate: the value's
 /// order_key in the high half (-0 taken as +0, so that it ties with +0 as on the CPU), the bitwise
 /// complement of the id in the low half (equal values: the smaller id is the larger key). 0 stands
@@ -180,14 +195,8 @@ __device__ inline unsigned long long candidate_key(float x, int id) {
 }
 __device__ inline int key_id(unsigned long long key) { return static_cast<int>(~static_cast<unsigned>(key)); }
 __device__ inline float key_value(unsigned long long key) {
-  const unsigned k = static_cast<unsigned>(key >> 32), u = (k & 0x80000000u) ? (k & 0x7fffffffu) : ~k;
-#ifdef SLOTDIFF_CUDA_EMULATION
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-#else
-  return __uint_as_float(u);
-#endif
+  const unsigned k = static_cast<unsigned>(key >> 32);
+  return bit_cast_32<float>((k & 0x80000000u) ? (k & 0x7fffffffu) : ~k);
 }
 __device__ inline unsigned long long shfl_u64(unsigned long long v, int src) {
   const unsigned lo = __shfl_sync(full_mask, static_cast<unsigned>(v), src), hi = __shfl_sync(full_mask, static_cast<unsigned>(v >> 32), src);
@@ -368,16 +377,7 @@ __device__ inline float tf32_round(float x) {
 #else
   unsigned r;
   asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(x));
-  return __uint_as_float(r);
-#endif
-}
-__device__ inline unsigned float_bits(float x) {
-#ifdef SLOTDIFF_CUDA_EMULATION
-  unsigned u;
-  std::memcpy(&u, &x, 4);
-  return u;
-#else
-  return __float_as_uint(x);
+  return bit_cast_32<float>(r);
 #endif
 }
 /// Row buckets up to this size take small_product (RMSNorm folded into the product, no cuBLAS) for
@@ -477,12 +477,35 @@ __device__ inline void rope_pair(float x1, float x2, const float* cos_t, const f
   b = x2 * c + x1 * s;
 }
 
+/// Dims j and j + half of position `pos` of tile t, in the block of qkv's row (3d floats) that starts
+/// at `column` (head * HeadDim for a query, d + head * HeadDim for a key), rotated by RoPE; zeros
+/// past the sequence's end (padding keys and queries).
+__device__ inline void rope_load(const float* qkv, const attention_tile_desc& t, int pos, int d, int column, const float* cos_t,
+                                 const float* sin_t, int half, int j, float& a, float& b) {
+  a = b = 0.0f;
+  if (pos >= t.length) return;
+  const float* row = qkv + static_cast<std::size_t>(t.start + pos) * (3 * d) + column;
+  rope_pair(row[j], row[j + half], cos_t, sin_t, pos, half, j, a, b);
+}
+
+/// Key `key` of tile t for the head whose q block starts at `head_column`: its dims j and j + half
+/// rotated (a, b) and the same dims of its value (v1, v2); zeros past the sequence's end.
+__device__ inline void key_value_load(const float* qkv, const attention_tile_desc& t, int key, int d, int head_column, const float* cos_t,
+                                      const float* sin_t, int half, int j, float& a, float& b, float& v1, float& v2) {
+  rope_load(qkv, t, key, d, d + head_column, cos_t, sin_t, half, j, a, b);
+  v1 = v2 = 0.0f;
+  if (key >= t.length) return;
+  const float* v = qkv + static_cast<std::size_t>(t.start + key) * (3 * d) + 2 * d + head_column;
+  v1 = v[j];
+  v2 = v[j + half];
+}
+
 /// RoPE + bidirectional attention for one tile of `attention_tile` queries of one sequence and one
 /// head (blockIdx.y), plain fp32 arithmetic (no tensor cores): the queries in groups of 16, each in
 /// one pass over the sequence's keys in tiles of 64 (online softmax). 128 threads: each warp owns 4
 /// queries of a group; a lane scores keys lane and lane + 32 of a tile and owns output dims 2 lane,
 /// 2 lane + 1. qkv: fp32 [rows, 3d] (q | k | v); att: bf16 [rows, d]. The reference for
-/// rope_attention_mma, and the path taken with reference_options::mma_attention off.
+/// rope_attention_mma, and the path taken with gpu_reference_options::mma_attention off.
 template <int HeadDim>
 __global__ void __launch_bounds__(128) rope_attention(const batch_counts* counts, const attention_tile_desc* tiles, const float* qkv,
                                                       const float* cos_t, const float* sin_t, bf16* att, int d, float scale) {
@@ -491,7 +514,7 @@ __global__ void __launch_bounds__(128) rope_attention(const batch_counts* counts
   static_assert(queries % warps == 0 && static_cast<int>(attention_tile) % queries == 0);
   if (static_cast<int>(blockIdx.x) >= counts->tiles) return;
   const attention_tile_desc tile = tiles[blockIdx.x];
-  const int head = static_cast<int>(blockIdx.y), ld = 3 * d;
+  const int head = static_cast<int>(blockIdx.y);
   __shared__ float qs[queries][HeadDim];
   __shared__ float ks[keys][HeadDim + 1];  // +1: lanes reading one column of 32 rows hit 32 banks
   __shared__ float vs[keys][HeadDim];
@@ -502,12 +525,9 @@ __global__ void __launch_bounds__(128) rope_attention(const batch_counts* counts
   if (t.q0 >= t.length) break;  // the same for the whole block
   __syncthreads();              // the previous group is done with qs
   for (int idx = threadIdx.x; idx < queries * half; idx += blockDim.x) {
-    const int i = idx / half, j = idx % half, q = t.q0 + i;
-    float a = 0.0f, b = 0.0f;
-    if (q < t.length) {
-      const float* row = qkv + static_cast<std::size_t>(t.start + q) * ld + head * HeadDim;
-      rope_pair(row[j], row[j + half], cos_t, sin_t, q, half, j, a, b);
-    }
+    const int i = idx / half, j = idx % half;
+    float a, b;
+    rope_load(qkv, t, t.q0 + i, d, head * HeadDim, cos_t, sin_t, half, j, a, b);
     qs[i][j] = a;
     qs[i][j + half] = b;
   }
@@ -521,14 +541,9 @@ __global__ void __launch_bounds__(128) rope_attention(const batch_counts* counts
   for (int k0 = 0; k0 < t.length; k0 += keys) {
     __syncthreads();  // the queries are in place; the previous key tile is consumed
     for (int idx = threadIdx.x; idx < keys * half; idx += blockDim.x) {
-      const int kk = idx / half, j = idx % half, key = k0 + kk;
-      float a = 0.0f, b = 0.0f, v1 = 0.0f, v2 = 0.0f;
-      if (key < t.length) {
-        const float* row = qkv + static_cast<std::size_t>(t.start + key) * ld + d + head * HeadDim;
-        rope_pair(row[j], row[j + half], cos_t, sin_t, key, half, j, a, b);
-        v1 = row[d + j];
-        v2 = row[d + j + half];
-      }
+      const int kk = idx / half, j = idx % half;
+      float a, b, v1, v2;
+      key_value_load(qkv, t, k0 + kk, d, head * HeadDim, cos_t, sin_t, half, j, a, b, v1, v2);
       ks[kk][j] = a;
       ks[kk][j + half] = b;
       vs[kk][j] = v1;
@@ -598,29 +613,41 @@ __device__ inline unsigned load_bf16x2(const bf16* p) {
   return *reinterpret_cast<const unsigned*>(p);
 #endif
 }
-/// d (16 x 8, fp32) += a (16 x 8) b (8 x 8), tf32 operands (fp32 bits, low 13 bits ignored): one
-/// warp-wide mma.sync (sm_80+). Fragments as in the PTX ISA, lane = 4 g + t: a = {(g, t), (g + 8, t),
-/// (g, t + 4), (g + 8, t + 4)}, b = {(t, g), (t + 4, g)}, d = {(g, 2t), (g, 2t + 1), (g + 8, 2t),
-/// (g + 8, 2t + 1)}.
-__device__ inline void mma_tf32_16x8x8(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2]) {
+/// The two warp-wide mma.sync shapes the attention kernel uses (sm_80+), both d (16 x 8, fp32) +=
+/// a b with fragments as in the PTX ISA, lane = 4 g + t; d = {(g, 2t), (g, 2t + 1), (g + 8, 2t),
+/// (g + 8, 2t + 1)}:
+///   - tf32_m16n8k8: a (16 x 8) b (8 x 8), tf32 operands (fp32 bits, low 13 bits ignored);
+///     a = {(g, t), (g + 8, t), (g, t + 4), (g + 8, t + 4)}, b = {(t, g), (t + 4, g)};
+///   - bf16_m16n8k16: a (16 x 16) b (16 x 8), bf16 pairs; a = {(g, 2t..2t+1), (g + 8, 2t..),
+///     (g, 2t + 8..), (g + 8, 2t + 8..)}, b = {(2t..2t+1, g), (2t + 8..2t + 9, g)}.
+enum class mma_shape { tf32_m16n8k8, bf16_m16n8k16 };
+
+// One PTX statement for both shapes: an asm string must be a literal, so the instruction's shape
+// and types are spliced in by the preprocessor.
+#define SLOTDIFF_MMA_SYNC(SHAPE_TYPES)                                                                               \
+  asm volatile("mma.sync.aligned." SHAPE_TYPES " {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"            \
+               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])                                                     \
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]))
+
+template <mma_shape Shape>
+__device__ inline void mma_16x8(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2]) {
 #ifdef SLOTDIFF_CUDA_EMULATION
-  emu::mma_tf32_16x8x8(d, a, b);
+  if constexpr (Shape == mma_shape::tf32_m16n8k8) emu::mma_tf32_16x8x8(d, a, b);
+  else emu::mma_bf16_16x8x16(d, a, b);
 #else
-  asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+  if constexpr (Shape == mma_shape::tf32_m16n8k8) SLOTDIFF_MMA_SYNC("m16n8k8.row.col.f32.tf32.tf32.f32");
+  else SLOTDIFF_MMA_SYNC("m16n8k16.row.col.f32.bf16.bf16.f32");
 #endif
 }
-/// d (16 x 8, fp32) += a (16 x 16) b (16 x 8), bf16 pairs: a = {(g, 2t..2t+1), (g + 8, 2t..),
-/// (g, 2t + 8..), (g + 8, 2t + 8..)}, b = {(2t..2t+1, g), (2t + 8..2t + 9, g)}, d as above.
+#undef SLOTDIFF_MMA_SYNC
+
+/// d += a b, tf32 operands, m16n8k8 (see mma_shape).
+__device__ inline void mma_tf32_16x8x8(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2]) {
+  mma_16x8<mma_shape::tf32_m16n8k8>(d, a, b);
+}
+/// d += a b, bf16 pairs, m16n8k16 (see mma_shape).
 __device__ inline void mma_bf16_16x8x16(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2]) {
-#ifdef SLOTDIFF_CUDA_EMULATION
-  emu::mma_bf16_16x8x16(d, a, b);
-#else
-  asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-#endif
+  mma_16x8<mma_shape::bf16_m16n8k16>(d, a, b);
 }
 
 /// RoPE + bidirectional attention on the tensor cores, flash-attention-2 style (Dao 2023): one block
@@ -641,19 +668,16 @@ __global__ void __launch_bounds__(128) rope_attention_mma(const batch_counts* co
   static_assert(queries == 64, "4 warps of 16 query rows");
   if (static_cast<int>(blockIdx.x) >= counts->tiles) return;
   const attention_tile_desc t = tiles[blockIdx.x];
-  const int head = static_cast<int>(blockIdx.y), ld = 3 * d;
+  const int head = static_cast<int>(blockIdx.y);
   // Rows padded by 4 floats / 8 bf16: the fragment reads of a warp (rows g, columns t) hit 32 banks.
   __shared__ float qs[queries][ld_f];
   __shared__ float ks[keys][ld_f];
   __shared__ bf16 vt[HeadDim][ld_v];  // v transposed: the p v product reads pairs of keys per dim
 
   for (int idx = threadIdx.x; idx < queries * half; idx += blockDim.x) {
-    const int i = idx / half, j = idx % half, q = t.q0 + i;
-    float a = 0.0f, b = 0.0f;
-    if (q < t.length) {
-      const float* row = qkv + static_cast<std::size_t>(t.start + q) * ld + head * HeadDim;
-      rope_pair(row[j], row[j + half], cos_t, sin_t, q, half, j, a, b);
-    }
+    const int i = idx / half, j = idx % half;
+    float a, b;
+    rope_load(qkv, t, t.q0 + i, d, head * HeadDim, cos_t, sin_t, half, j, a, b);
     qs[i][j] = tf32_round(a * scale);  // scale = 1/8 for head dim 64: exact
     qs[i][j + half] = tf32_round(b * scale);
   }
@@ -677,14 +701,9 @@ __global__ void __launch_bounds__(128) rope_attention_mma(const batch_counts* co
   for (int k0 = 0; k0 < t.length; k0 += keys) {
     __syncthreads();  // the previous key tile is consumed
     for (int idx = threadIdx.x; idx < keys * half; idx += blockDim.x) {
-      const int kk = idx / half, j = idx % half, key = k0 + kk;
-      float a = 0.0f, b = 0.0f, v1 = 0.0f, v2 = 0.0f;
-      if (key < t.length) {
-        const float* row = qkv + static_cast<std::size_t>(t.start + key) * ld + d + head * HeadDim;
-        rope_pair(row[j], row[j + half], cos_t, sin_t, key, half, j, a, b);
-        v1 = row[d + j];
-        v2 = row[d + j + half];
-      }
+      const int kk = idx / half, j = idx % half;
+      float a, b, v1, v2;
+      key_value_load(qkv, t, k0 + kk, d, head * HeadDim, cos_t, sin_t, half, j, a, b, v1, v2);
       ks[kk][j] = tf32_round(a);
       ks[kk][j + half] = tf32_round(b);
       vt[j][kk] = __float2bfloat16(v1);

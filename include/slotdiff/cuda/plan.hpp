@@ -57,7 +57,7 @@ struct reference_plan {
 };
 
 /// Checks `batch` and packs it. `max_length` is the longest sequence the device tables hold.
-/// Throws: slotdiff::error, before anything reaches the device, for bad offsets, a sequence longer
+/// Throws: slotdiff::input_error, before anything reaches the device, for bad offsets, a sequence longer
 /// than max_length (naming the sequence and both lengths), or an id outside [0, vocabulary) (naming
 /// the sequence, the position and the id).
 /// Complexity: O(B + total tokens).
@@ -70,14 +70,14 @@ inline reference_plan make_reference_plan(const ragged_batch& batch, std::size_t
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const std::size_t n = batch.length(i);
     if (n > max_length)
-      throw error("slotdiff: CUDA reference denoiser: sequence " + std::to_string(i) + " has " + std::to_string(n) +
-                  " tokens, above the supported maximum of " + std::to_string(max_length) +
-                  " (cuda::reference_options::max_sequence_length)");
+      throw input_error("CUDA reference denoiser: sequence " + std::to_string(i) + " has " + std::to_string(n) +
+                        " tokens, above the supported maximum of " + std::to_string(max_length) +
+                        " (cuda::gpu_reference_options::max_sequence_length)");
     const auto s = batch.sequence(i);
     for (std::size_t j = 0; j < n; ++j)
       if (s[j] < 0 || static_cast<std::size_t>(s[j]) >= vocabulary)
-        throw error("slotdiff: CUDA reference denoiser: sequence " + std::to_string(i) + " position " + std::to_string(j) +
-                    " holds id " + std::to_string(s[j]) + ", outside the vocabulary of " + std::to_string(vocabulary));
+        throw input_error("CUDA reference denoiser: sequence " + std::to_string(i) + " position " + std::to_string(j) +
+                          " holds id " + std::to_string(s[j]) + ", outside the vocabulary of " + std::to_string(vocabulary));
     p.rows += std::max<std::size_t>(n, 1);
     p.slots += side_layout::slot_count(n);
     p.longest = std::max(p.longest, std::max<std::size_t>(n, 1));

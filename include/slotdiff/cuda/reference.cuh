@@ -2,7 +2,7 @@
 // (include from a .cu file; link slotdiff::cuda).
 //
 //     const slotdiff::tokenizer vocab = slotdiff::tokenizer::load("data/wordnet/vocab.txt");
-//     auto model = slotdiff::cuda::reference_backend::load("models/reference.safetensors", vocab);
+//     auto model = slotdiff::cuda::gpu_reference_backend::load("models/reference.safetensors", vocab);
 //     slotdiff::denoise(model, ...);  // or model.top_k(batch, 16, ids, logp)
 //
 // Same architecture and weights as the CPU pass (backends/reference/model.hpp), in bf16 with fp32
@@ -33,6 +33,7 @@
 #include <span>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -40,6 +41,7 @@
 #include "slotdiff/backends/reference/tensors.hpp"
 #include "slotdiff/concepts/denoiser_backend.hpp"
 #include "slotdiff/cuda/kernels.cuh"
+#include "slotdiff/cuda/options.hpp"
 #include "slotdiff/cuda/plan.hpp"
 #include "slotdiff/io/safetensors.hpp"
 #include "slotdiff/text/tokenizer.hpp"
@@ -59,10 +61,12 @@ inline int device_count() noexcept {
 namespace detail {
 
 inline void check(cudaError_t e, const char* what) {
+  // "slotdiff: CUDA" stays at the start (unlike other messages): tests/cuda/test_cuda_weights.cpp
+  // quotes it, and the CLI drops "slotdiff: " anyway.
   if (e != cudaSuccess) throw cuda_error(std::string("slotdiff: CUDA ") + what + " failed: " + cudaGetErrorString(e));
 }
 inline void check(cublasStatus_t e, const char* what) {
-  if (e != CUBLAS_STATUS_SUCCESS) throw cuda_error(std::string("slotdiff: cuBLAS ") + what + " failed: " + cublasGetStatusString(e));
+  if (e != CUBLAS_STATUS_SUCCESS) throw cuda_error(std::string("cuBLAS ") + what + " failed: " + cublasGetStatusString(e));
 }
 
 /// `count` T of device memory, or of page-locked host memory (Pinned: what a captured copy reads and
@@ -117,47 +121,27 @@ inline std::vector<__nv_bfloat16> to_bf16(std::span<const float> v) {
 
 }  // namespace detail
 
-/// Knobs of the CUDA pass.
-struct reference_options {
-  /// Longest sequence accepted (the RoPE tables are built for it once).
-  std::size_t max_sequence_length = 1024;
-  /// Slot rows per logits product: the fp32 logits of one slab (slab x V floats, 32 MB for 1024 x
-  /// 8192) are written by cuBLAS and read once by the top-k kernel; small enough to stay in an H100's
-  /// 50 MB L2 between the two.
-  std::size_t logits_slab = 1024;
-  /// Capture each bucket's forward pass as a CUDA graph and replay it (false: launch kernel by kernel).
-  bool graphs = true;
-  /// The MLP's first product with GELU in its epilogue (cuBLASLt), writing bf16 directly; false (or
-  /// no cuBLASLt algorithm for the shape): an fp32 product and a separate GELU kernel.
-  bool fused_gelu = true;
-  /// Attention on the tensor cores (kernels::rope_attention_mma: tf32 scores, bf16 p v); false: the
-  /// plain fp32 kernel (kernels::rope_attention).
-  bool mma_attention = true;
-  /// Row buckets of at most kernels::small_rows_max (64) take kernels::small_product for every
-  /// product but the slot logits, each RMSNorm folded into the product that reads it (about 24
-  /// kernels per forward instead of about 40 at batch 1); false: norm kernels and cuBLAS throughout.
-  bool small_batch_kernels = true;
-  /// The stream everything runs on; nullptr: the backend creates and owns one (the legacy default
-  /// stream cannot be captured).
-  cudaStream_t stream = nullptr;
-};
+// The stream of gpu_reference_options is declared without CUDA headers (options.hpp).
+static_assert(std::is_same_v<cudaStream_t, CUstream_st*>);
 
 /// Satisfies full_distribution_backend and top_k_backend. Move-only.
-class reference_backend {
+class gpu_reference_backend {
 public:
   using layout_type = side_layout;
 
   /// Reads and checks the whole file (reference_config, every tensor's shape, finite values) and the
   /// device's limits before anything is allocated on the device.
   /// Throws: safetensors_error / reference_model_error naming the file and the tensor or key;
-  /// slotdiff::error for a model this pass does not support (head dim other than 64, d_model not a
-  /// multiple of 8, a vocabulary too big for one block's shared memory); cuda_error.
-  explicit reference_backend(const std::filesystem::path& path, reference_options opt = {}) : reference_backend(path, nullptr, opt) {}
+  /// model_error for a model this pass does not support (head dim other than 64, d_model or mlp not
+  /// a multiple of 8); options_error for max_sequence_length or logits_slab out of range;
+  /// backend_error for a vocabulary too big for one block's shared memory; cuda_error.
+  explicit gpu_reference_backend(const std::filesystem::path& path, gpu_reference_options opt = {})
+      : gpu_reference_backend(path, nullptr, opt) {}
 
   /// As above, and refuses weights trained with another vocabulary (reference_model_error naming both
-  /// sizes or both fingerprints).
-  static reference_backend load(const std::filesystem::path& path, const tokenizer& vocab, reference_options opt = {}) {
-    return reference_backend(path, &vocab, opt);
+  /// sizes, both fingerprints or both sets of special ids: reference_config::check_vocabulary).
+  static gpu_reference_backend load(const std::filesystem::path& path, const tokenizer& vocab, gpu_reference_options opt = {}) {
+    return gpu_reference_backend(path, &vocab, opt);
   }
 
   std::size_t vocabulary_size() const noexcept { return s_->config.vocabulary_size; }
@@ -168,11 +152,12 @@ public:
   std::size_t graphs() const noexcept { return s_->graphs.size(); }
 
   /// See top_k_backend: the k best (id, log-probability) per slot, best first, ties to the smaller id.
-  /// Throws: slotdiff::error (before any kernel) for k outside 1..V, buffers too small, or a bad batch
+  /// Throws: input_error (before any kernel) for k outside 1..V, buffers too small, or a bad batch
   /// (cuda/plan.hpp); cuda_error.
   std::size_t top_k(const ragged_batch& batch, std::size_t k, std::span<token_id> ids, std::span<float> logp) {
     const std::size_t V = vocabulary_size();
-    if (k == 0 || k > V) throw error("slotdiff: CUDA reference top_k: k = " + std::to_string(k) + " outside 1.." + std::to_string(V));
+    if (k == 0 || k > V)
+      throw input_error("CUDA reference top_k: k must lie in 1.." + std::to_string(V) + ", got k = " + std::to_string(k));
     const reference_plan plan = make_reference_plan(batch, V, s_->opt.max_sequence_length, s_->config.root_id);
     check_out("top_k ids", ids.size(), plan.slots * k);
     check_out("top_k logp", logp.size(), plan.slots * k);
@@ -195,19 +180,20 @@ public:
   }
 
 private:
-  reference_backend(const std::filesystem::path& path, const tokenizer* vocab, reference_options opt) : s_(std::make_unique<state>()) {
+  gpu_reference_backend(const std::filesystem::path& path, const tokenizer* vocab, gpu_reference_options opt)
+      : s_(std::make_unique<state>()) {
     const auto f = safetensors_file::open(path);
     s_->source = path.string();
     s_->config = reference_config::from_metadata(f.metadata(), s_->source);
-    if (vocab) s_->config.check_vocabulary(vocab->size(), vocabulary_fingerprint(*vocab), s_->source);
+    if (vocab) s_->config.check_vocabulary(*vocab, s_->source);
     s_->opt = opt;
     s_->init(f);
   }
 
   static void check_out(const char* what, std::size_t have, std::size_t need) {
     if (have < need)
-      throw error(std::string("slotdiff: CUDA reference ") + what + " buffer holds " + std::to_string(have) +
-                  " values, the batch needs " + std::to_string(need));
+      throw input_error(std::string("CUDA reference ") + what + ": the output buffer holds " + std::to_string(have) +
+                        " values, the batch needs " + std::to_string(need));
   }
 
   using bf16 = __nv_bfloat16;
@@ -228,7 +214,7 @@ private:
 
   struct state {
     reference_config config;
-    reference_options opt;
+    gpu_reference_options opt;
     std::string source;
     bool own_stream = false;
     cudaStream_t stream = nullptr;
@@ -276,39 +262,67 @@ private:
 
     std::size_t d() const noexcept { return config.d_model; }
 
+    /// Everything the constructor does after reading the metadata, in order: refuse what this pass
+    /// cannot run, read and check every tensor on the host (nothing reaches the device from a bad
+    /// file), check the device, upload, then create the stream and the cuBLAS handles.
     void init(const safetensors_file& f) {
+      check_supported();
+      const auto host = read_host_tensors(f);
+      check_shared_memory();
+      upload_weights(host);
+      upload_tables();
+      create_stream_and_blas();
+    }
+
+    /// Throws: model_error for a shape the kernels do not handle, options_error for bad knobs.
+    void check_supported() const {
       const reference_config& c = config;
       if (c.head_dim() != 64)
-        throw error("slotdiff: CUDA reference denoiser supports a head dim of 64; " + source + " has d_model " +
-                    std::to_string(c.d_model) + " / heads " + std::to_string(c.heads) + " = " + std::to_string(c.head_dim()));
+        throw model_error("CUDA reference denoiser: " + source + ": needs a head dim of 64, got d_model " + std::to_string(c.d_model) +
+                          " / heads " + std::to_string(c.heads) + " = " + std::to_string(c.head_dim()));
       if (c.d_model % 8 != 0 || c.mlp % 8 != 0)
-        throw error("slotdiff: CUDA reference denoiser needs d_model and mlp multiples of 8; " + source + " has " +
-                    std::to_string(c.d_model) + " and " + std::to_string(c.mlp));
+        throw model_error("CUDA reference denoiser: " + source + ": needs d_model and mlp multiples of 8, got " +
+                          std::to_string(c.d_model) + " and " + std::to_string(c.mlp));
       if (opt.max_sequence_length == 0 || opt.max_sequence_length > (std::size_t{1} << 20))
-        throw error("slotdiff: CUDA reference denoiser: max_sequence_length " + std::to_string(opt.max_sequence_length) +
-                    " outside 1..1048576");
-      if (opt.logits_slab == 0) throw error("slotdiff: CUDA reference denoiser: logits_slab must be at least 1");
-      // Read and check every tensor on the host first: nothing reaches the device from a bad file.
-      std::vector<std::pair<reference_tensor_spec, std::vector<float>>> host;
-      read_reference_tensors(f, c, source, [&](const reference_tensor_spec& s, std::span<const float> v) {
+        throw options_error("CUDA reference denoiser: max_sequence_length must lie in 1..1048576, got " +
+                            std::to_string(opt.max_sequence_length));
+      if (opt.logits_slab == 0) throw options_error("CUDA reference denoiser: logits_slab must be at least 1, got 0");
+    }
+
+    using host_tensors = std::vector<std::pair<reference_tensor_spec, std::vector<float>>>;
+
+    /// Every tensor of the file as fp32, checked (read_reference_tensors), in the specs' order.
+    host_tensors read_host_tensors(const safetensors_file& f) const {
+      host_tensors host;
+      read_reference_tensors(f, config, source, [&](const reference_tensor_spec& s, std::span<const float> v) {
         host.emplace_back(s, std::vector<float>(v.begin(), v.end()));
       });
+      return host;
+    }
+
+    /// The top-k kernel holds one slot's V logits in shared memory.
+    /// Throws: backend_error when the device offers less; cuda_error.
+    void check_shared_memory() const {
+      const std::size_t V = config.vocabulary_size;
       int device = 0;
       detail::check(cudaGetDevice(&device), "cudaGetDevice");
       int smem = 0;
       detail::check(cudaDeviceGetAttribute(&smem, cudaDevAttrMaxSharedMemoryPerBlockOptin, device), "cudaDeviceGetAttribute");
-      const std::size_t row_bytes = c.vocabulary_size * sizeof(float) + 4096;  // + the kernel's static arrays (3.3 KB)
+      const std::size_t row_bytes = V * sizeof(float) + 4096;  // + the kernel's static arrays (3.3 KB)
       if (row_bytes > static_cast<std::size_t>(smem))
-        throw error("slotdiff: CUDA reference denoiser: a vocabulary of " + std::to_string(c.vocabulary_size) +
-                    " ids needs " + std::to_string(row_bytes) + " bytes of shared memory per block; this device offers " +
-                    std::to_string(smem));
+        throw backend_error("CUDA reference denoiser: a vocabulary of " + std::to_string(V) + " ids needs " + std::to_string(row_bytes) +
+                            " bytes of shared memory per block, got a device limit of " + std::to_string(smem));
       detail::check(cudaFuncSetAttribute(kernels::slot_softmax_top_k<threads>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                         static_cast<int>(c.vocabulary_size * sizeof(float))),
+                                         static_cast<int>(V * sizeof(float))),
                     "cudaFuncSetAttribute");
+    }
 
-      layers = std::vector<layer>(c.layers);
-      std::vector<float> wqkv;
-      for (auto& [s, v] : host) {
+    /// The weights in the device's layouts: q/k/v stacked in fp32 (TF32 product), the two heads
+    /// stacked, the other matrices in bf16; the embedding in both (fp32 rows, bf16 for the logits).
+    void upload_weights(const host_tensors& host) {
+      layers = std::vector<layer>(config.layers);
+      std::vector<float> stacked;  // wq, wk, wv (or head_left, head_right) until the last arrives
+      for (const auto& [s, v] : host) {
         const std::span<const float> data(v);
         if (s.name == "tok_embeddings.weight") {
           embedding.upload(data);
@@ -316,31 +330,42 @@ private:
         } else if (s.name == "final_norm.weight") {
           final_norm.upload(data);
         } else if (s.name == "head_left.weight") {
-          wqkv = v;  // held until head_right arrives (the specs list them in that order)
+          stacked = v;  // held until head_right arrives (the specs list them in that order)
         } else if (s.name == "head_right.weight") {
-          wqkv.insert(wqkv.end(), v.begin(), v.end());
-          heads.upload(std::span<const bf16>(detail::to_bf16(wqkv)));
-          wqkv.clear();
+          stacked.insert(stacked.end(), v.begin(), v.end());
+          heads.upload(std::span<const bf16>(detail::to_bf16(stacked)));
+          stacked.clear();
         } else {
-          const std::size_t dot = s.name.find('.', 7);
-          layer& l = layers[std::stoul(s.name.substr(7, dot - 7))];
-          const std::string part = s.name.substr(dot + 1);
-          if (part == "attn_norm.weight") l.attn_norm.upload(data);
-          else if (part == "mlp_norm.weight") l.mlp_norm.upload(data);
-          else if (part == "wq.weight" || part == "wk.weight") wqkv.insert(wqkv.end(), v.begin(), v.end());
-          else if (part == "wv.weight") {
-            wqkv.insert(wqkv.end(), v.begin(), v.end());
-            l.wqkv.upload(std::span<const float>(wqkv));
-            wqkv.clear();
-          } else if (part == "wo.weight") l.wo.upload(std::span<const bf16>(detail::to_bf16(data)));
-          else if (part == "w1.weight") l.w1.upload(std::span<const bf16>(detail::to_bf16(data)));
-          else l.w2.upload(std::span<const bf16>(detail::to_bf16(data)));
+          upload_layer_tensor(s.name, v, stacked);
         }
       }
+    }
+
+    /// One "layers.<i>.<part>.weight" tensor (the specs list nothing else under layers.).
+    void upload_layer_tensor(const std::string& name, const std::vector<float>& v, std::vector<float>& stacked) {
+      const std::size_t dot = name.find('.', 7);
+      layer& l = layers[std::stoul(name.substr(7, dot - 7))];
+      const std::string part = name.substr(dot + 1);
+      const std::span<const float> data(v);
+      if (part == "attn_norm.weight") l.attn_norm.upload(data);
+      else if (part == "mlp_norm.weight") l.mlp_norm.upload(data);
+      else if (part == "wq.weight" || part == "wk.weight") stacked.insert(stacked.end(), v.begin(), v.end());
+      else if (part == "wv.weight") {
+        stacked.insert(stacked.end(), v.begin(), v.end());
+        l.wqkv.upload(std::span<const float>(stacked));
+        stacked.clear();
+      } else if (part == "wo.weight") l.wo.upload(std::span<const bf16>(detail::to_bf16(data)));
+      else if (part == "w1.weight") l.w1.upload(std::span<const bf16>(detail::to_bf16(data)));
+      else l.w2.upload(std::span<const bf16>(detail::to_bf16(data)));
+    }
+
+    /// The never_insert mask and the RoPE tables: cos/sin of position p times base^(-2j/hd), in
+    /// double then rounded (as the CPU pass and the trainer), for max_sequence_length positions.
+    void upload_tables() {
+      const reference_config& c = config;
       std::vector<unsigned char> mask(c.vocabulary_size, 0);
       for (token_id t : c.never_insert) mask[static_cast<std::size_t>(t)] = 1;
       never.upload(std::span<const unsigned char>(mask));
-      // cos/sin of position p times base^(-2j/hd), in double then rounded (as the CPU pass and the trainer).
       const std::size_t half = c.head_dim() / 2, P = opt.max_sequence_length;
       std::vector<float> cs(P * half), sn(P * half);
       for (std::size_t p = 0; p < P; ++p)
@@ -351,7 +376,11 @@ private:
         }
       cos_t.upload(std::span<const float>(cs));
       sin_t.upload(std::span<const float>(sn));
+    }
 
+    /// The caller's stream or one of our own, cuBLAS and cuBLASLt on it with a workspace of our own
+    /// (cuBLAS then allocates nothing while a graph is being captured).
+    void create_stream_and_blas() {
       if (opt.stream) {
         stream = opt.stream;
       } else {
@@ -361,7 +390,6 @@ private:
       detail::check(cublasCreate(&blas), "cublasCreate");
       detail::check(cublasLtCreate(&lt), "cublasLtCreate");
       detail::check(cublasSetStream(blas, stream), "cublasSetStream");
-      // A workspace of our own: cuBLAS then allocates nothing while a graph is being captured.
       blas_workspace.reserve(std::size_t{32} << 20);
       detail::check(cublasSetWorkspace(blas, blas_workspace.get(), blas_workspace.size()), "cublasSetWorkspace");
       // The uploads ran on the legacy stream, which a non-blocking stream does not wait for.
@@ -466,92 +494,134 @@ private:
       return g;
     }
 
+    /// What every kernel of one forward pass reads: the packed inputs on the device, the buckets'
+    /// sizes and the per-pass constants.
+    struct pass_inputs {
+      const kernels::batch_counts* counts;
+      const std::int32_t* ids;
+      const std::int32_t* slot_rows;
+      const attention_tile_desc* tiles;
+      std::size_t R, S, tile_bucket;
+      int rows_grid;  // rows / 8: 8 warps of 256 threads, one row each
+      bool small;     // our own products with the norms folded in (small_batch_kernels)
+      float eps, scale;
+    };
+
+    pass_inputs bind(const reference_plan& p) const {
+      const std::size_t R = p.row_bucket, S = p.slot_bucket;
+      const input_layout in = layout_of(R, S, p.tile_bucket);
+      const unsigned char* dev = inputs.get();
+      return {reinterpret_cast<const kernels::batch_counts*>(dev),
+              reinterpret_cast<const std::int32_t*>(dev + in.ids),
+              reinterpret_cast<const std::int32_t*>(dev + in.slot_rows),
+              reinterpret_cast<const attention_tile_desc*>(dev + in.tiles),
+              R,
+              S,
+              p.tile_bucket,
+              static_cast<int>((R + 7) / 8),
+              opt.small_batch_kernels && R <= static_cast<std::size_t>(kernels::small_rows_max),
+              config.norm_eps,
+              1.0f / std::sqrt(static_cast<float>(config.head_dim()))};
+    }
+
+    static unsigned col_blocks(std::size_t n) noexcept { return static_cast<unsigned>((n + 31) / 32); }
+    static unsigned k_splits(std::size_t k) noexcept { return static_cast<unsigned>((k + 255) / 256); }  // residual products split K in 256s
+
     /// Everything from the upload to the download, enqueued on the stream. k == 0: log-probabilities
     /// into `full` (slots x V, host memory; not capturable) instead of top-k.
     void enqueue(const reference_plan& p, std::size_t k, float* full) {
-      const reference_config& c = config;
-      const std::size_t R = p.row_bucket, S = p.slot_bucket, d = c.d_model, V = c.vocabulary_size;
-      const input_layout in = layout_of(R, S, p.tile_bucket);
-      unsigned char* dev = inputs.get();
-      const auto* counts = reinterpret_cast<const kernels::batch_counts*>(dev);
-      const auto* ids = reinterpret_cast<const std::int32_t*>(dev + in.ids);
-      const auto* slot_rows = reinterpret_cast<const std::int32_t*>(dev + in.slot_rows);
-      const auto* tiles = reinterpret_cast<const attention_tile_desc*>(dev + in.tiles);
-      const int rows_grid = static_cast<int>((R + 7) / 8);  // 8 warps of 256 threads: one row each
-      const float eps = c.norm_eps, scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim()));
+      const pass_inputs in = bind(p);
+      const std::size_t d = config.d_model;
+      detail::check(cudaMemcpyAsync(inputs.get(), pinned_in.get(), layout_of(in.R, in.S, in.tile_bucket).bytes, cudaMemcpyHostToDevice, stream),
+                    "cudaMemcpyAsync (inputs)");
+      kernels::rmsnorm_rows<true><<<in.rows_grid, 256, 0, stream>>>(in.counts, in.ids, embedding.get(), x.get(), layers[0].attn_norm.get(),
+                                                                    h32.get(), static_cast<int>(in.R), static_cast<int>(d), in.eps);
+      for (std::size_t i = 0; i < layers.size(); ++i) enqueue_layer(in, layers[i], i == 0);
+      enqueue_slot_queries(in);
+      enqueue_slot_outputs(in, p.slots, k, full);
+    }
 
-      detail::check(cudaMemcpyAsync(dev, pinned_in.get(), in.bytes, cudaMemcpyHostToDevice, stream), "cudaMemcpyAsync (inputs)");
-      kernels::rmsnorm_rows<true><<<rows_grid, 256, 0, stream>>>(counts, ids, embedding.get(), x.get(), layers[0].attn_norm.get(),
-                                                                 h32.get(), static_cast<int>(R), static_cast<int>(d), eps);
-      // Small buckets: our own products with the norms folded in (cuBLAS cannot fill the GPU there and
-      // every kernel is a node of latency). Residual products split K in 256s across blocks.
-      const bool small = opt.small_batch_kernels && R <= static_cast<std::size_t>(kernels::small_rows_max);
-      const int Ri = static_cast<int>(R), di = static_cast<int>(d), mlpi = static_cast<int>(c.mlp);
-      auto col_blocks = [](std::size_t n) { return static_cast<unsigned>((n + 31) / 32); };
-      auto splits = [](std::size_t k) { return static_cast<unsigned>((k + 255) / 256); };
+    /// One encoder block on x: attention, then the MLP, each with its residual. Small buckets take
+    /// our own products with the norms folded in (cuBLAS cannot fill the GPU there and every kernel
+    /// is a node of latency); the first block's attention norm ran with the embedding lookup.
+    void enqueue_layer(const pass_inputs& in, const layer& l, bool first) {
       using kernels::small_epilogue;
-      for (std::size_t i = 0; i < layers.size(); ++i) {
-        const layer& l = layers[i];
-        if (small) {
-          kernels::small_product<true, small_epilogue::store, float, float, float><<<dim3(col_blocks(3 * d), 1), 256, 0, stream>>>(
-              counts, x.get(), l.attn_norm.get(), eps, l.wqkv.get(), qkv.get(), Ri, 3 * di, di, di);
-        } else {
-          if (i > 0)
-            kernels::rmsnorm_rows<false><<<rows_grid, 256, 0, stream>>>(counts, nullptr, nullptr, x.get(), l.attn_norm.get(),
-                                                                        h32.get(), static_cast<int>(R), static_cast<int>(d), eps);
-          gemm(h32.get(), l.wqkv.get(), qkv.get(), CUDA_R_32F, R, 3 * d, d, 0.0f, CUDA_R_32F);  // TF32
-        }
-        const dim3 attention_grid(static_cast<unsigned>(p.tile_bucket), static_cast<unsigned>(c.heads));
-        if (opt.mma_attention)
-          kernels::rope_attention_mma<64><<<attention_grid, 128, 0, stream>>>(counts, tiles, qkv.get(), cos_t.get(), sin_t.get(), att.get(),
-                                                                              static_cast<int>(d), scale);
-        else
-          kernels::rope_attention<64><<<attention_grid, 128, 0, stream>>>(counts, tiles, qkv.get(), cos_t.get(), sin_t.get(), att.get(),
-                                                                          static_cast<int>(d), scale);
-        if (small) {
-          kernels::small_product<false, small_epilogue::accumulate, bf16, bf16, float><<<dim3(col_blocks(d), splits(d)), 256, 0, stream>>>(
-              counts, att.get(), nullptr, eps, l.wo.get(), x.get(), Ri, di, di, 256);
-          kernels::small_product<true, small_epilogue::gelu, float, bf16, bf16><<<dim3(col_blocks(c.mlp), 1), 256, 0, stream>>>(
-              counts, x.get(), l.mlp_norm.get(), eps, l.w1.get(), act.get(), Ri, mlpi, di, di);
-          kernels::small_product<false, small_epilogue::accumulate, bf16, bf16, float><<<dim3(col_blocks(d), splits(c.mlp)), 256, 0, stream>>>(
-              counts, act.get(), nullptr, eps, l.w2.get(), x.get(), Ri, di, mlpi, 256);
-          continue;
-        }
-        gemm(att.get(), l.wo.get(), x.get(), CUDA_R_32F, R, d, d, 1.0f);
-        kernels::rmsnorm_rows<false><<<rows_grid, 256, 0, stream>>>(counts, nullptr, nullptr, x.get(), l.mlp_norm.get(), h.get(),
-                                                                    static_cast<int>(R), static_cast<int>(d), eps);
-        if (!opt.fused_gelu || !gemm_gelu(h.get(), l.w1.get(), act.get(), R, c.mlp, d)) {
-          gemm(h.get(), l.w1.get(), mlp.get(), CUDA_R_32F, R, c.mlp, d, 0.0f);
-          const std::size_t n = R * c.mlp;
-          kernels::gelu_to_bf16<<<static_cast<unsigned>(std::min<std::size_t>((n + 255) / 256, 4096)), 256, 0, stream>>>(mlp.get(), act.get(), n);
-        }
-        gemm(act.get(), l.w2.get(), x.get(), CUDA_R_32F, R, d, c.mlp, 1.0f);
-      }
-      if (small) {
-        kernels::small_product<true, small_epilogue::store, float, bf16, bf16><<<dim3(col_blocks(2 * d), 1), 256, 0, stream>>>(
-            counts, x.get(), final_norm.get(), eps, heads.get(), lr.get(), Ri, 2 * di, di, di);  // row r: [left query, right query]
+      const reference_config& c = config;
+      const std::size_t R = in.R, d = c.d_model;
+      const int Ri = static_cast<int>(R), di = static_cast<int>(d), mlpi = static_cast<int>(c.mlp);
+      if (in.small) {
+        kernels::small_product<true, small_epilogue::store, float, float, float><<<dim3(col_blocks(3 * d), 1), 256, 0, stream>>>(
+            in.counts, x.get(), l.attn_norm.get(), in.eps, l.wqkv.get(), qkv.get(), Ri, 3 * di, di, di);
       } else {
-        kernels::rmsnorm_rows<false><<<rows_grid, 256, 0, stream>>>(counts, nullptr, nullptr, x.get(), final_norm.get(), h.get(),
-                                                                    static_cast<int>(R), static_cast<int>(d), eps);
-        gemm(h.get(), heads.get(), lr.get(), CUDA_R_16BF, R, 2 * d, d, 0.0f);  // row r: [left query, right query]
+        if (!first)
+          kernels::rmsnorm_rows<false><<<in.rows_grid, 256, 0, stream>>>(in.counts, nullptr, nullptr, x.get(), l.attn_norm.get(), h32.get(),
+                                                                         Ri, di, in.eps);
+        gemm(h32.get(), l.wqkv.get(), qkv.get(), CUDA_R_32F, R, 3 * d, d, 0.0f, CUDA_R_32F);  // TF32
       }
-      kernels::gather_slot_queries<<<static_cast<unsigned>((S + 7) / 8), 256, 0, stream>>>(counts, slot_rows, lr.get(), u.get(),
-                                                                                           static_cast<int>(S), static_cast<int>(d));
+      const dim3 attention_grid(static_cast<unsigned>(in.tile_bucket), static_cast<unsigned>(c.heads));
+      if (opt.mma_attention)
+        kernels::rope_attention_mma<64><<<attention_grid, 128, 0, stream>>>(in.counts, in.tiles, qkv.get(), cos_t.get(), sin_t.get(),
+                                                                            att.get(), di, in.scale);
+      else
+        kernels::rope_attention<64><<<attention_grid, 128, 0, stream>>>(in.counts, in.tiles, qkv.get(), cos_t.get(), sin_t.get(), att.get(),
+                                                                        di, in.scale);
+      if (in.small) {
+        kernels::small_product<false, small_epilogue::accumulate, bf16, bf16, float><<<dim3(col_blocks(d), k_splits(d)), 256, 0, stream>>>(
+            in.counts, att.get(), nullptr, in.eps, l.wo.get(), x.get(), Ri, di, di, 256);
+        kernels::small_product<true, small_epilogue::gelu, float, bf16, bf16><<<dim3(col_blocks(c.mlp), 1), 256, 0, stream>>>(
+            in.counts, x.get(), l.mlp_norm.get(), in.eps, l.w1.get(), act.get(), Ri, mlpi, di, di);
+        kernels::small_product<false, small_epilogue::accumulate, bf16, bf16, float><<<dim3(col_blocks(d), k_splits(c.mlp)), 256, 0, stream>>>(
+            in.counts, act.get(), nullptr, in.eps, l.w2.get(), x.get(), Ri, di, mlpi, 256);
+        return;
+      }
+      gemm(att.get(), l.wo.get(), x.get(), CUDA_R_32F, R, d, d, 1.0f);
+      kernels::rmsnorm_rows<false><<<in.rows_grid, 256, 0, stream>>>(in.counts, nullptr, nullptr, x.get(), l.mlp_norm.get(), h.get(), Ri, di,
+                                                                     in.eps);
+      if (!opt.fused_gelu || !gemm_gelu(h.get(), l.w1.get(), act.get(), R, c.mlp, d)) {
+        gemm(h.get(), l.w1.get(), mlp.get(), CUDA_R_32F, R, c.mlp, d, 0.0f);
+        const std::size_t n = R * c.mlp;
+        kernels::gelu_to_bf16<<<static_cast<unsigned>(std::min<std::size_t>((n + 255) / 256, 4096)), 256, 0, stream>>>(mlp.get(), act.get(), n);
+      }
+      gemm(act.get(), l.w2.get(), x.get(), CUDA_R_32F, R, d, c.mlp, 1.0f);
+    }
+
+    /// Final norm, both slot heads (row r of lr: [left query, right query]), then each slot's query
+    /// gathered into u (slot order of side_layout).
+    void enqueue_slot_queries(const pass_inputs& in) {
+      using kernels::small_epilogue;
+      const std::size_t d = config.d_model;
+      const int Ri = static_cast<int>(in.R), di = static_cast<int>(d);
+      if (in.small) {
+        kernels::small_product<true, small_epilogue::store, float, bf16, bf16><<<dim3(col_blocks(2 * d), 1), 256, 0, stream>>>(
+            in.counts, x.get(), final_norm.get(), in.eps, heads.get(), lr.get(), Ri, 2 * di, di, di);
+      } else {
+        kernels::rmsnorm_rows<false><<<in.rows_grid, 256, 0, stream>>>(in.counts, nullptr, nullptr, x.get(), final_norm.get(), h.get(), Ri, di,
+                                                                       in.eps);
+        gemm(h.get(), heads.get(), lr.get(), CUDA_R_16BF, in.R, 2 * d, d, 0.0f);
+      }
+      kernels::gather_slot_queries<<<static_cast<unsigned>((in.S + 7) / 8), 256, 0, stream>>>(in.counts, in.slot_rows, lr.get(), u.get(),
+                                                                                              static_cast<int>(in.S), di);
+    }
+
+    /// Slot logits slab by slab (u E^T), then per slot either its top k into the pinned output
+    /// buffer or (full != nullptr) its log-probabilities copied to the host.
+    void enqueue_slot_outputs(const pass_inputs& in, std::size_t slots, std::size_t k, float* full) {
+      const std::size_t S = in.S, d = config.d_model, V = config.vocabulary_size;
       const std::size_t slab = std::min(S, opt.logits_slab);
       auto* out_ids = reinterpret_cast<std::int32_t*>(outputs.get());
       auto* out_logp = reinterpret_cast<float*>(outputs.get() + S * std::max<std::size_t>(k, 1) * sizeof(std::int32_t));
       // top-k: the slabs that hold real slots (part of the graph's key: a graph replays only for
       // batches that need as many), not the whole bucket, whose last slabs would be products of zeros.
-      const std::size_t last = full ? p.slots : std::min(S, (p.slots + slab - 1) / slab * slab);
+      const std::size_t last = full ? slots : std::min(S, (slots + slab - 1) / slab * slab);
       for (std::size_t s0 = 0; s0 < last; s0 += slab) {
         const std::size_t n = std::min(slab, last - s0);
         gemm(u.get() + s0 * d, embedding_bf16.get(), logits.get(), CUDA_R_32F, n, V, d, 0.0f);
         if (!full && k <= static_cast<std::size_t>(kernels::sweep_top_k_max))  // one read of each logit
           kernels::slot_top_k_sweep<threads><<<static_cast<unsigned>(n), threads, 0, stream>>>(
-              counts, static_cast<int>(s0), logits.get(), static_cast<int>(V), never.get(), static_cast<int>(k), out_ids, out_logp);
+              in.counts, static_cast<int>(s0), logits.get(), static_cast<int>(V), never.get(), static_cast<int>(k), out_ids, out_logp);
         else
           kernels::slot_softmax_top_k<threads><<<static_cast<unsigned>(n), threads, V * sizeof(float), stream>>>(
-              counts, static_cast<int>(s0), logits.get(), static_cast<int>(V), never.get(), static_cast<int>(k), out_ids, out_logp);
+              in.counts, static_cast<int>(s0), logits.get(), static_cast<int>(V), never.get(), static_cast<int>(k), out_ids, out_logp);
         if (full)
           detail::check(cudaMemcpyAsync(full + s0 * V, logits.get(), n * V * sizeof(float), cudaMemcpyDeviceToHost, stream),
                         "cudaMemcpyAsync (log-probabilities)");
@@ -607,6 +677,9 @@ private:
   std::unique_ptr<state> s_;
 };
 
-static_assert(full_distribution_backend<reference_backend> && top_k_backend<reference_backend>);
+static_assert(full_distribution_backend<gpu_reference_backend> && top_k_backend<gpu_reference_backend>);
+
+/// Deprecated: the CPU backend's name in another namespace; kept for one release.
+using reference_backend [[deprecated("use slotdiff::cuda::gpu_reference_backend")]] = gpu_reference_backend;
 
 }  // namespace slotdiff::cuda

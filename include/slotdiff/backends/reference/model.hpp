@@ -93,22 +93,12 @@ public:
 
   /// Raw slot logits, (slot_rows(batch)) x V row-major into `out`. Returns the rows written.
   /// Throws: slotdiff::input_error if out is too small (naming both sizes), or as hidden().
-  std::size_t slot_logits(const ragged_batch& batch, std::span<float> out) {
-    const std::size_t S = slot_rows(batch), V = config().vocabulary_size;
-    check_out("slot_logits", out.size(), S * V);
-    hidden(batch);
-    queries();
-    project(0, S, out.data());
-    return S;
-  }
+  std::size_t slot_logits(const ragged_batch& batch, std::span<float> out) { return all_slot_logits(batch, out, "slot_logits"); }
 
   /// Log-probabilities per slot (never_insert ids -inf), (slot_rows(batch)) x V into `out`.
+  /// Throws: as slot_logits.
   std::size_t log_probs(const ragged_batch& batch, std::span<float> out) {
-    const std::size_t S = slot_rows(batch), V = config().vocabulary_size;
-    check_out("log_probs", out.size(), S * V);
-    hidden(batch);
-    queries();
-    project(0, S, out.data());
+    const std::size_t S = all_slot_logits(batch, out, "log_probs"), V = config().vocabulary_size;
     pool_.run(blocks(S, 16), [&](std::size_t b) {
       for (std::size_t r = b * 16; r < std::min(S, b * 16 + 16); ++r) normalize(out.data() + r * V);
     });
@@ -147,6 +137,16 @@ private:
   using cmap = Eigen::Map<const matrix, Eigen::Unaligned, Eigen::OuterStride<>>;
 
   static std::size_t blocks(std::size_t n, std::size_t grain) noexcept { return (n + grain - 1) / grain; }
+
+  // slot_logits' body; `what` names the caller in the buffer-size error.
+  std::size_t all_slot_logits(const ragged_batch& batch, std::span<float> out, const char* what) {
+    const std::size_t S = slot_rows(batch);
+    check_out(what, out.size(), S * config().vocabulary_size);
+    hidden(batch);
+    queries();
+    project(0, S, out.data());
+    return S;
+  }
 
   static void check_out(const char* what, std::size_t have, std::size_t need) {
     if (have < need)
