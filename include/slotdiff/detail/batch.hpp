@@ -46,18 +46,20 @@ inline std::string describe_sequence(std::string_view layout, std::size_t n, std
          std::string(layout);
 }
 
-/// Checks a token id against [0, vocab). Throws slot_error naming `where`.
-inline void check_token(token_id t, token_id vocab, const std::string& where) {
+/// Checks a token id against [0, vocab). Throws slot_error "WHERE: ids must lie in [0, vocab), got
+/// invalid token id T WHAT", e.g. WHAT = "for slot 4 (sequence length 3)".
+inline void check_token(token_id t, token_id vocab, std::string_view where, const std::string& what) {
   if (t < 0 || t >= vocab) {
-    throw slot_error("slotdiff: invalid token id " + std::to_string(t) + " " + where + ": ids must lie in [0, " +
-                     std::to_string(vocab) + ")");
+    throw slot_error(std::string(where) + ": ids must lie in [0, " + std::to_string(vocab) + "), got invalid token id " +
+                     std::to_string(t) + " " + what);
   }
 }
 
-/// Validates an initial token list (every id in [0, vocab)).
+/// Validates an initial token list (every id in [0, vocab)). Throws slot_error naming the first bad
+/// id and its position.
 inline void check_tokens(std::span<const token_id> tokens, token_id vocab) {
   for (std::size_t i = 0; i < tokens.size(); ++i) {
-    check_token(tokens[i], vocab, "at position " + std::to_string(i) + " of the initial sequence");
+    check_token(tokens[i], vocab, "slot sequence", "at position " + std::to_string(i) + " of the initial sequence");
   }
 }
 
@@ -148,10 +150,11 @@ std::span<const insertion> checked_batch(insertion_batch batch, std::size_t n, t
   if (!valid) {
     for (const insertion& ins : batch) {
       if (ins.slot >= slots) {
-        throw slot_error("slotdiff: insertion into slot " + std::to_string(ins.slot) + " is out of range: the " +
-                         describe_sequence(Layout::name, n, slots));
+        throw slot_error("slot sequence apply: insertion into slot " + std::to_string(ins.slot) +
+                         " is out of range: the " + describe_sequence(Layout::name, n, slots));
       }
-      check_token(ins.token, vocab, "for slot " + std::to_string(ins.slot) + " (sequence length " + std::to_string(n) + ")");
+      check_token(ins.token, vocab, "slot sequence apply",
+                  "for slot " + std::to_string(ins.slot) + " (sequence length " + std::to_string(n) + ")");
     }
   }
   if (sorted) return batch;  // strictly increasing: no slot twice
@@ -160,9 +163,9 @@ std::span<const insertion> checked_batch(insertion_batch batch, std::size_t n, t
   const std::span<const insertion> view = scratch;
   for (std::size_t j = 1; j < view.size(); ++j) {
     if (view[j - 1].slot == view[j].slot) {
-      throw slot_error("slotdiff: two insertions into slot " + std::to_string(view[j].slot) + " (tokens " +
-                       std::to_string(view[j - 1].token) + " and " + std::to_string(view[j].token) +
-                       ") in one step of a sequence of length " + std::to_string(n));
+      throw slot_error("slot sequence apply: at most one insertion per slot, got two insertions into slot " +
+                       std::to_string(view[j].slot) + " (tokens " + std::to_string(view[j - 1].token) + " and " +
+                       std::to_string(view[j].token) + ") in one step of a sequence of length " + std::to_string(n));
     }
   }
   return view;

@@ -35,17 +35,15 @@ using devector_column =
 /// more tokens.
 /// Memory: 8 bytes per token of capacity, counting the free cells at both ends.
 template <class Layout = side_layout, class Allocator = void, class Options = void>
-class devector_slots : public detail::contiguous_slots<Layout, detail::devector_column<token_id, Allocator>,
-                                                       detail::devector_column<step_index, Allocator>> {
-  static_assert(check_slot_layout<Layout>());
-  using base = detail::contiguous_slots<Layout, detail::devector_column<token_id, Allocator>,
-                                        detail::devector_column<step_index, Allocator>>;
-
+class devector_slots : public detail::contiguous_slots<Layout, Allocator, detail::devector_column> {
 public:
   /// The knobs this sequence runs with (Options with its defaults filled in).
   using options = detail::resolved_slot_options<Options, fraction{3, 2}>;
 
-  using base::base;
+  /// The constructors of contiguous_slots: from a span or an initializer list of ids, a vocabulary
+  /// bound (default: any non-negative id) and an allocator. Complexity: O(n). Throws: slot_error
+  /// naming the first id outside [0, vocabulary) and its position; std::bad_alloc.
+  using devector_slots::contiguous_slots::contiguous_slots;
 
   /// Effects: room to grow to `capacity` tokens at either end without allocating; the content is
   /// unchanged (iterators and spans are invalidated if it reallocates).
@@ -67,7 +65,7 @@ public:
   /// is unchanged (strong guarantee).
   void apply(insertion_batch batch) {
     const std::size_t n = this->size();
-    auto sorted = detail::checked_batch<Layout>(batch, n, this->vocab_, this->scratch_);
+    auto sorted = this->checked(batch);
     const std::size_t k = sorted.size();
     if (k != 0) {
       auto gap = [n](const insertion& i) { return Layout::gap_of(i.slot, n); };
@@ -92,8 +90,7 @@ public:
                                this->step_ + 1);
       }
     }
-    ++this->step_;
-    SLOTDIFF_ASSERT(this->invariants_ok());
+    this->end_step();
   }
 
 private:

@@ -29,30 +29,49 @@ namespace slotdiff {
 /// rebuilt with max(needed, capacity * factor) cells).
 /// Memory: 8 bytes per cell of capacity (tokens plus the gap).
 template <class Layout = side_layout, class Allocator = void, class Options = void>
-class gap_buffer_slots {
-  static_assert(check_slot_layout<Layout>());
+class gap_buffer_slots
+    : public detail::vector_slot_columns<gap_buffer_slots<Layout, Allocator, Options>, Layout, Allocator> {
+  static constexpr std::size_t initial_capacity = 16;  // cells of a new buffer at least
+  using base = typename gap_buffer_slots::slot_columns;
+  friend base;
 
 public:
-  using layout_type = Layout;
-  using value_type = token_id;
-  using size_type = std::size_t;
-  using difference_type = std::ptrdiff_t;
-  using allocator_type = detail::slot_allocator_for<Allocator, token_id>;
+  using typename base::allocator_type;
   /// The knobs this sequence runs with (Options with its defaults filled in).
   using options = detail::resolved_slot_options<Options, fraction{2, 1}>;
+
+  /// Effects: a sequence holding `tokens`, all born at step 0, at step 0, with ids checked against
+  /// [0, vocabulary); capacity max(16, n + n / 2), the gap after the last token.
+  /// Complexity: O(n). Throws: slot_error naming the first id outside [0, vocabulary) and its
+  /// position; std::bad_alloc; whatever the allocator throws.
+  explicit gap_buffer_slots(std::span<const token_id> tokens = {}, token_id vocabulary = unbounded_vocabulary,
+                            const allocator_type& alloc = allocator_type())
+      : base(tokens, vocabulary, alloc) {
+    const std::size_t cap = std::max<std::size_t>(initial_capacity, tokens.size() + tokens.size() / 2);
+    tokens_.resize(cap);
+    births_.assign(cap, 0);
+    std::copy(tokens.begin(), tokens.end(), tokens_.begin());
+    gap_begin_ = tokens.size();
+    gap_end_ = cap;
+  }
+  /// Effects, Complexity, Throws: as the span constructor.
+  gap_buffer_slots(std::initializer_list<token_id> tokens, token_id vocabulary = unbounded_vocabulary,
+                   const allocator_type& alloc = allocator_type())
+      : gap_buffer_slots(std::span<const token_id>(tokens.begin(), tokens.size()), vocabulary, alloc) {}
+
+  /// Tokens now. Complexity: O(1). Throws: nothing.
+  std::size_t size() const noexcept { return tokens_.size() - (gap_end_ - gap_begin_); }
+  /// Where the gap is: the number of tokens before it. Complexity: O(1). Throws: nothing.
+  std::size_t cursor() const noexcept { return gap_begin_; }
+  /// Cells allocated (tokens plus the gap). Complexity: O(1). Throws: nothing.
+  std::size_t capacity() const noexcept { return tokens_.size(); }
 
   /// A random-access iterator over the tokens that returns them by value (they are not stored in
   /// one run), so, like std::ranges::iota_view's, it is an input iterator to the C++17 traits
   /// (iterator_category) and random access to the C++20 concepts (iterator_concept).
   /// Invalidated by apply and reserve.
-  class const_iterator {
+  class const_iterator : public detail::by_value_token_iterator<std::random_access_iterator_tag> {
   public:
-    using iterator_category = std::input_iterator_tag;
-    using iterator_concept = std::random_access_iterator_tag;
-    using value_type = token_id;
-    using difference_type = std::ptrdiff_t;
-    using reference = token_id;
-
     const_iterator() = default;
     token_id operator*() const noexcept { return seq_->token(i_); }
     token_id operator[](difference_type d) const noexcept { return seq_->token(i_ + d); }
@@ -78,62 +97,6 @@ public:
     std::size_t i_ = 0;
   };
 
-  /// Effects: a sequence holding `tokens`, all born at step 0, at step 0, with ids checked against
-  /// [0, vocabulary); capacity max(16, n + n / 2), the gap after the last token.
-  /// Complexity: O(n). Throws: slot_error naming the first id outside [0, vocabulary) and its
-  /// position; std::bad_alloc; whatever the allocator throws.
-  explicit gap_buffer_slots(std::span<const token_id> tokens = {}, token_id vocabulary = unbounded_vocabulary,
-                            const allocator_type& alloc = allocator_type())
-      : tokens_(alloc), births_(birth_allocator(alloc)), vocab_(vocabulary) {
-    detail::check_tokens(tokens, vocab_);
-    const std::size_t cap = std::max<std::size_t>(initial_capacity, tokens.size() + tokens.size() / 2);
-    tokens_.resize(cap);
-    births_.assign(cap, 0);
-    std::copy(tokens.begin(), tokens.end(), tokens_.begin());
-    gap_begin_ = tokens.size();
-    gap_end_ = cap;
-  }
-  /// Effects, Complexity, Throws: as the span constructor.
-  gap_buffer_slots(std::initializer_list<token_id> tokens, token_id vocabulary = unbounded_vocabulary,
-                   const allocator_type& alloc = allocator_type())
-      : gap_buffer_slots(std::span<const token_id>(tokens.begin(), tokens.size()), vocabulary, alloc) {}
-
-  /// Tokens now. Complexity: O(1). Throws: nothing.
-  std::size_t size() const noexcept { return tokens_.size() - (gap_end_ - gap_begin_); }
-  /// size() == 0. Complexity: O(1). Throws: nothing.
-  bool empty() const noexcept { return size() == 0; }
-  /// Slots the next step may fill: Layout::slot_count(size()). Complexity: O(1). Throws: nothing.
-  std::size_t slot_count() const noexcept { return Layout::slot_count(size()); }
-  /// Steps applied so far (a step that inserts nothing counts). Complexity: O(1). Throws: nothing.
-  step_index step() const noexcept { return step_; }
-  /// The exclusive upper bound on token ids. Complexity: O(1). Throws: nothing.
-  token_id vocabulary() const noexcept { return vocab_; }
-  /// Where the gap is: the number of tokens before it. Complexity: O(1). Throws: nothing.
-  std::size_t cursor() const noexcept { return gap_begin_; }
-  /// Cells allocated (tokens plus the gap). Complexity: O(1). Throws: nothing.
-  std::size_t capacity() const noexcept { return tokens_.size(); }
-  /// The allocator of the token column. Complexity: O(1). Throws: nothing.
-  allocator_type get_allocator() const noexcept { return tokens_.get_allocator(); }
-
-  /// Token i. Requires: i < size() (SLOTDIFF_ASSERT). Complexity: O(1). Throws: nothing.
-  token_id token(std::size_t i) const noexcept {
-    SLOTDIFF_ASSERT(i < size());
-    return tokens_[cell(i)];
-  }
-  /// The step token i was born at. Requires: i < size() (SLOTDIFF_ASSERT). Complexity: O(1).
-  /// Throws: nothing.
-  step_index birth(std::size_t i) const noexcept {
-    SLOTDIFF_ASSERT(i < size());
-    return births_[cell(i)];
-  }
-
-  /// Effects: out[i] = token(i) for every i. Requires: out.size() == size() (SLOTDIFF_ASSERT).
-  /// Complexity: O(n), two block copies. Throws: nothing.
-  void copy_tokens(std::span<token_id> out) const noexcept { copy_column(tokens_, out); }
-  /// Effects: out[i] = birth(i) for every i. Requires: out.size() == size() (SLOTDIFF_ASSERT).
-  /// Complexity: O(n), two block copies. Throws: nothing.
-  void copy_births(std::span<step_index> out) const noexcept { copy_column(births_, out); }
-
   /// The tokens in order (random access, by value). Complexity: O(1). Throws: nothing.
   const_iterator begin() const noexcept { return {this, 0}; }
   const_iterator end() const noexcept { return {this, size()}; }
@@ -158,7 +121,7 @@ public:
   /// is unchanged (strong guarantee).
   void apply(insertion_batch batch) {
     const std::size_t n = size();
-    auto sorted = detail::checked_batch<Layout>(batch, n, vocab_, scratch_);
+    auto sorted = this->checked(batch);
     const std::size_t k = sorted.size();
     if (k != 0) {
       const step_index born = step_ + 1;
@@ -181,32 +144,31 @@ public:
         }
       }
     }
-    ++step_;
-    SLOTDIFF_ASSERT(invariants_ok());
+    this->end_step();
   }
 
   /// Whether the representation is consistent: both columns equally long, the gap inside them,
   /// every live token in [0, vocabulary()), every live birth in [0, step()]. A test hook and what
   /// SLOTDIFF_ASSERT checks after every apply. Complexity: O(capacity). Throws: nothing.
   bool invariants_ok() const noexcept {
-    if (births_.size() != tokens_.size() || gap_begin_ > gap_end_ || gap_end_ > tokens_.size() || step_ < 0)
-      return false;
+    if (!this->columns_ok() || gap_begin_ > gap_end_ || gap_end_ > tokens_.size()) return false;
     for (std::size_t i = 0; i < size(); ++i) {
-      const std::size_t c = cell(i);
-      if (tokens_[c] < 0 || tokens_[c] >= vocab_ || births_[c] < 0 || births_[c] > step_) return false;
+      if (!this->cell_ok(cell(i))) return false;
     }
     return true;
   }
 
 private:
-  static constexpr std::size_t initial_capacity = 16;  // cells of a new buffer at least
-  using birth_allocator = detail::slot_allocator_for<Allocator, step_index>;
+  using token_column = std::vector<token_id, allocator_type>;
+  using birth_column = std::vector<step_index, detail::slot_allocator_for<Allocator, step_index>>;
+  using base::births_;
+  using base::tokens_;
+  using base::step_;
 
   std::size_t cell(std::size_t i) const noexcept { return i < gap_begin_ ? i : i + (gap_end_ - gap_begin_); }
 
   template <class Column, class T>
   void copy_column(const Column& col, std::span<T> out) const noexcept {
-    SLOTDIFF_ASSERT(out.size() == size());
     auto it = std::copy(col.begin(), col.begin() + static_cast<std::ptrdiff_t>(gap_begin_), out.begin());
     std::copy(col.begin() + static_cast<std::ptrdiff_t>(gap_end_), col.end(), it);
   }
@@ -231,8 +193,8 @@ private:
   // Rebuilds into a buffer of `cap` cells (at least size()) with the gap placed before logical
   // position p.
   void regrow(std::size_t cap, std::size_t p) {
-    std::vector<token_id, allocator_type> t(cap, tokens_.get_allocator());
-    std::vector<step_index, birth_allocator> b(cap, births_.get_allocator());  // both allocated before anything changes
+    token_column t(cap, tokens_.get_allocator());
+    birth_column b(cap, births_.get_allocator());  // both allocated before anything changes
     move_gap_to(p);
     const std::size_t tail = tokens_.size() - gap_end_;
     std::copy(tokens_.begin(), tokens_.begin() + static_cast<std::ptrdiff_t>(gap_begin_), t.begin());
@@ -244,12 +206,7 @@ private:
     gap_end_ = cap - tail;
   }
 
-  std::vector<token_id, allocator_type> tokens_;
-  std::vector<step_index, birth_allocator> births_;
   std::size_t gap_begin_ = 0, gap_end_ = 0;
-  std::vector<insertion> scratch_;
-  token_id vocab_;
-  step_index step_ = 0;
 };
 
 }  // namespace slotdiff

@@ -42,35 +42,47 @@ namespace slotdiff {
 /// Memory: 8 bytes per cell of capacity plus 1 bit per cell; after a rebuild the capacity is the
 /// tokens times growth_factor rounded up to a power of two of 64-cell blocks (at most twice that).
 template <class Layout = side_layout, class Allocator = void, class Options = void>
-class gapped_slots {
-  static_assert(check_slot_layout<Layout>());
+class gapped_slots : public detail::vector_slot_columns<gapped_slots<Layout, Allocator, Options>, Layout, Allocator> {
   static constexpr std::size_t block = 64;
   template <class T>
   using column = std::vector<T, detail::slot_allocator_for<Allocator, T>>;
+  using base = typename gapped_slots::slot_columns;
+  friend base;
 
 public:
-  using layout_type = Layout;
-  using value_type = token_id;
-  using size_type = std::size_t;
-  using difference_type = std::ptrdiff_t;
-  using allocator_type = detail::slot_allocator_for<Allocator, token_id>;
+  using typename base::allocator_type;
   /// The knobs this sequence runs with (Options with its defaults filled in).
   using options = detail::resolved_slot_options<Options, fraction{2, 1}>;
   static_assert(options::root_density.num * options::growth.num >= options::root_density.den * options::growth.den,
                 "slotdiff: gapped_slots needs growth_factor * root_density >= 1, or a rebuilt array is over its density "
                 "bound at once");
 
+  /// Effects: a sequence holding `tokens`, all born at step 0, at step 0, with ids checked against
+  /// [0, vocabulary), spread evenly over a fresh array.
+  /// Complexity: O(capacity) = O(n). Throws: slot_error naming the first id outside
+  /// [0, vocabulary) and its position; std::bad_alloc; whatever the allocator throws.
+  explicit gapped_slots(std::span<const token_id> tokens = {}, token_id vocabulary = unbounded_vocabulary,
+                        const allocator_type& alloc = allocator_type())
+      : base(tokens, vocabulary, alloc), occupied_(alloc), key_(alloc), home_(alloc), prev_(alloc), windows_(alloc),
+        merged_tokens_(alloc), merged_births_(alloc) {
+    column<step_index> births(tokens.size(), 0, alloc);
+    rebuild(tokens, births, blocks_for(tokens.size()));
+  }
+  /// Effects, Complexity, Throws: as the span constructor.
+  gapped_slots(std::initializer_list<token_id> tokens, token_id vocabulary = unbounded_vocabulary,
+               const allocator_type& alloc = allocator_type())
+      : gapped_slots(std::span<const token_id>(tokens.begin(), tokens.size()), vocabulary, alloc) {}
+
+  /// Tokens now. Complexity: O(1). Throws: nothing.
+  std::size_t size() const noexcept { return n_; }
+  /// Cells allocated (live tokens plus free cells), a multiple of 64. Complexity: O(1). Throws: nothing.
+  std::size_t capacity() const noexcept { return tokens_.size(); }
+
   /// A forward iterator over the tokens that returns them by value (it skips free cells), so, like
   /// std::ranges::iota_view's, it is an input iterator to the C++17 traits (iterator_category) and a
   /// forward iterator to the C++20 concepts (iterator_concept). Invalidated by apply and reserve.
-  class const_iterator {
+  class const_iterator : public detail::by_value_token_iterator<std::forward_iterator_tag> {
   public:
-    using iterator_category = std::input_iterator_tag;
-    using iterator_concept = std::forward_iterator_tag;
-    using value_type = token_id;
-    using difference_type = std::ptrdiff_t;
-    using reference = token_id;
-
     const_iterator() = default;
     token_id operator*() const noexcept { return seq_->tokens_[cell_]; }
     const_iterator& operator++() noexcept {
@@ -91,58 +103,6 @@ public:
     std::size_t cell_ = 0;
   };
 
-  /// Effects: a sequence holding `tokens`, all born at step 0, at step 0, with ids checked against
-  /// [0, vocabulary), spread evenly over a fresh array.
-  /// Complexity: O(capacity) = O(n). Throws: slot_error naming the first id outside
-  /// [0, vocabulary) and its position; std::bad_alloc; whatever the allocator throws.
-  explicit gapped_slots(std::span<const token_id> tokens = {}, token_id vocabulary = unbounded_vocabulary,
-                        const allocator_type& alloc = allocator_type())
-      : tokens_(alloc), births_(alloc), occupied_(alloc), vocab_(vocabulary), key_(alloc), home_(alloc),
-        prev_(alloc), windows_(alloc), merged_tokens_(alloc), merged_births_(alloc) {
-    detail::check_tokens(tokens, vocab_);
-    column<step_index> births(tokens.size(), 0, alloc);
-    rebuild(tokens, births, blocks_for(tokens.size()));
-  }
-  /// Effects, Complexity, Throws: as the span constructor.
-  gapped_slots(std::initializer_list<token_id> tokens, token_id vocabulary = unbounded_vocabulary,
-               const allocator_type& alloc = allocator_type())
-      : gapped_slots(std::span<const token_id>(tokens.begin(), tokens.size()), vocabulary, alloc) {}
-
-  /// Tokens now. Complexity: O(1). Throws: nothing.
-  std::size_t size() const noexcept { return n_; }
-  /// size() == 0. Complexity: O(1). Throws: nothing.
-  bool empty() const noexcept { return n_ == 0; }
-  /// Slots the next step may fill: Layout::slot_count(size()). Complexity: O(1). Throws: nothing.
-  std::size_t slot_count() const noexcept { return Layout::slot_count(n_); }
-  /// Steps applied so far (a step that inserts nothing counts). Complexity: O(1). Throws: nothing.
-  step_index step() const noexcept { return step_; }
-  /// The exclusive upper bound on token ids. Complexity: O(1). Throws: nothing.
-  token_id vocabulary() const noexcept { return vocab_; }
-  /// Cells allocated (live tokens plus free cells), a multiple of 64. Complexity: O(1). Throws: nothing.
-  std::size_t capacity() const noexcept { return tokens_.size(); }
-  /// The allocator of the token column. Complexity: O(1). Throws: nothing.
-  allocator_type get_allocator() const noexcept { return tokens_.get_allocator(); }
-
-  /// Token i. Requires: i < size() (SLOTDIFF_ASSERT). Complexity: O(B), B = capacity() / 64 (a
-  /// rank sweep over the occupancy words). Throws: nothing.
-  token_id token(std::size_t i) const noexcept {
-    SLOTDIFF_ASSERT(i < n_);
-    return tokens_[cell_of(i)];
-  }
-  /// The step token i was born at. Requires: i < size() (SLOTDIFF_ASSERT). Complexity: O(B).
-  /// Throws: nothing.
-  step_index birth(std::size_t i) const noexcept {
-    SLOTDIFF_ASSERT(i < n_);
-    return births_[cell_of(i)];
-  }
-
-  /// Effects: out[i] = token(i) for every i. Requires: out.size() == size() (SLOTDIFF_ASSERT).
-  /// Complexity: O(B + n). Throws: nothing.
-  void copy_tokens(std::span<token_id> out) const noexcept { copy_column(tokens_, out); }
-  /// Effects: out[i] = birth(i) for every i. Requires: out.size() == size() (SLOTDIFF_ASSERT).
-  /// Complexity: O(B + n). Throws: nothing.
-  void copy_births(std::span<step_index> out) const noexcept { copy_column(births_, out); }
-
   /// The tokens in order (forward, by value). begin() is O(distance to the first token / 64); a
   /// whole pass is O(B + n). Throws: nothing.
   const_iterator begin() const noexcept { return {this, next_live(0)}; }
@@ -159,13 +119,13 @@ public:
     key_.reserve(k);
     home_.reserve(k);
     prev_.reserve(k);
-    scratch_.reserve(k);
+    this->scratch_.reserve(k);
     windows_.reserve(occupied_.size());
     if (blocks_for(capacity) > occupied_.size()) {
       column<token_id> t(n_, tokens_.get_allocator());
       column<step_index> b(n_, births_.get_allocator());
-      copy_tokens(t);
-      copy_births(b);
+      this->copy_tokens(t);
+      this->copy_births(b);
       rebuild(t, b, blocks_for(capacity));
     }
     if (merged_tokens_.size() < tokens_.size()) merged_tokens_.resize(tokens_.size());
@@ -183,7 +143,7 @@ public:
   /// Throws: slot_error naming the slot or token at fault; std::bad_alloc. Either way the sequence
   /// is unchanged (strong guarantee).
   void apply(insertion_batch batch) {
-    auto sorted = detail::checked_batch<Layout>(batch, n_, vocab_, scratch_);
+    auto sorted = this->checked(batch);
     const std::size_t k = sorted.size();
     if (k != 0) {
       locate(sorted);
@@ -201,8 +161,7 @@ public:
         n_ += k;
       }
     }
-    ++step_;
-    SLOTDIFF_ASSERT(invariants_ok());
+    this->end_step();
   }
 
   /// Whether the packed-memory array is consistent: the columns 64 cells per occupancy word, a
@@ -211,14 +170,12 @@ public:
   /// Throws: nothing.
   bool invariants_ok() const noexcept {
     const std::size_t words = occupied_.size();
-    if (words == 0 || !std::has_single_bit(words) || tokens_.size() != words * block || births_.size() != tokens_.size() ||
-        step_ < 0)
+    if (!this->columns_ok() || words == 0 || !std::has_single_bit(words) || tokens_.size() != words * block)
       return false;
     std::size_t live = 0;
     for (std::size_t w = 0; w < words; ++w) {
       for (std::uint64_t bits = occupied_[w]; bits != 0; bits &= bits - 1) {
-        const std::size_t c = w * block + static_cast<std::size_t>(std::countr_zero(bits));
-        if (tokens_[c] < 0 || tokens_[c] >= vocab_ || births_[c] < 0 || births_[c] > step_) return false;
+        if (!this->cell_ok(w * block + static_cast<std::size_t>(std::countr_zero(bits)))) return false;
         ++live;
       }
     }
@@ -229,6 +186,9 @@ private:
   // Insertion j goes right before the live cell key_[j] (the token it precedes; capacity() at the
   // end), right after the live cell prev_[j] (none at the start), and belongs to block home_[j] (the
   // block of the token it follows, or of the one it precedes).
+  using base::births_;
+  using base::step_;
+  using base::tokens_;
   static constexpr std::size_t none = static_cast<std::size_t>(-1);
   struct window {
     std::size_t first_block, last_block;  // [first, last)
@@ -251,7 +211,8 @@ private:
     return w * block + static_cast<std::size_t>(std::countr_zero(bits));
   }
 
-  std::size_t cell_of(std::size_t i) const noexcept {
+  // The cell of token i: a rank sweep over the occupancy words, O(B).
+  std::size_t cell(std::size_t i) const noexcept {
     std::size_t w = 0;
     for (;; ++w) {
       const auto c = static_cast<std::size_t>(std::popcount(occupied_[w]));
@@ -263,7 +224,6 @@ private:
 
   template <class T>
   void copy_column(const column<T>& col, std::span<T> out) const noexcept {
-    SLOTDIFF_ASSERT(out.size() == n_);
     std::size_t o = 0;
     for (std::size_t w = 0; w < occupied_.size(); ++w) {
       for (std::uint64_t bits = occupied_[w]; bits != 0; bits &= bits - 1) {
@@ -447,14 +407,9 @@ private:
     if (n_ != 0) spread(0, tokens_.size(), t, b);
   }
 
-  column<token_id> tokens_;
-  column<step_index> births_;
   column<std::uint64_t> occupied_;  // bit c of word w: cell w * 64 + c holds a token
   std::size_t n_ = 0;
-  token_id vocab_;
-  step_index step_ = 0;
-  // Per-apply scratch, kept to avoid allocating on every step (scratch_ has detail::checked_batch's type).
-  std::vector<insertion> scratch_;
+  // Per-apply scratch, kept to avoid allocating on every step (the batch's sorted copy is base::scratch_).
   column<std::size_t> key_, home_, prev_;
   column<window> windows_;
   column<token_id> merged_tokens_;

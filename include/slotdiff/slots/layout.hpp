@@ -7,8 +7,8 @@
 // types/slot_place.hpp, included here for code that includes this header for them).
 //
 // Names: the layouts were called side_slots and gap_slots, which read like containers next to
-// vector_slots. Those names stay as aliases for one release; `name` (what file formats record) keeps
-// its old value, so files written before the rename still load.
+// vector_slots. Those names stay as [[deprecated]] aliases for one release; `name` (what file formats
+// record) keeps its old value, so files written before the rename still load.
 #pragma once
 
 #include <cstddef>
@@ -68,11 +68,11 @@ struct gap_layout {
 
 static_assert(check_slot_layout<side_layout>() && check_slot_layout<gap_layout>());
 
-/// The layouts' names before the rename. Plain aliases for now: the rest of the tree still spells
-/// them, and a [[deprecated]] attribute would break its -Werror builds. Once the tree has moved to
-/// side_layout / gap_layout they become [[deprecated]] for one release, then go.
-using side_slots = side_layout;
-using gap_slots = gap_layout;
+/// The layouts' names before the rename, deprecated for one release and then removed: code that
+/// still spells them compiles, with a warning that names the new one. The strings "side_slots" and
+/// "gap_slots" are not deprecated: they are the layouts' `name`, which files record.
+using side_slots [[deprecated("use side_layout")]] = side_layout;
+using gap_slots [[deprecated("use gap_layout")]] = gap_layout;
 
 /// Whether removing the tokens flagged in `removed` (one flag per token of the current sequence) can
 /// be undone by one denoising step of `Layout`: every maximal run of removed tokens fits its gap.

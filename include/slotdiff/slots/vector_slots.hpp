@@ -59,17 +59,15 @@ using std_vector_column = std::vector<T, default_init_allocator<T, slot_allocato
 /// slot_options pack, of which vector_slots reads growth_factor (default 2).
 /// Memory: 8 bytes per token of capacity (two 4-byte columns), plus the batch scratch.
 template <class Layout = side_layout, class Allocator = void, class Options = void>
-class vector_slots : public detail::contiguous_slots<Layout, detail::std_vector_column<token_id, Allocator>,
-                                                     detail::std_vector_column<step_index, Allocator>> {
-  static_assert(check_slot_layout<Layout>());
-  using base = detail::contiguous_slots<Layout, detail::std_vector_column<token_id, Allocator>,
-                                        detail::std_vector_column<step_index, Allocator>>;
-
+class vector_slots : public detail::contiguous_slots<Layout, Allocator, detail::std_vector_column> {
 public:
   /// The knobs this sequence runs with (Options with its defaults filled in).
   using options = detail::resolved_slot_options<Options, fraction{2, 1}>;
 
-  using base::base;
+  /// The constructors of contiguous_slots: from a span or an initializer list of ids, a vocabulary
+  /// bound (default: any non-negative id) and an allocator. Complexity: O(n). Throws: slot_error
+  /// naming the first id outside [0, vocabulary) and its position; std::bad_alloc.
+  using vector_slots::contiguous_slots::contiguous_slots;
 
   /// Tokens the columns hold without reallocating. Complexity: O(1). Throws: nothing.
   std::size_t capacity() const noexcept { return std::min(this->tokens_.capacity(), this->births_.capacity()); }
@@ -106,15 +104,14 @@ public:
       return this->cells();
     };
     if (!detail::fused_expand<Layout>(batch, n, this->vocab_, this->step_ + 1, grow)) {
-      auto sorted = detail::checked_batch<Layout>(batch, n, this->vocab_, this->scratch_);
+      auto sorted = this->checked(batch);
       const std::size_t k = sorted.size();
       if (k != 0) {
         detail::insert_backward(grow(k), n, sorted, [n](const insertion& i) { return Layout::gap_of(i.slot, n); },
                                 this->step_ + 1);
       }
     }
-    ++this->step_;
-    SLOTDIFF_ASSERT(this->invariants_ok());
+    this->end_step();
   }
 };
 
