@@ -32,11 +32,11 @@ def load(path):
         if b.get("aggregate_name") != "median":
             continue
         name = b["run_name"]
-        m = re.match(r"bm_editor<(\w+)<side_slots>>", name)
+        m = re.match(r"bm_editor<(\w+)<side_(?:layout|slots)>>", name)  # side_slots: runs before the rename
         if m:
             editor[m.group(1)] = b["items_per_second"]
             continue
-        m = re.match(r"(bm_step<(\w+)<side_slots>>|bm_vector_insert|bm_memmove_floor|bm_check_batch)/n:(\d+)/k:(\d)/pattern:(\d)",
+        m = re.match(r"(bm_step<(\w+)<side_(?:layout|slots)>>|bm_vector_insert|bm_memmove_floor|bm_check_batch)/n:(\d+)/k:(\d)/pattern:(\d)",
                      name)
         if not m:
             continue

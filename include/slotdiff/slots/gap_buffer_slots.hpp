@@ -69,7 +69,8 @@ public:
   /// A random-access iterator over the tokens that returns them by value (they are not stored in
   /// one run), so, like std::ranges::iota_view's, it is an input iterator to the C++17 traits
   /// (iterator_category) and random access to the C++20 concepts (iterator_concept).
-  /// Invalidated by apply and reserve.
+  /// Invalidated by apply and reserve. Every operation is O(1) and throws nothing; dereferencing
+  /// requires a position in [0, size()).
   class const_iterator : public detail::by_value_token_iterator<std::random_access_iterator_tag> {
   public:
     const_iterator() = default;
@@ -99,6 +100,7 @@ public:
 
   /// The tokens in order (random access, by value). Complexity: O(1). Throws: nothing.
   const_iterator begin() const noexcept { return {this, 0}; }
+  /// One past the last token. Complexity: O(1). Throws: nothing.
   const_iterator end() const noexcept { return {this, size()}; }
 
   /// Effects: room for `capacity` tokens, so that steps which stay within it do not allocate; the

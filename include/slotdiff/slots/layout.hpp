@@ -28,23 +28,29 @@ namespace slotdiff {
 struct side_layout {
   /// The name file formats record (JSONL, .npy metadata, model files); unchanged by the rename.
   static constexpr std::string_view name = "side_slots";
+  /// Tokens one step may insert per gap: 1 before the first token, 2 between two tokens (the right
+  /// slot of one and the left slot of the next), 1 after the last, 1 into an empty sequence.
   static constexpr run_limits limits{.leading = 1, .interior = 2, .trailing = 1, .whole = 1};
 
-  /// Complexity: O(1).
+  /// Slots of a sequence of n tokens: 2n, or 1 (the root slot) when n == 0. Complexity: O(1).
+  /// Throws: nothing.
   static constexpr std::size_t slot_count(std::size_t n) noexcept { return n == 0 ? 1 : 2 * n; }
 
-  /// The gap a slot inserts into. Requires: slot < slot_count(n). Complexity: O(1).
+  /// The gap slot `slot` inserts into, in [0, n] (gap g: before token g). Requires: slot <
+  /// slot_count(n). Complexity: O(1). Throws: nothing.
   static constexpr std::size_t gap_of(std::size_t slot, std::size_t n) noexcept {
     return n == 0 ? 0 : slot / 2 + slot % 2;
   }
 
-  /// Requires: slot < slot_count(n). Complexity: O(1).
+  /// Where slot `slot` lies: its gap, and left (even slots) or right (odd slots) of a token, or root
+  /// when n == 0. Requires: slot < slot_count(n). Complexity: O(1). Throws: nothing.
   static constexpr slot_place locate(std::size_t slot, std::size_t n) noexcept {
     if (n == 0) return {0, slot_side::root};
     return {gap_of(slot, n), slot % 2 == 0 ? slot_side::left : slot_side::right};
   }
 
-  /// The slot left (side == left) or right (side == right) of token i. Complexity: O(1).
+  /// The slot left (side == left) or right (side == right) of token `token`: 2 * token or
+  /// 2 * token + 1. Requires: token < n, side is left or right. Complexity: O(1). Throws: nothing.
   static constexpr std::size_t slot_of_token(std::size_t token, slot_side side) noexcept {
     return 2 * token + (side == slot_side::right ? 1 : 0);
   }
@@ -54,13 +60,15 @@ struct side_layout {
 struct gap_layout {
   /// The name file formats record; unchanged by the rename.
   static constexpr std::string_view name = "gap_slots";
+  /// One token per gap and step, wherever the gap is.
   static constexpr run_limits limits{.leading = 1, .interior = 1, .trailing = 1, .whole = 1};
 
-  /// Complexity: O(1).
+  /// Slots of a sequence of n tokens: n + 1. Complexity: O(1). Throws: nothing.
   static constexpr std::size_t slot_count(std::size_t n) noexcept { return n + 1; }
-  /// Slot s inserts into gap s. Requires: slot < slot_count(n). Complexity: O(1).
+  /// Slot s inserts into gap s. Requires: slot < slot_count(n). Complexity: O(1). Throws: nothing.
   static constexpr std::size_t gap_of(std::size_t slot, std::size_t /*n*/) noexcept { return slot; }
-  /// Requires: slot < slot_count(n). Complexity: O(1).
+  /// Where slot `slot` lies: gap `slot`, between (root when n == 0). Requires: slot <
+  /// slot_count(n). Complexity: O(1). Throws: nothing.
   static constexpr slot_place locate(std::size_t slot, std::size_t n) noexcept {
     return {slot, n == 0 ? slot_side::root : slot_side::between};
   }

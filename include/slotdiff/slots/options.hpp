@@ -19,11 +19,12 @@ namespace slotdiff {
 
 /// A positive fraction num / den, used by the knobs below.
 struct fraction {
-  std::size_t num = 0;
-  std::size_t den = 1;
-  /// Whether the knob was given (num == 0 means "the container's default").
+  std::size_t num = 0;  ///< numerator; 0 means "not given"
+  std::size_t den = 1;  ///< denominator, not 0
+  /// Whether the knob was given (num == 0 means "the container's default"). Complexity: O(1).
   constexpr bool given() const noexcept { return num != 0; }
   /// floor(x * num / den). Requires: x * num does not overflow (x below 2^48 for num < 2^16).
+  /// Complexity: O(1). Throws: nothing.
   constexpr std::size_t of(std::size_t x) const noexcept { return x * num / den; }
 };
 
@@ -38,17 +39,17 @@ enum class slot_knob { growth, growth_minimum, root_density };
 /// devector_slots, at each end.
 template <std::size_t Num, std::size_t Den = 1>
 struct growth_factor {
-  static_assert(Den != 0 && Num > Den, "slotdiff: growth_factor<Num, Den> needs Num / Den > 1");
-  static constexpr detail::slot_knob knob = detail::slot_knob::growth;
-  static constexpr fraction value{Num, Den};
+  static_assert(Den != 0 && Num > Den, "growth_factor<Num, Den>: needs Num / Den > 1");
+  static constexpr detail::slot_knob knob = detail::slot_knob::growth;  ///< which knob this is
+  static constexpr fraction value{Num, Den};                            ///< the factor
 };
 
 /// devector_slots: at least this many free cells at an end that has to grow (default 8), so that
 /// short sequences do not reallocate at every step.
 template <std::size_t Cells>
 struct growth_minimum {
-  static constexpr detail::slot_knob knob = detail::slot_knob::growth_minimum;
-  static constexpr std::size_t value = Cells;
+  static constexpr detail::slot_knob knob = detail::slot_knob::growth_minimum;  ///< which knob this is
+  static constexpr std::size_t value = Cells;                                   ///< cells (tokens)
 };
 
 /// gapped_slots: the packed-memory array's density bound at the root (the whole array), default 7/10.
@@ -58,9 +59,9 @@ struct growth_minimum {
 /// be over its bound already).
 template <std::size_t Num, std::size_t Den>
 struct root_density {
-  static_assert(Num != 0 && Num < Den, "slotdiff: root_density<Num, Den> needs 0 < Num / Den < 1");
-  static constexpr detail::slot_knob knob = detail::slot_knob::root_density;
-  static constexpr fraction value{Num, Den};
+  static_assert(Num != 0 && Num < Den, "root_density<Num, Den>: needs 0 < Num / Den < 1");
+  static constexpr detail::slot_knob knob = detail::slot_knob::root_density;  ///< which knob this is
+  static constexpr fraction value{Num, Den};                                  ///< live cells / cells
 };
 
 namespace detail {
@@ -89,17 +90,20 @@ constexpr V knob_value(V fallback) noexcept {
 /// the container's default, which the container fills in.
 template <class... Options>
 struct slot_options {
+  /// growth_minimum's value when the pack leaves it out.
   static constexpr std::size_t not_given = static_cast<std::size_t>(-1);
   static_assert((detail::slot_option<Options> && ...),
-                "slotdiff: slot_options takes growth_factor, growth_minimum and root_density only");
+                "slot_options: takes growth_factor, growth_minimum and root_density only");
   static_assert(detail::knob_count<detail::slot_knob::growth, Options...> <= 1 &&
                     detail::knob_count<detail::slot_knob::growth_minimum, Options...> <= 1 &&
                     detail::knob_count<detail::slot_knob::root_density, Options...> <= 1,
-                "slotdiff: slot_options names a knob twice");
+                "slot_options: names a knob twice");
+  /// growth_factor's value, or fraction{} (not given) when left out.
   static constexpr fraction growth = detail::knob_value<detail::slot_knob::growth, fraction, Options...>(fraction{});
   /// not_given when left out (growth_minimum<0> is a valid knob).
   static constexpr std::size_t growth_minimum =
       detail::knob_value<detail::slot_knob::growth_minimum, std::size_t, Options...>(not_given);
+  /// root_density's value, or fraction{} (not given) when left out.
   static constexpr fraction root_density =
       detail::knob_value<detail::slot_knob::root_density, fraction, Options...>(fraction{});
 };
@@ -115,7 +119,7 @@ inline constexpr bool is_slot_options_v<slot_options<Os...>> = true;
 template <class Options, fraction Growth, std::size_t GrowthMinimum = 8, fraction RootDensity = fraction{7, 10}>
 struct resolved_slot_options {
   using pack = std::conditional_t<std::is_void_v<Options>, slot_options<>, Options>;
-  static_assert(is_slot_options_v<pack>, "slotdiff: the Options parameter of a slot sequence is void or a slot_options<...>");
+  static_assert(is_slot_options_v<pack>, "slot sequence: the Options parameter must be void or a slot_options<...>");
   static constexpr fraction growth = pack::growth.given() ? pack::growth : Growth;
   static constexpr std::size_t growth_minimum = pack::growth_minimum != pack::not_given ? pack::growth_minimum : GrowthMinimum;
   static constexpr fraction root_density = pack::root_density.given() ? pack::root_density : RootDensity;

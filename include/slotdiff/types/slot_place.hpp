@@ -17,8 +17,9 @@ enum class slot_side : std::uint8_t {
 
 /// Where a slot lies: gap g is the space before token g (gap n is after the last token).
 struct slot_place {
-  std::size_t gap = 0;
-  slot_side side = slot_side::root;
+  std::size_t gap = 0;               ///< in [0, n] for a sequence of n tokens
+  slot_side side = slot_side::root;  ///< which neighbour the slot is attached to
+  /// Both fields equal. Complexity: O(1). Throws: nothing.
   friend constexpr bool operator==(slot_place, slot_place) = default;
 };
 
