@@ -35,53 +35,40 @@ inline std::string where_slot(const ragged_batch& batch, std::span<const std::si
   return "sequence " + std::to_string(batch.origin_of(seq)) + ", slot " + std::to_string(row - slot_offsets[seq]);
 }
 
-}  // namespace detail
-
-namespace detail {
-
-template <bool Full, denoiser_backend Backend>
-void fetch_checked(Backend& backend, const ragged_batch& batch, std::span<const std::size_t> slot_offsets, std::size_t k,
-                   candidate_table& out, std::vector<float>& scratch, const char* caller) {
-  const std::size_t slots = slot_offsets.back();
-  const auto vocab = static_cast<std::size_t>(backend.vocabulary_size());
-  const std::string who = std::string("slotdiff: ") + caller + ": ";
-  auto at = [&](std::size_t r) { return detail::where_slot(batch, slot_offsets, r); };
-  k = std::min(k, vocab);
-  out.k = k;
-  out.ids.resize(slots * k);
-  out.logp.resize(slots * k);
-  std::size_t rows = 0;
-  if constexpr (!Full) {
-    rows = backend.top_k(batch, k, out.ids, out.logp);
-  } else {
-    scratch.resize(slots * vocab);
-    rows = backend.log_probs(batch, scratch);
-    if (rows == slots) {
-      std::vector<token_id> order(vocab);
-      for (std::size_t r = 0; r < slots; ++r) {
-        const float* row = scratch.data() + r * vocab;
-        double z = 0.0;
-        for (std::size_t v = 0; v < vocab; ++v) {
-          if (std::isnan(row[v])) throw error(who + "backend returned NaN for token " + std::to_string(v) + " at " + at(r));
-          z += std::exp(static_cast<double>(row[v]));
-        }
-        if (!(std::abs(z - 1.0) <= 1e-3))
-          throw error(who + "backend's distribution at " + at(r) + " sums to " + std::to_string(z) +
-                      ", not 1 (log_probs must be normalised log-probabilities)");
-        std::iota(order.begin(), order.end(), token_id{0});
-        std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
-                          [&](token_id a, token_id b) { return row[a] > row[b]; });
-        for (std::size_t j = 0; j < k; ++j) {
-          out.ids[r * k + j] = order[j];
-          out.logp[r * k + j] = row[order[j]];
-        }
-      }
+/// Checks each of `slots` full log-distributions in `scratch` (slots x vocab, row-major: no NaN,
+/// normalised to 1e-3) and writes its out.k best into `out` (its arrays already sized). Complexity:
+/// O(slots vocab log k). Throws: backend_error starting with `who`, naming the sequence and slot.
+template <class Where>
+void top_k_of_distributions(std::span<const float> scratch, std::size_t slots, std::size_t vocab, candidate_table& out,
+                            const std::string& who, Where at) {
+  const std::size_t k = out.k;
+  std::vector<token_id> order(vocab);
+  for (std::size_t r = 0; r < slots; ++r) {
+    const float* row = scratch.data() + r * vocab;
+    double z = 0.0;
+    for (std::size_t v = 0; v < vocab; ++v) {
+      if (std::isnan(row[v])) throw backend_error(who + "backend returned NaN for token " + std::to_string(v) + " at " + at(r));
+      z += std::exp(static_cast<double>(row[v]));
+    }
+    if (!(std::abs(z - 1.0) <= 1e-3))
+      throw backend_error(who + "backend's distribution at " + at(r) + " sums to " + std::to_string(z) +
+                          ", not 1 (log_probs must be normalised log-probabilities)");
+    std::iota(order.begin(), order.end(), token_id{0});
+    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
+                      [&](token_id a, token_id b) { return row[a] > row[b]; });
+    for (std::size_t j = 0; j < k; ++j) {
+      out.ids[r * k + j] = order[j];
+      out.logp[r * k + j] = row[order[j]];
     }
   }
-  if (rows != slots) {
-    throw error(who + "backend answered " + std::to_string(rows) + " slots for a batch of " + std::to_string(batch.size()) +
-                " sequences with " + std::to_string(slots) + " slots");
-  }
+}
+
+/// Checks every slot's k candidates in `out`: ids in [0, vocab), log-probabilities not NaN and <= 0
+/// (1e-4 of rounding allowed) in descending order, not all -inf, at most mass 1 (1e-3 allowed).
+/// Complexity: O(slots k). Throws: backend_error starting with `who`, naming the sequence and slot.
+template <class Where>
+void check_candidates(const candidate_table& out, std::size_t slots, std::size_t vocab, const std::string& who, Where at) {
+  const std::size_t k = out.k;
   for (std::size_t r = 0; r < slots; ++r) {
     bool finite = false;
     double mass = 0.0;
@@ -89,19 +76,48 @@ void fetch_checked(Backend& backend, const ragged_batch& batch, std::span<const 
       const token_id id = out.ids[r * k + j];
       const float l = out.logp[r * k + j];
       if (id < 0 || static_cast<std::size_t>(id) >= vocab)
-        throw error(who + "backend returned token id " + std::to_string(id) + " outside [0, " + std::to_string(vocab) +
-                    ") at " + at(r));
+        throw backend_error(who + "backend returned token id " + std::to_string(id) + " outside [0, " + std::to_string(vocab) +
+                            ") at " + at(r));
       if (std::isnan(l) || l > 1e-4f)
-        throw error(who + "backend returned log-probability " + std::to_string(l) + " for token " + std::to_string(id) +
-                    " at " + at(r));
-      if (j > 0 && l > out.logp[r * k + j - 1]) throw error(who + "backend's candidates at " + at(r) + " are not sorted best first");
+        throw backend_error(who + "backend returned log-probability " + std::to_string(l) + " for token " +
+                            std::to_string(id) + " at " + at(r));
+      if (j > 0 && l > out.logp[r * k + j - 1])
+        throw backend_error(who + "backend's candidates at " + at(r) + " are not sorted best first");
       finite = finite || std::isfinite(l);
       mass += std::exp(static_cast<double>(l));
     }
-    if (!finite) throw error(who + "backend gave every candidate probability 0 (-inf) at " + at(r));
+    if (!finite) throw backend_error(who + "backend gave every candidate probability 0 (-inf) at " + at(r));
     if (mass > 1.0 + 1e-3)
-      throw error(who + "backend's candidates at " + at(r) + " hold mass " + std::to_string(mass) + " > 1");
+      throw backend_error(who + "backend's candidates at " + at(r) + " hold mass " + std::to_string(mass) + " > 1");
   }
+}
+
+/// fetch_candidates (Full = false: top_k) and fetch_distributions (Full = true: log_probs, then the
+/// k best of each checked distribution): one backend call, then the checks.
+template <bool Full, denoiser_backend Backend>
+void fetch_checked(Backend& backend, const ragged_batch& batch, std::span<const std::size_t> slot_offsets, std::size_t k,
+                   candidate_table& out, std::vector<float>& scratch, const char* caller) {
+  const std::size_t slots = slot_offsets.back();
+  const auto vocab = static_cast<std::size_t>(backend.vocabulary_size());
+  // "slotdiff: " stays: tests/denoise/test_validation.cpp and docs/denoising.md quote these messages whole.
+  const std::string who = std::string("slotdiff: ") + caller + ": ";
+  auto at = [&](std::size_t r) { return detail::where_slot(batch, slot_offsets, r); };
+  out.k = std::min(k, vocab);
+  out.ids.resize(slots * out.k);
+  out.logp.resize(slots * out.k);
+  std::size_t rows = 0;
+  if constexpr (!Full) {
+    rows = backend.top_k(batch, out.k, out.ids, out.logp);
+  } else {
+    scratch.resize(slots * vocab);
+    rows = backend.log_probs(batch, scratch);
+    if (rows == slots) top_k_of_distributions(scratch, slots, vocab, out, who, at);
+  }
+  if (rows != slots) {
+    throw backend_error(who + "backend answered " + std::to_string(rows) + " slots for a batch of " +
+                        std::to_string(batch.size()) + " sequences with " + std::to_string(slots) + " slots");
+  }
+  check_candidates(out, slots, vocab, who, at);
 }
 
 }  // namespace detail
@@ -116,7 +132,7 @@ void fetch_checked(Backend& backend, const ragged_batch& batch, std::span<const 
 /// After the call, out holds k candidates per slot (k = min(k, vocabulary)). A backend that offers
 /// both is asked for top-k; fetch_distributions below asks for the full distributions instead.
 /// Complexity: one backend call, O(slots k) checks (full distributions: O(slots vocabulary)).
-/// Throws: slotdiff::error naming the caller, the sequence (the caller's index, batch.origin_of) and
+/// Throws: backend_error naming the caller, the sequence (the caller's index, batch.origin_of) and
 /// the slot.
 template <denoiser_backend Backend>
 void fetch_candidates(Backend& backend, const ragged_batch& batch, std::span<const std::size_t> slot_offsets,

@@ -50,13 +50,13 @@ struct decoding_preset {
   std::size_t max_length = 22;      ///< tokens (the validation references average 21.4)
   std::size_t max_steps = 12;
 
-  /// Throws: slotdiff::error naming the first bad field.
+  /// Throws: options_error naming the first bad field.
   void validate() const {
     options().sampling.validate();
     options().fill.validate();
     if (!(stop_probability >= 0.0f && stop_probability < 1.0f))
-      throw error("slotdiff: decoding stop_probability must lie in [0, 1), got " + std::to_string(stop_probability));
-    if (max_length == 0) throw error("slotdiff: decoding max_length must be at least 1");
+      throw options_error("decoding_options: stop_probability must lie in [0, 1), got " + std::to_string(stop_probability));
+    if (max_length == 0) throw options_error("decoding_options: max_length must be at least 1, got 0");
   }
 
   /// The denoise options, each sequence i drawing from its own generator seeded from (seed, i).

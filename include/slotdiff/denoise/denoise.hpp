@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -70,16 +71,17 @@ struct fill_options {
   gap_policy gaps = gap_policy::one_per_gap;
   std::size_t min_insertions = 1;
 
+  /// Throws: options_error naming the first field out of range.
   void validate() const {
     if (!(min_confidence >= 0.0f && min_confidence <= 1.0f))
-      throw error("slotdiff: fill min_confidence must lie in [0, 1], got " + std::to_string(min_confidence));
-    if (max_insertions == 0) throw error("slotdiff: fill max_insertions must be at least 1");
-    if (!(budget > 0.0f)) throw error("slotdiff: the semantic budget must be > 0, got " + std::to_string(budget));
+      throw options_error("fill_options: min_confidence must lie in [0, 1], got " + std::to_string(min_confidence));
+    if (max_insertions == 0) throw options_error("fill_options: max_insertions must be at least 1, got 0");
+    if (!(budget > 0.0f)) throw options_error("fill_options: the semantic budget must be > 0, got " + std::to_string(budget));
     if (gaps != gap_policy::one_per_gap && gaps != gap_policy::independent)
-      throw error("slotdiff: fill gaps must be one_per_gap or independent, got " + std::to_string(static_cast<int>(gaps)));
+      throw options_error("fill_options: gaps must be one_per_gap or independent, got " + std::to_string(static_cast<int>(gaps)));
     if (min_insertions > max_insertions)
-      throw error("slotdiff: fill min_insertions " + std::to_string(min_insertions) + " exceeds max_insertions " +
-                  std::to_string(max_insertions));
+      throw options_error("fill_options: min_insertions " + std::to_string(min_insertions) + " exceeds max_insertions " +
+                          std::to_string(max_insertions));
   }
 };
 
@@ -116,6 +118,411 @@ inline std::uint64_t sequence_seed(std::uint64_t seed, std::size_t i) {
   return detail::splitmix64(seed ^ (0xD1B54A32D192ED03ull * (static_cast<std::uint64_t>(i) + 1)));
 }
 
+/// A token chosen for one slot of a step: drawn by sample_slot, or added by the progress rule (forced).
+struct slot_pick {
+  std::size_t slot;   ///< within the sequence, before the step
+  token_id token;
+  float probability;  ///< the model's, before penalty or temperature
+  bool forced;        ///< added by fill_options' progress rule, not drawn
+};
+
+/// step_report::best_insertion: over slots [first, first + count) of `cand`, the largest probability
+/// of a slot's best real (not none) candidate; 0 when no slot offers one. Complexity: O(count k).
+inline float best_insertion(const candidate_table& cand, std::size_t first, std::size_t count, token_id none) {
+  float best = 0.0f;
+  for (std::size_t s = first; s < first + count; ++s) {
+    const auto ids = cand.ids_of(s);
+    const auto lp = cand.logp_of(s);
+    for (std::size_t j = 0; j < ids.size(); ++j) {
+      if (ids[j] != none) {
+        best = std::max(best, std::exp(lp[j]));
+        break;
+      }
+    }
+  }
+  return best;
+}
+
+/// One sequence's slots in one step: their candidates, the tokens before the step, and the rules a
+/// candidate must pass to be inserted (docs/denoising.md, steps 4 and 5). Slots are numbered within
+/// the sequence (0 .. count - 1). Borrows everything it points to.
+template <class Layout>
+struct step_slots {
+  const candidate_table& cand;
+  std::size_t first;                 ///< the sequence's first row in cand
+  std::size_t count;                 ///< its slots: Layout::slot_count(tokens.size())
+  std::span<const token_id> tokens;  ///< the sequence before the step
+  std::span<const token_id> sorted;  ///< tokens, sorted (filled only when the repetition penalty is on)
+  token_id none;
+  sampling_options sampling;         ///< the step's: an empty sequence draws without min_probability
+  float floor;                       ///< max(fill_options::min_confidence, sampling.min_probability)
+
+  std::span<const token_id> ids(std::size_t s) const noexcept { return cand.ids_of(first + s); }
+  std::span<const float> logp(std::size_t s) const noexcept { return cand.logp_of(first + s); }
+  std::size_t gap(std::size_t s) const noexcept { return Layout::gap_of(s, tokens.size()); }
+  /// Whether t is already in the sequence (read only under a repetition penalty).
+  bool present(token_id t) const { return std::binary_search(sorted.begin(), sorted.end(), t); }
+  /// no_adjacent_repeat: t equals a token on either side of slot s's gap.
+  bool neighbour(std::size_t s, token_id t) const {
+    if (!sampling.no_adjacent_repeat) return false;
+    const std::size_t g = gap(s), n = tokens.size();
+    return (g > 0 && tokens[g - 1] == t) || (g < n && tokens[g] == t);
+  }
+  /// A candidate the fill rules may insert: real, probability > 0 and >= the floor, not a neighbour.
+  bool admissible(std::size_t s, token_id t, float p) const { return t != none && p > 0.0f && p >= floor && !neighbour(s, t); }
+};
+
+/// trace_step::admissible: how many slots offer at least one admissible candidate. 0 ends the
+/// generation (stop_reason::nothing_admissible). Complexity: O(count k).
+template <class Layout>
+std::size_t count_admissible_slots(const step_slots<Layout>& slots) {
+  std::size_t open = 0;
+  for (std::size_t s = 0; s < slots.count; ++s) {
+    const auto ids = slots.ids(s);
+    const auto lp = slots.logp(s);
+    for (std::size_t j = 0; j < ids.size(); ++j)
+      if (slots.admissible(s, ids[j], std::exp(lp[j]))) {
+        ++open;
+        break;
+      }
+  }
+  return open;
+}
+
+/// Of each run of adjacent picks that `same` groups together, keeps the most probable (ties: the
+/// first). Picks are in slot order, so the picks of one gap are adjacent.
+template <class Same>
+void keep_most_probable(std::vector<slot_pick>& picks, Same same) {
+  std::size_t w = 0;
+  for (std::size_t r = 0; r < picks.size(); ++r) {
+    if (w > 0 && same(picks[w - 1], picks[r])) {
+      if (picks[r].probability > picks[w - 1].probability) picks[w - 1] = picks[r];
+    } else {
+      picks[w++] = picks[r];
+    }
+  }
+  picks.resize(w);
+}
+
+/// The gap rule (fill_options::gaps): at most one pick per gap, the most probable; under
+/// gap_policy::independent with no_adjacent_repeat, no two equal tokens in one gap.
+template <class Layout>
+void apply_gap_rule(std::vector<slot_pick>& picks, const step_slots<Layout>& slots, gap_policy gaps) {
+  auto same_gap = [&](const slot_pick& a, const slot_pick& b) { return slots.gap(a.slot) == slots.gap(b.slot); };
+  if (gaps == gap_policy::one_per_gap) {
+    keep_most_probable(picks, same_gap);
+  } else if (slots.sampling.no_adjacent_repeat) {
+    // Two equal tokens drawn for the two slots of one gap would land side by side: keep the more probable.
+    keep_most_probable(picks, [&](const slot_pick& a, const slot_pick& b) { return a.token == b.token && same_gap(a, b); });
+  }
+}
+
+/// Buffers of the progress rule, kept across steps.
+struct progress_scratch {
+  std::vector<unsigned char> slot_taken, gap_taken;
+  std::vector<std::pair<float, slot_pick>> spare;
+};
+
+/// The progress rule (fill_options::min_insertions): while there are fewer picks than that, adds the
+/// best admissible candidate of an empty slot (ranked by log-probability less log(repetition penalty)
+/// for a token already present; within the gap rule), best first. Leaves picks in slot order.
+/// Complexity: O(count k + count log count).
+template <class Layout>
+void apply_progress_rule(std::vector<slot_pick>& picks, const step_slots<Layout>& slots, const fill_options& fill,
+                         progress_scratch& scratch) {
+  if (picks.size() >= fill.min_insertions) return;
+  const float penalty = slots.sampling.repetition_penalty;
+  scratch.slot_taken.assign(slots.count, 0);
+  scratch.gap_taken.assign(slots.tokens.size() + 1, 0);
+  for (const slot_pick& p : picks) scratch.slot_taken[p.slot] = 1, scratch.gap_taken[slots.gap(p.slot)] = 1;
+  // The best admissible candidate of each slot nothing was drawn for.
+  scratch.spare.clear();
+  for (std::size_t s = 0; s < slots.count; ++s) {
+    if (scratch.slot_taken[s]) continue;
+    const auto ids = slots.ids(s);
+    const auto lp = slots.logp(s);
+    float best_score = -std::numeric_limits<float>::infinity();
+    std::size_t best = ids.size();
+    for (std::size_t j = 0; j < ids.size(); ++j) {
+      const float p = std::exp(lp[j]);
+      if (!slots.admissible(s, ids[j], p)) continue;
+      float score = lp[j];
+      if (penalty != 1.0f && slots.present(ids[j])) score -= std::log(penalty);
+      if (score > best_score) best_score = score, best = j;
+    }
+    if (best < ids.size()) scratch.spare.push_back({best_score, {s, ids[best], std::exp(lp[best]), true}});
+  }
+  std::stable_sort(scratch.spare.begin(), scratch.spare.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (const auto& entry : scratch.spare) {
+    const slot_pick& p = entry.second;
+    if (picks.size() >= fill.min_insertions) break;
+    const std::size_t g = slots.gap(p.slot);
+    if (fill.gaps == gap_policy::one_per_gap && scratch.gap_taken[g]) continue;
+    scratch.gap_taken[g] = 1;
+    picks.push_back(p);
+  }
+  std::sort(picks.begin(), picks.end(), [](const slot_pick& a, const slot_pick& b) { return a.slot < b.slot; });
+}
+
+/// Indices of `picks`, most confident first (ties: leftmost slot), at most `limit` of them.
+inline void rank_by_confidence(std::span<const slot_pick> picks, std::size_t limit, std::vector<std::size_t>& order) {
+  order.resize(picks.size());
+  for (std::size_t j = 0; j < order.size(); ++j) order[j] = j;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return picks[a].probability > picks[b].probability; });
+  if (order.size() > limit) order.resize(limit);
+}
+
+/// How many of the ranked insertions a step takes, and its semantic change (NaN: not measured yet).
+struct budget_choice {
+  std::size_t take;
+  float change;
+};
+
+/// One denoise() call: the sequences, their generators and results, and the buffers its steps reuse.
+/// denoise() is the loop over its steps; each member is one step of the algorithm, in the order the
+/// docs give (docs/denoising.md, "Denoising"; docs/design.md, "denoise() as named steps").
+template <class Backend, class Seq, class Stop, class Semantics>
+class denoise_run {
+public:
+  using layout = typename Backend::layout_type;
+
+  /// Checks the options and the start tokens (throws before any backend call).
+  denoise_run(Backend& backend, std::span<Seq> seqs, Stop stop, const denoise_options& opt, const Semantics& semantics)
+      : backend_(backend), seqs_(seqs), stop_(std::move(stop)), opt_(opt), semantics_(semantics) {
+    check_options();
+    none_ = backend_.none_id();
+    vocab_ = static_cast<std::size_t>(backend_.vocabulary_size());
+    out_.resize(seqs_.size());
+    inserted_last_.assign(seqs_.size(), 0);
+    change_last_.assign(seqs_.size(), std::numeric_limits<float>::quiet_NaN());
+    for (std::size_t i = 0; i < seqs_.size(); ++i) {
+      rngs_.emplace_back(detail::sequence_seed(opt_.seed, i));
+      check_start_tokens(i);
+      active_.push_back(i);
+    }
+    before_vec_.resize(dim_);
+    trial_vec_.resize(dim_);
+    target_ = semantics_.target();
+    length_cap_ = std::min(opt_.max_length, slotdiff::stop::length_cap(stop_));
+  }
+
+  bool any_active() const noexcept { return !active_.empty(); }
+
+  /// One backend call for every still-active sequence, packed back to back (ragged_batch::origin:
+  /// each row's index in `seqs`); the answer is checked by fetch_candidates.
+  void fetch_candidates_of_active() {
+    batch_.clear();
+    for (std::size_t i : active_) seqs_[i].copy_tokens(batch_.append(seqs_[i].size()));
+    ragged_batch view = batch_.view();
+    view.origin = active_;
+    slot_offsets<layout>(view, slot_offsets_);
+    fetch_candidates(backend_, view, slot_offsets_, opt_.candidates, cand_, scratch_);
+  }
+
+  /// Steps every active sequence once, in order; those a stop rule ended leave the batch.
+  void step_active() {
+    still_.clear();
+    for (std::size_t row = 0; row < active_.size(); ++row)
+      if (step_sequence(row)) still_.push_back(active_[row]);
+    active_.swap(still_);
+  }
+
+  /// The generations: each sequence's final tokens and births, with its steps and trace.
+  std::vector<generation> results() {
+    for (std::size_t i = 0; i < seqs_.size(); ++i) {
+      out_[i].tokens.resize(seqs_[i].size());
+      out_[i].births.resize(seqs_[i].size());
+      seqs_[i].copy_tokens(out_[i].tokens);
+      seqs_[i].copy_births(out_[i].births);
+    }
+    return std::move(out_);
+  }
+
+private:
+  /// One step of the sequence in batch row `row`. False when a stop rule ends it instead.
+  bool step_sequence(std::size_t row) {
+    const std::size_t i = active_[row];
+    const std::size_t first = slot_offsets_[row], count = slot_offsets_[row + 1] - first;
+    const step_report report = report_before_step(i, first, count);
+    if (const auto reason = stop_rule(i, report)) return end(i, *reason);
+    const step_slots<layout> slots = rules_for_step(first, count);
+    const std::size_t admissible = count_admissible_slots(slots);
+    if (admissible == 0) return end(i, stop_reason::nothing_admissible);
+    draw_one_token_per_slot(i, slots);
+    apply_gap_rule(picks_, slots, opt_.fill.gaps);
+    apply_progress_rule(picks_, slots, opt_.fill, progress_);
+    // The hard length limit leaves room for length_cap - n insertions (n < length_cap here).
+    rank_by_confidence(picks_, std::min(opt_.fill.max_insertions, length_cap_ - slots.tokens.size()), order_);
+    const budget_choice chosen = take_within_budget(i);
+    apply_and_trace(i, chosen, report.best_insertion, admissible);
+    return true;
+  }
+
+  void check_options() {
+    opt_.sampling.validate();
+    opt_.fill.validate();
+    if (opt_.candidates == 0 || opt_.candidates > max_candidates)
+      detail::throw_as<options_error>("denoise_options: candidates must lie in 1..", max_candidates, ", got ", opt_.candidates);
+    dim_ = semantics_.dimension();
+    if (std::isfinite(opt_.fill.budget) && dim_ == 0)
+      detail::throw_as<options_error>("denoise: a semantic budget needs a semantic measure (pass an embedding_change or a "
+                                      "predictive_change to denoise), got budget ", opt_.fill.budget, " with a measure of dimension 0");
+  }
+
+  void check_start_tokens(std::size_t i) const {
+    for (std::size_t j = 0; j < seqs_[i].size(); ++j) {
+      const token_id t = seqs_[i].token(j);
+      if (t < 0 || static_cast<std::size_t>(t) >= vocab_ || t == none_)
+        detail::throw_as<input_error>("denoise: sequence ", i, " holds token ", t, " at position ", j,
+                                      ", not a real token of the backend's vocabulary of ", vocab_);
+    }
+  }
+
+  /// A semantic distance is compared with the budget and the stop thresholds; NaN would compare false
+  /// everywhere and accept every insertion, so it is an error. (The "slotdiff: " prefix stays:
+  /// tests/denoise/test_validation.cpp and docs/denoising.md quote the message with it.)
+  float checked_distance(float d, std::size_t i, const char* what) const {
+    if (std::isnan(d))
+      detail::throw_as<input_error>("slotdiff: denoise: the semantic measure returned NaN for ", what, " of sequence ", i,
+                                    " at step ", out_[i].steps);
+    return d;
+  }
+
+  /// What the stop policy reads before the step; keeps the tokens (and their embedding) before it.
+  step_report report_before_step(std::size_t i, std::size_t first, std::size_t count) {
+    const Seq& seq = seqs_[i];
+    step_report report{.sequence = i, .steps = out_[i].steps, .length = seq.size(), .inserted_last = inserted_last_[i],
+                       .best_insertion = best_insertion(cand_, first, count, none_), .change_last = change_last_[i]};
+    before_tokens_.resize(seq.size());
+    seq.copy_tokens(before_tokens_);
+    if (dim_ != 0) {
+      semantics_.embed(before_tokens_, before_vec_);
+      if (!target_.empty())
+        report.target_similarity = 1.0f - checked_distance(semantics_.distance(before_vec_, target_), i, "the distance to the target");
+    }
+    return report;
+  }
+
+  /// The stop rules, in order (docs/denoising.md, "Stop rules"); nullopt: the step goes ahead.
+  std::optional<stop_reason> stop_rule(std::size_t i, const step_report& report) {
+    if (out_[i].steps >= opt_.max_steps) return stop_reason::step_cap;
+    if (before_tokens_.size() >= length_cap_) return stop_reason::length_cap;
+    if (stop_(report)) return stop_reason::policy;
+    return std::nullopt;
+  }
+
+  bool end(std::size_t i, stop_reason reason) {
+    out_[i].ended_by = reason;
+    out_[i].hit_step_cap = reason == stop_reason::step_cap;
+    return false;
+  }
+
+  /// The rules of this step. An empty sequence draws its first word without min_probability: the
+  /// root slot spreads its mass over every word that can end a noising trajectory, so its best word
+  /// is usually under any useful floor, and generating from nothing would otherwise give nothing.
+  step_slots<layout> rules_for_step(std::size_t first, std::size_t count) {
+    sampling_options sampling = opt_.sampling;
+    if (before_tokens_.empty()) sampling.min_probability = 0.0f;
+    if (opt_.sampling.repetition_penalty != 1.0f) {
+      sorted_tokens_.assign(before_tokens_.begin(), before_tokens_.end());
+      std::sort(sorted_tokens_.begin(), sorted_tokens_.end());
+    }
+    return {.cand = cand_, .first = first, .count = count, .tokens = before_tokens_, .sorted = sorted_tokens_,
+            .none = none_, .sampling = sampling, .floor = std::max(opt_.fill.min_confidence, sampling.min_probability)};
+  }
+
+  /// One token per slot from the sequence's own generator, in slot order; the real tokens of
+  /// probability >= min_confidence become picks.
+  void draw_one_token_per_slot(std::size_t i, const step_slots<layout>& slots) {
+    auto present = [&](token_id t) { return slots.present(t); };
+    picks_.clear();
+    for (std::size_t s = 0; s < slots.count; ++s) {
+      auto banned = [&](token_id t) { return slots.neighbour(s, t); };
+      const slot_choice c = sample_slot(slots.ids(s), slots.logp(s), none_, slots.sampling, present, banned, rngs_[i]);
+      if (c.token != none_ && c.probability >= opt_.fill.min_confidence) picks_.push_back({s, c.token, c.probability, false});
+    }
+  }
+
+  /// The budget rule (fill_options::budget): the longest most-confident-first prefix of order_ whose
+  /// trial step changes the meaning by at most the budget, or the first insertion alone when even it
+  /// exceeds it. Without a budget: all of order_, change not measured. One embed per trial prefix.
+  budget_choice take_within_budget(std::size_t i) {
+    budget_choice chosen{.take = order_.size(), .change = std::numeric_limits<float>::quiet_NaN()};
+    if (!std::isfinite(opt_.fill.budget) || order_.empty()) return chosen;
+    chosen.take = 0;
+    for (std::size_t m = 1; m <= order_.size(); ++m) {
+      accepted_.clear();
+      for (std::size_t j = 0; j < m; ++j) accepted_.push_back({picks_[order_[j]].slot, picks_[order_[j]].token});
+      std::sort(accepted_.begin(), accepted_.end(), [](auto& a, auto& b) { return a.slot < b.slot; });
+      detail::apply_to<layout>(before_tokens_, accepted_, trial_tokens_);
+      semantics_.embed(trial_tokens_, trial_vec_);
+      const float d = checked_distance(semantics_.distance(before_vec_, trial_vec_), i, "a trial step");
+      if (d > opt_.fill.budget) {
+        if (m == 1) chosen = {1, d};  // the progress rule: the best insertion alone
+        break;
+      }
+      chosen = {m, d};
+    }
+    return chosen;
+  }
+
+  /// Applies the chosen insertions (in slot order) to the sequence, measures the step's change if
+  /// the budget did not, and records the step (trace_step).
+  void apply_and_trace(std::size_t i, budget_choice chosen, float best, std::size_t admissible) {
+    taken_.assign(order_.begin(), order_.begin() + static_cast<std::ptrdiff_t>(chosen.take));
+    std::sort(taken_.begin(), taken_.end());  // picks_ is in slot order
+    accepted_.clear();
+    accepted_p_.clear();
+    std::size_t forced = 0;
+    for (std::size_t j : taken_) {
+      accepted_.push_back({picks_[j].slot, picks_[j].token}), accepted_p_.push_back(picks_[j].probability);
+      forced += picks_[j].forced;
+    }
+    Seq& seq = seqs_[i];
+    seq.apply(accepted_);
+    if (dim_ != 0 && std::isnan(chosen.change)) {
+      trial_tokens_.resize(seq.size());
+      seq.copy_tokens(trial_tokens_);
+      semantics_.embed(trial_tokens_, trial_vec_);
+      chosen.change = checked_distance(semantics_.distance(before_vec_, trial_vec_), i, "the step's change");
+    }
+    ++out_[i].steps;
+    inserted_last_[i] = accepted_.size();
+    change_last_[i] = chosen.change;
+    if (opt_.trace) {
+      out_[i].trace.push_back({.inserted = accepted_, .probability = accepted_p_, .change = chosen.change,
+                               .best_insertion = best, .forced = forced, .admissible = admissible});
+    }
+  }
+
+  Backend& backend_;
+  std::span<Seq> seqs_;
+  Stop stop_;
+  const denoise_options& opt_;
+  const Semantics& semantics_;
+  token_id none_ = 0;
+  std::size_t vocab_ = 0, dim_ = 0, length_cap_ = 0;
+  std::span<const float> target_;
+  // Per sequence.
+  std::vector<generation> out_;
+  std::vector<sampling_rng> rngs_;
+  std::vector<std::size_t> inserted_last_;
+  std::vector<float> change_last_;
+  std::vector<std::size_t> active_, still_;
+  // Per step, reused.
+  ragged_buffer batch_;
+  std::vector<std::size_t> slot_offsets_;
+  candidate_table cand_;
+  std::vector<float> scratch_, before_vec_, trial_vec_;
+  std::vector<token_id> before_tokens_, trial_tokens_, sorted_tokens_;
+  std::vector<slot_pick> picks_;
+  progress_scratch progress_;
+  std::vector<std::size_t> order_, taken_;
+  std::vector<insertion> accepted_;
+  std::vector<float> accepted_p_;
+};
+
 }  // namespace detail
 
 /// Grows every sequence of `seqs` in place until it is done. Before each step of a sequence, in order
@@ -139,283 +546,25 @@ inline std::uint64_t sequence_seed(std::uint64_t seed, std::size_t i) {
 /// Returns one generation per sequence (tokens, births, steps, trace).
 ///
 /// Requires: every token of every sequence lies in [0, backend.vocabulary_size()) and is not none_id().
-/// Throws: slotdiff::error on invalid options, start tokens, backend answers (fetch_candidates: naming
-/// the sequence by its index in `seqs` and the slot) or a semantic distance that is NaN; the
-/// sequences then hold the steps applied before the error, each step whole.
+/// Each step of a sequence runs, in order: the step_report, the stop rules, one draw per slot, the
+/// fill rules (gap, progress, confidence, length), the budget search, apply and trace; these are the
+/// members of detail::denoise_run, named so (docs/design.md, "denoise() as named steps").
+///
+/// Throws: options_error on invalid options (sampling, fill, candidates, a budget without a semantic
+/// measure); input_error on a start token outside the vocabulary or equal to none, or a semantic
+/// distance that is NaN; backend_error on a backend answer fetch_candidates refuses (naming the
+/// sequence by its index in `seqs` and the slot). The sequences then hold the steps applied before
+/// the error, each step whole.
 template <denoiser_backend Backend, slot_sequence Seq, stop_policy Stop, semantic_measure Semantics = no_semantics>
   requires std::same_as<typename Seq::layout_type, typename Backend::layout_type>
 std::vector<generation> denoise(Backend& backend, std::span<Seq> seqs, Stop stop, const denoise_options& opt = {},
                                 const Semantics& semantics = {}) {
-  using layout = typename Backend::layout_type;
-  opt.sampling.validate();
-  opt.fill.validate();
-  if (opt.candidates == 0 || opt.candidates > max_candidates)
-    throw error("slotdiff: denoise candidates must lie in 1..256, got " + std::to_string(opt.candidates));
-  const std::size_t dim = semantics.dimension();
-  if (std::isfinite(opt.fill.budget) && dim == 0)
-    throw error("slotdiff: a semantic budget needs a semantic measure (pass an embedding_change to denoise)");
-  const token_id none = backend.none_id();
-  const auto vocab = static_cast<std::size_t>(backend.vocabulary_size());
-
-  const std::size_t count = seqs.size();
-  std::vector<generation> out(count);
-  std::vector<sampling_rng> rngs;
-  std::vector<std::size_t> inserted_last(count, 0);
-  std::vector<float> change_last(count, std::numeric_limits<float>::quiet_NaN());
-  std::vector<std::size_t> active;
-  for (std::size_t i = 0; i < count; ++i) {
-    rngs.emplace_back(detail::sequence_seed(opt.seed, i));
-    for (std::size_t j = 0; j < seqs[i].size(); ++j) {
-      const token_id t = seqs[i].token(j);
-      if (t < 0 || static_cast<std::size_t>(t) >= vocab || t == none)
-        throw error("slotdiff: sequence " + std::to_string(i) + " holds token " + std::to_string(t) + " at position " +
-                    std::to_string(j) + ", not a real token of the backend's vocabulary of " + std::to_string(vocab));
-    }
-    active.push_back(i);
+  detail::denoise_run<Backend, Seq, Stop, Semantics> run(backend, seqs, std::move(stop), opt, semantics);
+  while (run.any_active()) {
+    run.fetch_candidates_of_active();  // one backend call for every sequence still growing
+    run.step_active();                 // each: report, stop rules, draw, fill rules, budget, apply, trace
   }
-
-  ragged_buffer batch;
-  std::vector<std::size_t> offsets;
-  candidate_table cand;
-  std::vector<float> scratch, before_vec(dim), trial_vec(dim), target_vec;
-  std::vector<token_id> before_tokens, trial_tokens, sorted_tokens;
-  std::vector<insertion> chosen, accepted;
-  std::vector<float> chosen_p, accepted_p;
-  std::vector<std::size_t> order;
-  struct pick {
-    std::size_t slot;
-    token_id token;
-    float probability;
-    bool forced;
-  };
-  std::vector<pick> picks;
-  std::vector<std::pair<float, pick>> spare;
-  std::vector<unsigned char> slot_taken, gap_taken;
-  const std::span<const float> target = semantics.target();
-  const std::size_t length_cap = std::min(opt.max_length, stop::length_cap(stop));
-  // A semantic distance is compared with the budget and the stop thresholds; NaN would compare false
-  // everywhere and accept every insertion, so it is an error.
-  auto measured = [&](float d, std::size_t seq, const char* what) {
-    if (std::isnan(d))
-      throw error("slotdiff: denoise: the semantic measure returned NaN for " + std::string(what) + " of sequence " +
-                  std::to_string(seq) + " at step " + std::to_string(out[seq].steps));
-    return d;
-  };
-
-  while (!active.empty()) {
-    batch.clear();
-    for (std::size_t i : active) seqs[i].copy_tokens(batch.append(seqs[i].size()));
-    ragged_batch view = batch.view();
-    view.origin = active;
-    slot_offsets<layout>(view, offsets);
-    fetch_candidates(backend, view, offsets, opt.candidates, cand, scratch);
-
-    std::vector<std::size_t> still;
-    for (std::size_t row = 0; row < active.size(); ++row) {
-      const std::size_t i = active[row];
-      Seq& seq = seqs[i];
-      const std::size_t s0 = offsets[row], s1 = offsets[row + 1];
-
-      step_report report{.sequence = i, .steps = out[i].steps, .length = seq.size(), .inserted_last = inserted_last[i],
-                         .best_insertion = 0.0f, .change_last = change_last[i]};
-      for (std::size_t s = s0; s < s1; ++s) {
-        const auto ids = cand.ids_of(s);
-        const auto lp = cand.logp_of(s);
-        for (std::size_t j = 0; j < ids.size(); ++j) {
-          if (ids[j] != none) {
-            report.best_insertion = std::max(report.best_insertion, std::exp(lp[j]));
-            break;
-          }
-        }
-      }
-      before_tokens.resize(seq.size());
-      seq.copy_tokens(before_tokens);
-      if (dim != 0) {
-        semantics.embed(before_tokens, before_vec);
-        if (!target.empty()) report.target_similarity = 1.0f - measured(semantics.distance(before_vec, target), i, "the distance to the target");
-      }
-      // The stop rules, in order (docs/denoising.md, "Stop rules").
-      const std::size_t n = before_tokens.size();
-      if (out[i].steps >= opt.max_steps) {
-        out[i].hit_step_cap = true;
-        out[i].ended_by = stop_reason::step_cap;
-        continue;
-      }
-      if (n >= length_cap) {
-        out[i].ended_by = stop_reason::length_cap;
-        continue;
-      }
-      if (stop(report)) {
-        out[i].ended_by = stop_reason::policy;
-        continue;
-      }
-      // An empty sequence draws its first word without min_probability: the root slot spreads its
-      // mass over every word that can end a noising trajectory, so its best word is usually under
-      // any useful floor, and generating from nothing would otherwise give nothing.
-      sampling_options sampling = opt.sampling;
-      if (n == 0) sampling.min_probability = 0.0f;
-      const float floor = std::max(opt.fill.min_confidence, sampling.min_probability);
-
-      if (opt.sampling.repetition_penalty != 1.0f) {
-        sorted_tokens.assign(before_tokens.begin(), before_tokens.end());
-        std::sort(sorted_tokens.begin(), sorted_tokens.end());
-      }
-      auto present = [&](token_id t) { return std::binary_search(sorted_tokens.begin(), sorted_tokens.end(), t); };
-      // no_adjacent_repeat: the tokens on either side of a slot's gap.
-      auto neighbour = [&](std::size_t slot, token_id t) {
-        if (!opt.sampling.no_adjacent_repeat) return false;
-        const std::size_t g = layout::gap_of(slot, n);
-        return (g > 0 && before_tokens[g - 1] == t) || (g < n && before_tokens[g] == t);
-      };
-      auto admissible = [&](std::size_t slot, token_id t, float p) {
-        return t != none && p > 0.0f && p >= floor && !neighbour(slot, t);
-      };
-      // A state where no slot offers an admissible word cannot change any more: done.
-      std::size_t open_slots = 0;
-      for (std::size_t s = s0; s < s1; ++s) {
-        const auto ids = cand.ids_of(s);
-        const auto lp = cand.logp_of(s);
-        for (std::size_t j = 0; j < ids.size(); ++j)
-          if (admissible(s - s0, ids[j], std::exp(lp[j]))) {
-            ++open_slots;
-            break;
-          }
-      }
-      if (open_slots == 0) {
-        out[i].ended_by = stop_reason::nothing_admissible;
-        continue;
-      }
-
-      // One token per slot.
-      picks.clear();
-      for (std::size_t s = s0; s < s1; ++s) {
-        auto banned = [&](token_id t) { return neighbour(s - s0, t); };
-        const slot_choice c = sample_slot(cand.ids_of(s), cand.logp_of(s), none, sampling, present, banned, rngs[i]);
-        if (c.token != none && c.probability >= opt.fill.min_confidence) picks.push_back({s - s0, c.token, c.probability, false});
-      }
-      // The gap rule: picks are in slot order, so the picks of one gap are adjacent.
-      if (opt.fill.gaps == gap_policy::one_per_gap) {
-        std::size_t w = 0;
-        for (std::size_t r = 0; r < picks.size(); ++r) {
-          if (w > 0 && layout::gap_of(picks[w - 1].slot, n) == layout::gap_of(picks[r].slot, n)) {
-            if (picks[r].probability > picks[w - 1].probability) picks[w - 1] = picks[r];
-          } else {
-            picks[w++] = picks[r];
-          }
-        }
-        picks.resize(w);
-      } else if (opt.sampling.no_adjacent_repeat) {
-        // Two equal tokens drawn for the two slots of one gap would land side by side: keep the more probable.
-        std::size_t w = 0;
-        for (std::size_t r = 0; r < picks.size(); ++r) {
-          if (w > 0 && picks[w - 1].token == picks[r].token &&
-              layout::gap_of(picks[w - 1].slot, n) == layout::gap_of(picks[r].slot, n)) {
-            if (picks[r].probability > picks[w - 1].probability) picks[w - 1] = picks[r];
-          } else {
-            picks[w++] = picks[r];
-          }
-        }
-        picks.resize(w);
-      }
-      // The progress rule: the best remaining candidates when the draws insert too few.
-      if (picks.size() < opt.fill.min_insertions) {
-        const std::size_t slots = s1 - s0;
-        slot_taken.assign(slots, 0);
-        gap_taken.assign(n + 1, 0);
-        for (const pick& p : picks) slot_taken[p.slot] = 1, gap_taken[layout::gap_of(p.slot, n)] = 1;
-        spare.clear();
-        for (std::size_t s = 0; s < slots; ++s) {
-          if (slot_taken[s]) continue;
-          const auto ids = cand.ids_of(s0 + s);
-          const auto lp = cand.logp_of(s0 + s);
-          float best_score = -std::numeric_limits<float>::infinity();
-          std::size_t best = ids.size();
-          for (std::size_t j = 0; j < ids.size(); ++j) {
-            const float p = std::exp(lp[j]);
-            if (!admissible(s, ids[j], p)) continue;
-            float score = lp[j];
-            if (opt.sampling.repetition_penalty != 1.0f && present(ids[j])) score -= std::log(opt.sampling.repetition_penalty);
-            if (score > best_score) best_score = score, best = j;
-          }
-          if (best < ids.size()) spare.push_back({best_score, {s, ids[best], std::exp(lp[best]), true}});
-        }
-        std::stable_sort(spare.begin(), spare.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-        for (const auto& entry : spare) {
-          const pick& p = entry.second;
-          if (picks.size() >= opt.fill.min_insertions) break;
-          const std::size_t g = layout::gap_of(p.slot, n);
-          if (opt.fill.gaps == gap_policy::one_per_gap && gap_taken[g]) continue;
-          gap_taken[g] = 1;
-          picks.push_back(p);
-        }
-        std::sort(picks.begin(), picks.end(), [](const pick& a, const pick& b) { return a.slot < b.slot; });
-      }
-      chosen.clear();
-      chosen_p.clear();
-      for (const pick& p : picks) chosen.push_back({p.slot, p.token}), chosen_p.push_back(p.probability);
-      // Most confident first (ties: leftmost slot), at most max_insertions, then the budget.
-      order.resize(chosen.size());
-      for (std::size_t j = 0; j < order.size(); ++j) order[j] = j;
-      std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return chosen_p[a] > chosen_p[b]; });
-      if (order.size() > opt.fill.max_insertions) order.resize(opt.fill.max_insertions);
-      // The hard length limit: the most confident insertions that fit (n < length_cap here).
-      if (order.size() > length_cap - n) order.resize(length_cap - n);
-      float change = std::numeric_limits<float>::quiet_NaN();
-      std::size_t take = order.size();
-      if (std::isfinite(opt.fill.budget) && !order.empty()) {
-        take = 0;
-        for (std::size_t m = 1; m <= order.size(); ++m) {
-          accepted.clear();
-          for (std::size_t j = 0; j < m; ++j) accepted.push_back(chosen[order[j]]);
-          std::sort(accepted.begin(), accepted.end(), [](auto& a, auto& b) { return a.slot < b.slot; });
-          detail::apply_to<layout>(before_tokens, accepted, trial_tokens);
-          semantics.embed(trial_tokens, trial_vec);
-          const float d = measured(semantics.distance(before_vec, trial_vec), i, "a trial step");
-          if (d > opt.fill.budget) {
-            if (m == 1) take = 1, change = d;  // the progress rule: the best insertion alone
-            break;
-          }
-          take = m;
-          change = d;
-        }
-      }
-      accepted.clear();
-      accepted_p.clear();
-      std::vector<std::size_t> picked(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(take));
-      std::sort(picked.begin(), picked.end());  // chosen is in slot order
-      std::size_t forced_accepted = 0;
-      for (std::size_t j : picked) {
-        accepted.push_back(chosen[j]), accepted_p.push_back(chosen_p[j]);
-        forced_accepted += picks[j].forced;
-      }
-
-      seq.apply(accepted);
-      if (dim != 0 && std::isnan(change)) {
-        trial_tokens.resize(seq.size());
-        seq.copy_tokens(trial_tokens);
-        semantics.embed(trial_tokens, trial_vec);
-        change = measured(semantics.distance(before_vec, trial_vec), i, "the step's change");
-      }
-      ++out[i].steps;
-      inserted_last[i] = accepted.size();
-      change_last[i] = change;
-      if (opt.trace) {
-        out[i].trace.push_back({.inserted = accepted, .probability = accepted_p, .change = change,
-                                .best_insertion = report.best_insertion, .forced = forced_accepted,
-                                .admissible = open_slots});
-      }
-      still.push_back(i);
-    }
-    active.swap(still);
-  }
-
-  for (std::size_t i = 0; i < count; ++i) {
-    out[i].tokens.resize(seqs[i].size());
-    out[i].births.resize(seqs[i].size());
-    seqs[i].copy_tokens(out[i].tokens);
-    seqs[i].copy_births(out[i].births);
-  }
-  return out;
+  return run.results();
 }
 
 /// Convenience: starts from token lists (keywords, or empty for the root slot) in vector_slots.

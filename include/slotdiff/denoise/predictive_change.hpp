@@ -26,7 +26,7 @@ namespace slotdiff {
 /// the other ids (the only unbiased guess without the full distribution).
 /// The backend is borrowed and called once per embed (so the semantic budget costs one backend
 /// call per trial prefix); its answer is checked by fetch_candidates (ids in range, no NaN,
-/// normalised), so a bad backend is a slotdiff::error starting "slotdiff: predictive_change:".
+/// normalised), so a bad backend is a backend_error starting "slotdiff: predictive_change:".
 /// Not safe to call from several threads at once (it keeps scratch buffers).
 template <denoiser_backend Backend, distance_metric Metric>
 class predictive_change {
@@ -41,7 +41,8 @@ public:
   void embed(std::span<const token_id> tokens, std::span<float> out) const {
     using layout = typename Backend::layout_type;
     const std::size_t v = dimension();
-    if (out.size() != v) throw error("slotdiff: predictive_change output has " + std::to_string(out.size()) + " floats, needs " + std::to_string(v));
+    if (out.size() != v)
+      detail::throw_as<input_error>("predictive_change::embed: out must hold ", v, " floats (the vocabulary size), got ", out.size());
     const std::size_t offsets[2] = {0, tokens.size()};
     const ragged_batch batch{tokens, offsets};
     const std::size_t slots = layout::slot_count(tokens.size());

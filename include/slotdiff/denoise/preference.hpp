@@ -24,7 +24,7 @@ namespace slotdiff {
 struct step_reward {
   float progress_bonus = 0.05f;
   float operator()(float change, std::size_t inserted) const {
-    if (std::isnan(change)) throw error("slotdiff: step_reward needs the semantic change of the step (got NaN)");
+    if (std::isnan(change)) throw input_error("step_reward: needs the semantic change of the step, got NaN");
     return progress_bonus * static_cast<float>(inserted) - change;
   }
 };
@@ -52,12 +52,15 @@ struct preference_options {
 /// For each state, draws `samples` candidate steps (sequence j of the state uses seed index j) and
 /// pairs the one of least semantic change with the one of most. States whose candidates insert
 /// nothing, or all change the meaning equally, give no pair.
-/// Throws: slotdiff::error if samples < 2 or the semantic measure measures nothing.
+/// Throws: options_error if samples < 2; input_error if the semantic measure measures nothing (and
+/// what denoise throws).
 template <denoiser_backend Backend, semantic_measure Semantics>
 std::vector<preference_pair> make_preferences(Backend& backend, std::span<const std::vector<token_id>> states,
                                               const Semantics& semantics, const preference_options& opt = {}) {
-  if (opt.samples < 2) throw error("slotdiff: preference pairs need at least 2 samples per state, got " + std::to_string(opt.samples));
-  if (semantics.dimension() == 0) throw error("slotdiff: preference pairs need a semantic measure");
+  if (opt.samples < 2)
+    throw options_error("preference_options: samples must be at least 2 per state, got " + std::to_string(opt.samples));
+  if (semantics.dimension() == 0)
+    throw input_error("make_preferences: preference pairs need a semantic measure, got one of dimension 0");
   std::vector<preference_pair> pairs;
   for (std::size_t si = 0; si < states.size(); ++si) {
     const std::vector<std::vector<token_id>> copies(opt.samples, states[si]);

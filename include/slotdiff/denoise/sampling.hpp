@@ -41,6 +41,8 @@ struct sampling_options {
   /// it also blocks the rare legitimate doubling ("that that").
   bool no_adjacent_repeat = false;
 
+  /// Throws: options_error naming the first field out of range. (These messages keep their "slotdiff: "
+  /// prefix for now: tests/errors/test_errors.cpp quotes the top_p one whole.)
   void validate() const {
     if (!(temperature >= 0.0f) || std::isinf(temperature))
       throw options_error("slotdiff: sampling temperature must be finite and >= 0, got " + std::to_string(temperature));

@@ -36,8 +36,8 @@ public:
   embedding_change(const Embedder& e, Metric m, std::vector<float> target = {})
       : embedder_(&e), metric_(std::move(m)), target_(std::move(target)) {
     if (!target_.empty() && target_.size() != embedder_->dimension()) {
-      throw error("slotdiff: target embedding has " + std::to_string(target_.size()) + " dimensions, the embedder " +
-                  std::to_string(embedder_->dimension()));
+      throw input_error("embedding_change: the target must have the embedder's " + std::to_string(embedder_->dimension()) +
+                        " dimensions, got " + std::to_string(target_.size()));
     }
   }
   std::size_t dimension() const { return embedder_->dimension(); }

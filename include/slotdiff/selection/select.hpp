@@ -38,11 +38,11 @@ struct selection_options {
 
 namespace detail {
 
-/// Throws slotdiff::error naming the position of the first NaN score.
+/// Throws input_error naming the position of the first NaN score.
 inline void check_scores(std::span<const float> scores, const char* who) {
   for (std::size_t i = 0; i < scores.size(); ++i)
     if (std::isnan(scores[i]))
-      throw error(std::string(who) + ": score of position " + std::to_string(i) + " of " +
+      throw input_error(std::string(who) + ": score of position " + std::to_string(i) + " of " +
                   std::to_string(scores.size()) + " is NaN");
 }
 
@@ -108,7 +108,7 @@ std::size_t max_feasible_removals(std::span<const float> scores, float below = s
 /// Greedy selection: visits tokens by increasing score (ties by seeded rank) and flags each one whose
 /// removal keeps the set feasible, until k are flagged. `removed` is resized to n and overwritten.
 /// Returns how many were flagged (fewer than k when greedy gets stuck or too few are removable).
-/// Throws: error on a NaN score. Complexity: O(n log n) (runs are O(1) long, so each check is O(1)).
+/// Throws: input_error on a NaN score. Complexity: O(n log n) (runs are O(1) long, so each check is O(1)).
 template <slot_layout Layout>
 std::size_t select_greedy(std::span<const float> scores, std::size_t k, std::vector<std::uint8_t>& removed,
                           const selection_options& opts = {}) {
@@ -136,7 +136,7 @@ std::size_t select_greedy(std::span<const float> scores, std::size_t k, std::vec
 /// Exact selection: the feasible set of exactly k removable tokens of least total score (ties: least
 /// total seeded rank). `removed` is resized to n and overwritten. Returns false (and leaves `removed`
 /// all zero) when no feasible set of k removable tokens exists.
-/// Throws: error on a NaN score. Complexity: O(n k) time, O(n k) bytes of back-pointers.
+/// Throws: input_error on a NaN score. Complexity: O(n k) time, O(n k) bytes of back-pointers.
 template <slot_layout Layout>
 bool select_exact(std::span<const float> scores, std::size_t k, std::vector<std::uint8_t>& removed,
                   const selection_options& opts = {}) {

@@ -21,13 +21,13 @@ namespace slotdiff::stop {
 namespace detail {
 /// A threshold that is NaN compares false with everything and would silently never (or always) stop.
 inline float threshold(float v, const char* policy, const char* field) {
-  if (std::isnan(v)) throw slotdiff::error(std::string("slotdiff: stop::") + policy + " has a NaN " + field);
+  if (std::isnan(v)) throw options_error(std::string("stop::") + policy + " has a NaN " + field);
   return v;
 }
 inline float measured(float v, const char* policy, const char* field) {
   if (std::isnan(v)) {
-    throw slotdiff::error(std::string("slotdiff: stop::") + policy + " needs " + field +
-                          ", which this generation does not measure (give denoise a semantic measure)");
+    throw input_error(std::string("stop::") + policy + " needs " + field +
+                      ", which this generation does not measure (give denoise a semantic measure), got NaN");
   }
   return v;
 }
@@ -68,7 +68,7 @@ struct length_at_least {
 /// is no answer. (denoise also draws an empty sequence's first word without min_probability.)
 struct probability_below {
   float tau;
-  /// Throws: slotdiff::error if tau is NaN.
+  /// Throws: options_error if tau is NaN.
   bool operator()(const step_report& r) const {
     return r.best_insertion <= detail::threshold(tau, "probability_below", "tau") && r.length > 0;
   }
