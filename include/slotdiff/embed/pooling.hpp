@@ -30,6 +30,21 @@ namespace detail {
 inline void check_out(const char* who, std::size_t got, std::size_t want) {
   if (got != want) throw_embed(who, ": out has ", got, " floats, expected ", want);
 }
+
+/// s += weight(t) * vector(t) for every known token t (unknown ones are left out); returns how many
+/// were known. Both pooling embedders sum this way (mean: weight 1). Complexity O(n d).
+template <class Weight>
+std::size_t sum_known_vectors(const token_vectors& v, std::span<const token_id> tokens, std::vector<double>& s, Weight weight) {
+  std::size_t c = 0;
+  for (token_id t : tokens) {
+    if (!v.known(t)) continue;
+    ++c;
+    const auto r = v.row(t);
+    const double w = weight(t);
+    for (std::size_t k = 0; k < s.size(); ++k) s[k] += w * r[k];
+  }
+  return c;
+}
 }  // namespace detail
 
 class mean_embedder {
@@ -79,14 +94,7 @@ public:
 
 private:
   std::size_t sum(std::span<const token_id> tokens, std::vector<double>& s) const {
-    std::size_t c = 0;
-    for (token_id t : tokens) {
-      if (!v_->known(t)) continue;
-      ++c;
-      const auto r = v_->row(t);
-      for (std::size_t k = 0; k < s.size(); ++k) s[k] += r[k];
-    }
-    return c;
+    return detail::sum_known_vectors(*v_, tokens, s, [](token_id) { return 1.0; });
   }
   std::shared_ptr<const token_vectors> v_;
 };
@@ -159,15 +167,7 @@ public:
 
 private:
   std::size_t sum(std::span<const token_id> tokens, std::vector<double>& s) const {
-    std::size_t c = 0;
-    for (token_id t : tokens) {
-      if (!v_->known(t)) continue;
-      ++c;
-      const auto r = v_->row(t);
-      const double w = weight(t);
-      for (std::size_t k = 0; k < s.size(); ++k) s[k] += w * r[k];
-    }
-    return c;
+    return detail::sum_known_vectors(*v_, tokens, s, [this](token_id t) { return weight(t); });
   }
   // out = s / c minus its projection on u (O(d)).
   void finish(const std::vector<double>& s, std::size_t c, float* out) const {

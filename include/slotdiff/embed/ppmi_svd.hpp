@@ -42,45 +42,70 @@ struct ppmi_svd_options {
   unknown_word unknown = unknown_word::skip;
 };
 
-/// Builds d-dimensional vectors for ids 0 .. vocabulary_size-1 from `corpus` (any range of ranges of
-/// token_id, e.g. std::vector<std::vector<token_id>>).
-/// Requires: every id in [0, vocabulary_size); dimension <= the number of distinct words seen.
-/// Complexity: O(T w) counting (T corpus tokens) + O(nnz (d + p) (2 q + 2)) for the SVD.
-/// Throws: embed_error naming the sentence and id out of range, or a corpus too small for `dimension`.
+namespace detail {
+
+using ppmi_index = std::int64_t;
+using ppmi_triplet = Eigen::Triplet<double, ppmi_index>;
+using ppmi_sparse = Eigen::SparseMatrix<double, Eigen::RowMajor, ppmi_index>;
+
+/// Step 1a: the corpus as one id sequence, -1 standing for every sentence end and every special id
+/// (ids below `first_word_id`), so a context window stops at both.
+/// Throws: embed_error naming the sentence and an id outside [0, V).
 template <class Corpus>
-token_vectors build_ppmi_svd(const Corpus& corpus, std::size_t vocabulary_size, const ppmi_svd_options& o = {}) {
-  using index = std::int64_t;
-  const std::size_t V = vocabulary_size;
-  if (V == 0 || o.dimension == 0 || o.window == 0) detail::throw_embed("build_ppmi_svd: vocabulary, dimension and window must be > 0");
-  // Flatten, with -1 separating sentences.
+std::vector<token_id> ppmi_flatten(const Corpus& corpus, std::size_t V, token_id first_word_id) {
   std::vector<token_id> flat;
   std::size_t sentence = 0;
   for (const auto& s : corpus) {
     for (token_id t : s) {
       if (t < 0 || static_cast<std::size_t>(t) >= V)
         detail::throw_embed("build_ppmi_svd: sentence ", sentence, " has id ", t, " outside [0, ", V, ")");
-      flat.push_back(t < o.first_word_id ? -1 : t);
+      flat.push_back(t < first_word_id ? -1 : t);
     }
     flat.push_back(-1);
     ++sentence;
   }
-  // Inverted index: positions of each id.
-  std::vector<std::size_t> start(V + 1, 0);
+  return flat;
+}
+
+/// Step 1b: an inverted index of `flat`: the positions of id i are pos[start[i] .. start[i + 1]).
+struct ppmi_positions {
+  std::vector<std::size_t> start, pos;
+};
+
+inline ppmi_positions ppmi_index_positions(const std::vector<token_id>& flat, std::size_t V) {
+  ppmi_positions ix;
+  ix.start.assign(V + 1, 0);
   for (token_id t : flat)
-    if (t >= 0) ++start[static_cast<std::size_t>(t) + 1];
-  for (std::size_t i = 0; i < V; ++i) start[i + 1] += start[i];
-  std::vector<std::size_t> pos(start[V]), fill(start.begin(), start.end() - 1);
+    if (t >= 0) ++ix.start[static_cast<std::size_t>(t) + 1];
+  for (std::size_t i = 0; i < V; ++i) ix.start[i + 1] += ix.start[i];
+  ix.pos.resize(ix.start[V]);
+  std::vector<std::size_t> fill(ix.start.begin(), ix.start.end() - 1);
   for (std::size_t p = 0; p < flat.size(); ++p)
-    if (flat[p] >= 0) pos[fill[static_cast<std::size_t>(flat[p])]++] = p;
-  // Co-occurrence rows into CSR triplets.
-  std::vector<Eigen::Triplet<double, index>> trip;
-  std::vector<double> row(V, 0.0), rowsum(V, 0.0), colsum(V, 0.0);
+    if (flat[p] >= 0) ix.pos[fill[static_cast<std::size_t>(flat[p])]++] = p;
+  return ix;
+}
+
+/// The weighted co-occurrence counts c(i, j) as triplets (row-major order), with their row and
+/// column sums c(i) and c(j).
+struct ppmi_counts {
+  std::vector<ppmi_triplet> cells;
+  std::vector<double> rowsum, colsum;
+};
+
+/// Step 1c: counts row by row into a dense scratch row, each neighbour at distance k weighted
+/// (window + 1 - k) / window. O(corpus tokens * window) time.
+inline ppmi_counts ppmi_count_cooccurrences(const std::vector<token_id>& flat, const ppmi_positions& ix, std::size_t V,
+                                            std::size_t window) {
+  ppmi_counts c;
+  c.rowsum.assign(V, 0.0);
+  c.colsum.assign(V, 0.0);
+  std::vector<double> row(V, 0.0);
   std::vector<std::size_t> touched;
-  const auto w = static_cast<std::ptrdiff_t>(o.window);
+  const auto w = static_cast<std::ptrdiff_t>(window);
   for (std::size_t i = 0; i < V; ++i) {
     touched.clear();
-    for (std::size_t q = start[i]; q < start[i + 1]; ++q) {
-      const auto p = static_cast<std::ptrdiff_t>(pos[q]);
+    for (std::size_t q = ix.start[i]; q < ix.start[i + 1]; ++q) {
+      const auto p = static_cast<std::ptrdiff_t>(ix.pos[q]);
       for (int dir = -1; dir <= 1; dir += 2)
         for (std::ptrdiff_t k = 1; k <= w; ++k) {
           const std::ptrdiff_t r = p + dir * k;
@@ -91,82 +116,123 @@ token_vectors build_ppmi_svd(const Corpus& corpus, std::size_t vocabulary_size, 
         }
     }
     for (std::size_t j : touched) {
-      trip.emplace_back(static_cast<index>(i), static_cast<index>(j), row[j]);
-      rowsum[i] += row[j];
-      colsum[j] += row[j];
+      c.cells.emplace_back(static_cast<ppmi_index>(i), static_cast<ppmi_index>(j), row[j]);
+      c.rowsum[i] += row[j];
+      c.colsum[j] += row[j];
       row[j] = 0;
     }
   }
+  return c;
+}
+
+/// Step 2: the shifted PPMI matrix (V x V, sparse) from the counts, which it consumes.
+/// PMI - log shift = log c(i,j) - log c(i) - (alpha log c(j) - log sum c^alpha) - log shift (the
+/// corpus totals D cancel); the row and column terms are computed once, not per nonzero.
+inline ppmi_sparse ppmi_matrix(ppmi_counts& c, std::size_t V, double context_smoothing, double shift) {
   double alpha_total = 0;
-  for (std::size_t j = 0; j < V; ++j) alpha_total += std::pow(colsum[j], o.context_smoothing);
-  std::size_t words = 0;
-  for (std::size_t i = 0; i < V; ++i) words += rowsum[i] > 0;
-  if (words < o.dimension + 1)
-    detail::throw_embed("build_ppmi_svd: the corpus has ", words, " words with contexts, too few for dimension ", o.dimension);
-  // PPMI in place.
-  std::vector<Eigen::Triplet<double, index>> ppmi;
-  ppmi.reserve(trip.size());
-  // PMI - log shift = log c(i,j) - log c(i) - (alpha log c(j) - log sum c^alpha) - log shift
-  // (the D's cancel); the row and column terms are computed once, not per nonzero.
+  for (std::size_t j = 0; j < V; ++j) alpha_total += std::pow(c.colsum[j], context_smoothing);
+  std::vector<ppmi_triplet> ppmi;
+  ppmi.reserve(c.cells.size());
   std::vector<double> lrow(V), lcol(V);
   for (std::size_t i = 0; i < V; ++i) {
-    lrow[i] = rowsum[i] > 0 ? std::log(rowsum[i]) : 0.0;
-    lcol[i] = colsum[i] > 0 ? o.context_smoothing * std::log(colsum[i]) - std::log(alpha_total) : 0.0;
+    lrow[i] = c.rowsum[i] > 0 ? std::log(c.rowsum[i]) : 0.0;
+    lcol[i] = c.colsum[i] > 0 ? context_smoothing * std::log(c.colsum[i]) - std::log(alpha_total) : 0.0;
   }
-  const double log_shift = std::log(o.shift);
-  for (const auto& t : trip) {
+  const double log_shift = std::log(shift);
+  for (const auto& t : c.cells) {
     const auto i = static_cast<std::size_t>(t.row()), j = static_cast<std::size_t>(t.col());
     const double pmi = std::log(t.value()) - lrow[i] - lcol[j] - log_shift;
     if (pmi > 0) ppmi.emplace_back(t.row(), t.col(), pmi);
   }
-  trip.clear();
-  trip.shrink_to_fit();
-  Eigen::SparseMatrix<double, Eigen::RowMajor, index> A(static_cast<index>(V), static_cast<index>(V));
+  c.cells.clear();
+  c.cells.shrink_to_fit();
+  ppmi_sparse A(static_cast<ppmi_index>(V), static_cast<ppmi_index>(V));
   A.setFromTriplets(ppmi.begin(), ppmi.end());
-  ppmi.clear();
-  ppmi.shrink_to_fit();
-  const Eigen::SparseMatrix<double, Eigen::RowMajor, index> At = A.transpose();
-  // Randomised SVD.
-  const auto k = static_cast<index>(std::min<std::size_t>(o.dimension + o.oversampling, words));
-  std::mt19937_64 g(o.seed);
+  return A;
+}
+
+/// The leading left singular vectors (columns of U, V x d) and singular values of a matrix.
+struct ppmi_singular {
+  Eigen::MatrixXd U;
+  Eigen::VectorXd sigma;
+};
+
+/// Step 3: the top `d` singular triplets of A by randomised range finding with `k` >= d Gaussian
+/// columns and `power_iterations` QR-orthonormalised rounds of A A^T (Halko, Martinsson & Tropp 2011).
+inline ppmi_singular ppmi_randomized_svd(const ppmi_sparse& A, ppmi_index d, ppmi_index k, int power_iterations,
+                                         std::uint64_t seed) {
+  const ppmi_sparse At = A.transpose();
+  const ppmi_index V = A.rows();
+  std::mt19937_64 g(seed);
   std::normal_distribution<double> nd;
-  Eigen::MatrixXd omega(static_cast<index>(V), k);
-  for (index c = 0; c < k; ++c)
-    for (index r = 0; r < static_cast<index>(V); ++r) omega(r, c) = nd(g);
+  Eigen::MatrixXd omega(V, k);
+  for (ppmi_index c = 0; c < k; ++c)
+    for (ppmi_index r = 0; r < V; ++r) omega(r, c) = nd(g);
   auto orth = [](const Eigen::MatrixXd& m) {
     Eigen::HouseholderQR<Eigen::MatrixXd> qr(m);
     return Eigen::MatrixXd(qr.householderQ() * Eigen::MatrixXd::Identity(m.rows(), m.cols()));
   };
   Eigen::MatrixXd Q = orth(A * omega);
-  for (int it = 0; it < o.power_iterations; ++it) {
+  for (int it = 0; it < power_iterations; ++it) {
     const Eigen::MatrixXd Z = orth(At * Q);
     Q = orth(A * Z);
   }
   const Eigen::MatrixXd B = (At * Q).transpose();  // k x V  (= Q^T A)
   const Eigen::MatrixXd BBt = B * B.transpose();
   Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(BBt);
-  // Eigenvalues ascending: take the top `dimension`.
-  const auto d = static_cast<index>(o.dimension);
-  Eigen::MatrixXd U(static_cast<index>(V), d);
+  // Eigenvalues ascending: take the top d.
+  ppmi_singular s{Eigen::MatrixXd(V, d), Eigen::VectorXd(d)};
   const Eigen::MatrixXd Ub = es.eigenvectors();
-  Eigen::VectorXd sig(d);
-  for (index c = 0; c < d; ++c) {
-    const index src = k - 1 - c;
-    sig(c) = std::sqrt(std::max(0.0, es.eigenvalues()(src)));
-    U.col(c) = Q * Ub.col(src);
+  for (ppmi_index c = 0; c < d; ++c) {
+    const ppmi_index src = k - 1 - c;
+    s.sigma(c) = std::sqrt(std::max(0.0, es.eigenvalues()(src)));
+    s.U.col(c) = Q * Ub.col(src);
   }
-  std::vector<float> data(V * o.dimension, 0.0f);
+  return s;
+}
+
+/// Step 4: rows U Sigma^weight, L2-normalised; ids with no context (rowsum 0) or a zero row are unknown.
+inline token_vectors ppmi_word_vectors(const ppmi_singular& s, const std::vector<double>& rowsum, double eigenvalue_weight,
+                                       unknown_word unknown) {
+  const std::size_t V = rowsum.size();
+  const auto d = static_cast<ppmi_index>(s.sigma.size());
+  const auto dim = static_cast<std::size_t>(d);
+  std::vector<float> data(V * dim, 0.0f);
   std::vector<std::uint8_t> known(V, 0);
   for (std::size_t i = 0; i < V; ++i) {
     if (rowsum[i] <= 0) continue;
     Eigen::VectorXd v(d);
-    for (index c = 0; c < d; ++c) v(c) = U(static_cast<index>(i), c) * std::pow(sig(c), o.eigenvalue_weight);
+    for (ppmi_index c = 0; c < d; ++c) v(c) = s.U(static_cast<ppmi_index>(i), c) * std::pow(s.sigma(c), eigenvalue_weight);
     const double nrm = v.norm();
     if (!(nrm > 0)) continue;
     known[i] = 1;
-    for (index c = 0; c < d; ++c) data[i * o.dimension + static_cast<std::size_t>(c)] = static_cast<float>(v(c) / nrm);
+    for (ppmi_index c = 0; c < d; ++c) data[i * dim + static_cast<std::size_t>(c)] = static_cast<float>(v(c) / nrm);
   }
-  return token_vectors(o.dimension, std::move(data), std::move(known), o.unknown);
+  return token_vectors(dim, std::move(data), std::move(known), unknown);
+}
+
+}  // namespace detail
+
+/// Builds d-dimensional vectors for ids 0 .. vocabulary_size-1 from `corpus` (any range of ranges of
+/// token_id, e.g. std::vector<std::vector<token_id>>).
+/// Requires: every id in [0, vocabulary_size); dimension <= the number of distinct words seen.
+/// Complexity: O(T w) counting (T corpus tokens) + O(nnz (d + p) (2 q + 2)) for the SVD.
+/// Throws: embed_error naming the sentence and id out of range, or a corpus too small for `dimension`.
+template <class Corpus>
+token_vectors build_ppmi_svd(const Corpus& corpus, std::size_t vocabulary_size, const ppmi_svd_options& o = {}) {
+  const std::size_t V = vocabulary_size;
+  if (V == 0 || o.dimension == 0 || o.window == 0) detail::throw_embed("build_ppmi_svd: vocabulary, dimension and window must be > 0");
+  const std::vector<token_id> flat = detail::ppmi_flatten(corpus, V, o.first_word_id);
+  detail::ppmi_counts counts = detail::ppmi_count_cooccurrences(flat, detail::ppmi_index_positions(flat, V), V, o.window);
+  std::size_t words = 0;
+  for (std::size_t i = 0; i < V; ++i) words += counts.rowsum[i] > 0;
+  if (words < o.dimension + 1)
+    detail::throw_embed("build_ppmi_svd: the corpus has ", words, " words with contexts, too few for dimension ", o.dimension);
+  const detail::ppmi_sparse A = detail::ppmi_matrix(counts, V, o.context_smoothing, o.shift);
+  const auto k = static_cast<detail::ppmi_index>(std::min<std::size_t>(o.dimension + o.oversampling, words));
+  const detail::ppmi_singular s =
+      detail::ppmi_randomized_svd(A, static_cast<detail::ppmi_index>(o.dimension), k, o.power_iterations, o.seed);
+  return detail::ppmi_word_vectors(s, counts.rowsum, o.eigenvalue_weight, o.unknown);
 }
 
 }  // namespace slotdiff

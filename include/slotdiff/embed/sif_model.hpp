@@ -166,116 +166,68 @@ public:
 
   // ---- binary ------------------------------------------------------------------------------------
   void write(std::ostream& out) const {
-    detail::fnv1a h;
-    auto put = [&](const void* p, std::size_t n) {
-      out.write(static_cast<const char*>(p), static_cast<std::streamsize>(n));
-      h.add(p, n);
-    };
-    auto put_u64 = [&](std::uint64_t v) {
-      unsigned char b[8];
-      for (int k = 0; k < 8; ++k) b[k] = static_cast<unsigned char>(v >> (8 * k));
-      put(b, 8);
-    };
-    auto put_u32 = [&](std::uint32_t v) {
-      unsigned char b[4];
-      for (int k = 0; k < 4; ++k) b[k] = static_cast<unsigned char>(v >> (8 * k));
-      put(b, 4);
-    };
-    put(detail::sdsif_magic, 8);
-    put_u64(words_.size());
-    put_u64(dim_);
-    put_u64(std::bit_cast<std::uint64_t>(a_));
-    put_u64(u_.empty() ? 0 : 1);
-    for (std::size_t k = 0; k < dim_; ++k) put_u32(std::bit_cast<std::uint32_t>(u_.empty() ? 0.0f : u_[k]));
+    detail::checksummed_writer w(out);
+    w.bytes(detail::sdsif_magic, 8);
+    w.u64(words_.size());
+    w.u64(dim_);
+    w.u64(std::bit_cast<std::uint64_t>(a_));
+    w.u64(u_.empty() ? 0 : 1);
+    for (std::size_t k = 0; k < dim_; ++k) w.u32(std::bit_cast<std::uint32_t>(u_.empty() ? 0.0f : u_[k]));
     for (std::size_t i = 0; i < words_.size(); ++i) {
-      put_u32(static_cast<std::uint32_t>(words_[i].size()));
-      put(words_[i].data(), words_[i].size());
-      put_u32(std::bit_cast<std::uint32_t>(p_[i]));
+      w.u32(static_cast<std::uint32_t>(words_[i].size()));
+      w.bytes(words_[i].data(), words_[i].size());
+      w.u32(std::bit_cast<std::uint32_t>(p_[i]));
     }
     std::vector<unsigned char> raw(half_.size() * 2);
     for (std::size_t i = 0; i < half_.size(); ++i) {
       raw[2 * i] = static_cast<unsigned char>(half_[i].bits);
       raw[2 * i + 1] = static_cast<unsigned char>(half_[i].bits >> 8);
     }
-    put(raw.data(), raw.size());
-    const std::uint64_t sum = h.h;
-    unsigned char b[8];
-    for (int k = 0; k < 8; ++k) b[k] = static_cast<unsigned char>(sum >> (8 * k));
-    out.write(reinterpret_cast<const char*>(b), 8);
+    w.bytes(raw.data(), raw.size());
+    w.finish();
   }
   /// Writes the file atomically (write_file_atomically): `path` never holds a partial embedder.
   /// Throws: embed_error naming the path on I/O failure (`path` is then as it was).
   void save(const std::filesystem::path& path) const {
-    try {
-      write_file_atomically(path, [&](std::ostream& out) { write(out); });
-    } catch (const file_write_error& e) {
-      detail::throw_embed("sif_model::save: ", e.what());
-    }
+    detail::save_embed_file(path, "sif_model::save", [&](std::ostream& out) { write(out); });
   }
 
   /// Throws: embed_error naming `name` and the byte offset: bad magic, truncation, implausible sizes,
   /// a checksum mismatch, or values the constructor refuses.
   static sif_model read(std::istream& in, std::string_view name = "<stream>") {
-    detail::fnv1a h;
-    std::uint64_t off = 0;
-    auto get = [&](void* p, std::size_t n, const char* what) {
-      in.read(static_cast<char*>(p), static_cast<std::streamsize>(n));
-      if (static_cast<std::size_t>(in.gcount()) != n)
-        detail::throw_embed(name, ": truncated at byte ", off + static_cast<std::uint64_t>(in.gcount()), " while reading ", what);
-      h.add(p, n);
-      off += n;
-    };
-    auto get_u64 = [&](const char* what) {
-      unsigned char b[8];
-      get(b, 8, what);
-      std::uint64_t v = 0;
-      for (int k = 0; k < 8; ++k) v |= std::uint64_t(b[k]) << (8 * k);
-      return v;
-    };
-    auto get_u32 = [&](const char* what) {
-      unsigned char b[4];
-      get(b, 4, what);
-      return std::uint32_t(b[0]) | (std::uint32_t(b[1]) << 8) | (std::uint32_t(b[2]) << 16) | (std::uint32_t(b[3]) << 24);
-    };
-    char magic[8];
-    get(magic, 8, "the magic");
-    if (std::memcmp(magic, detail::sdsif_magic, 8) != 0) detail::throw_embed(name, ": not a slotdiff SIF embedder file (bad magic)");
-    const std::uint64_t rows = get_u64("the row count"), dim = get_u64("the dimension");
-    const double a = std::bit_cast<double>(get_u64("a"));
-    const std::uint64_t has_component = get_u64("the component flag");
+    detail::checksummed_reader r(in, name);
+    r.expect_magic(detail::sdsif_magic, "SIF embedder");
+    const std::uint64_t rows = r.u64("the row count");
+    const std::uint64_t dim = r.u64("the dimension");
+    const double a = std::bit_cast<double>(r.u64("a"));
+    const std::uint64_t has_component = r.u64("the component flag");
     constexpr std::uint64_t limit = std::uint64_t(1) << 32;
     if (dim == 0 || dim > 65536 || rows > limit || rows > limit / dim || has_component > 1)
       detail::throw_embed(name, ": implausible header (", rows, " words x ", dim, ", component flag ", has_component, "): corrupt");
     std::vector<float> u(dim);
-    for (auto& x : u) x = std::bit_cast<float>(get_u32("the component"));
+    for (auto& x : u) x = std::bit_cast<float>(r.u32("the component"));
     if (!has_component) u.clear();
     // Memory grows with the bytes actually read (words one by one, vectors in chunks), so a header
     // that claims 2^32 words fails on the missing bytes, not on one huge allocation.
     std::vector<std::string> words;
     std::vector<float> p;
     for (std::uint64_t i = 0; i < rows; ++i) {
-      const std::uint32_t len = get_u32("a word length");
-      if (len > (1u << 16)) detail::throw_embed(name, ": a word of ", len, " bytes at byte ", off - 4, " (corrupt)");
+      const std::uint32_t len = r.u32("a word length");
+      if (len > (1u << 16)) detail::throw_embed(name, ": a word of ", len, " bytes at byte ", r.offset() - 4, " (corrupt)");
       std::string w(len, '\0');
-      get(w.data(), len, "a word");
+      r.bytes(w.data(), len, "a word");
       words.push_back(std::move(w));
-      p.push_back(std::bit_cast<float>(get_u32("a probability")));
+      p.push_back(std::bit_cast<float>(r.u32("a probability")));
     }
     std::vector<unsigned char> raw;
     constexpr std::uint64_t chunk = std::uint64_t(1) << 20;  // bytes per read
     for (std::uint64_t done = 0, total = rows * dim * 2; done < total;) {
       const std::uint64_t m = std::min(chunk, total - done);
       raw.resize(static_cast<std::size_t>(done + m));
-      get(raw.data() + done, static_cast<std::size_t>(m), "the vectors");
+      r.bytes(raw.data() + done, static_cast<std::size_t>(m), "the vectors");
       done += m;
     }
-    const std::uint64_t expect = h.h;
-    unsigned char b[8];
-    in.read(reinterpret_cast<char*>(b), 8);
-    if (in.gcount() != 8) detail::throw_embed(name, ": truncated at byte ", off + static_cast<std::uint64_t>(in.gcount()), " while reading the checksum");
-    std::uint64_t sum = 0;
-    for (int k = 0; k < 8; ++k) sum |= std::uint64_t(b[k]) << (8 * k);
-    if (sum != expect) detail::throw_embed(name, ": checksum mismatch (file says ", sum, ", content gives ", expect, "): corrupt");
+    r.check_checksum();
     sif_model m;
     m.words_ = std::move(words);
     m.p_ = std::move(p);

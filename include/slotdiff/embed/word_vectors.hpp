@@ -38,6 +38,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "slotdiff/config.hpp"
@@ -57,6 +58,97 @@ template <class... Parts>
   throw_as<embed_error>(parts...);
 }
 inline constexpr char sdwv_magic[8] = {'S', 'D', 'W', 'V', 'E', 'C', '0', '1'};
+
+// The two checksummed binary forms (.sdwv word vectors here, .sdsif embedders in sif_model.hpp) share
+// their framing: little-endian integers, and a trailing u64 FNV-1a 64 of every byte before it.
+
+/// Writes little-endian values to a stream, hashing each byte; finish() appends the checksum.
+class checksummed_writer {
+public:
+  explicit checksummed_writer(std::ostream& out) : out_(out) {}
+  void bytes(const void* p, std::size_t n) {
+    out_.write(static_cast<const char*>(p), static_cast<std::streamsize>(n));
+    h_.add(p, n);
+  }
+  void u32(std::uint32_t v) { little_endian<4>(v); }
+  void u64(std::uint64_t v) { little_endian<8>(v); }
+  /// Appends the checksum of everything written so far (the checksum itself is not hashed).
+  void finish() {
+    unsigned char b[8];
+    for (int k = 0; k < 8; ++k) b[k] = static_cast<unsigned char>(h_.h >> (8 * k));
+    out_.write(reinterpret_cast<const char*>(b), 8);
+  }
+
+private:
+  template <int N>
+  void little_endian(std::uint64_t v) {
+    unsigned char b[N];
+    for (int k = 0; k < N; ++k) b[k] = static_cast<unsigned char>(v >> (8 * k));
+    bytes(b, N);
+  }
+  std::ostream& out_;
+  fnv1a h_;
+};
+
+/// Reads what checksummed_writer wrote, counting and hashing the bytes.
+/// Throws: embed_error "NAME: truncated at byte B while reading WHAT" when the input ends early, and
+/// "NAME: checksum mismatch (...)" from check_checksum().
+class checksummed_reader {
+public:
+  checksummed_reader(std::istream& in, std::string_view name) : in_(in), name_(name) {}
+  void bytes(void* p, std::size_t n, const char* what) {
+    in_.read(static_cast<char*>(p), static_cast<std::streamsize>(n));
+    if (static_cast<std::size_t>(in_.gcount()) != n)
+      throw_embed(name_, ": truncated at byte ", off_ + static_cast<std::uint64_t>(in_.gcount()), " while reading ", what);
+    h_.add(p, n);
+    off_ += n;
+  }
+  std::uint32_t u32(const char* what) { return static_cast<std::uint32_t>(little_endian<4>(what)); }
+  std::uint64_t u64(const char* what) { return little_endian<8>(what); }
+  /// Reads 8 bytes and throws "NAME: not a slotdiff KIND file (bad magic)" unless they are `magic`.
+  void expect_magic(const char (&magic)[8], const char* kind) {
+    char got[8];
+    bytes(got, 8, "the magic");
+    if (std::memcmp(got, magic, 8) != 0) throw_embed(name_, ": not a slotdiff ", kind, " file (bad magic)");
+  }
+  /// Bytes read so far.
+  std::uint64_t offset() const noexcept { return off_; }
+  /// Reads the trailing checksum and compares it with the hash of every byte read before it.
+  void check_checksum() {
+    const std::uint64_t expect = h_.h;
+    unsigned char b[8];
+    in_.read(reinterpret_cast<char*>(b), 8);
+    if (in_.gcount() != 8)
+      throw_embed(name_, ": truncated at byte ", off_ + static_cast<std::uint64_t>(in_.gcount()), " while reading the checksum");
+    std::uint64_t sum = 0;
+    for (int k = 0; k < 8; ++k) sum |= std::uint64_t(b[k]) << (8 * k);
+    if (sum != expect) throw_embed(name_, ": checksum mismatch (file says ", sum, ", content gives ", expect, "): corrupt");
+  }
+
+private:
+  template <int N>
+  std::uint64_t little_endian(const char* what) {
+    unsigned char b[N];
+    bytes(b, N, what);
+    std::uint64_t v = 0;
+    for (int k = 0; k < N; ++k) v |= std::uint64_t(b[k]) << (8 * k);
+    return v;
+  }
+  std::istream& in_;
+  std::string_view name_;
+  fnv1a h_;
+  std::uint64_t off_ = 0;
+};
+
+/// write_file_atomically(path, write), a failure rethrown as embed_error "WHERE: <reason>".
+template <class Write>
+void save_embed_file(const std::filesystem::path& path, std::string_view where, Write&& write) {
+  try {
+    write_file_atomically(path, std::forward<Write>(write));
+  } catch (const file_write_error& e) {
+    throw_embed(where, ": ", e.what());
+  }
+}
 
 }  // namespace detail
 
@@ -150,70 +242,40 @@ public:
 
   // ---- binary ------------------------------------------------------------------------------------
   void write_binary(std::ostream& out) const {
-    detail::fnv1a h;
-    auto put = [&](const void* p, std::size_t n) {
-      out.write(static_cast<const char*>(p), static_cast<std::streamsize>(n));
-      h.add(p, n);
-    };
-    put(detail::sdwv_magic, 8);
-    put_u64(put, words_.size());
-    put_u64(put, dim_);
-    for (const auto& w : words_) {
-      const std::uint32_t len = static_cast<std::uint32_t>(w.size());
-      unsigned char b[4];
-      for (int k = 0; k < 4; ++k) b[k] = static_cast<unsigned char>(len >> (8 * k));
-      put(b, 4);
-      put(w.data(), w.size());
+    detail::checksummed_writer w(out);
+    w.bytes(detail::sdwv_magic, 8);
+    w.u64(words_.size());
+    w.u64(dim_);
+    for (const auto& word : words_) {
+      w.u32(static_cast<std::uint32_t>(word.size()));
+      w.bytes(word.data(), word.size());
     }
-    for (float v : data_) {
-      const std::uint32_t u = std::bit_cast<std::uint32_t>(v);
-      unsigned char b[4];
-      for (int k = 0; k < 4; ++k) b[k] = static_cast<unsigned char>(u >> (8 * k));
-      put(b, 4);
-    }
-    const std::uint64_t sum = h.h;
-    unsigned char b[8];
-    for (int k = 0; k < 8; ++k) b[k] = static_cast<unsigned char>(sum >> (8 * k));
-    out.write(reinterpret_cast<const char*>(b), 8);
+    for (float v : data_) w.u32(std::bit_cast<std::uint32_t>(v));
+    w.finish();
   }
   /// Writes the binary form atomically (write_file_atomically): `path` never holds a partial file.
   /// Throws: embed_error naming the path if it cannot be written (`path` is then as it was).
   void save_binary(const std::filesystem::path& path) const {
-    try {
-      write_file_atomically(path, [&](std::ostream& out) { write_binary(out); });
-    } catch (const file_write_error& e) {
-      detail::throw_embed("word_vectors::save_binary: ", e.what());
-    }
+    detail::save_embed_file(path, "word_vectors::save_binary", [&](std::ostream& out) { write_binary(out); });
   }
   /// Throws embed_error naming the byte offset: bad magic, truncation, a checksum mismatch, sizes
   /// that cannot fit the input.
   static word_vectors read_binary(std::istream& in, std::string_view name = "<stream>") {
-    detail::fnv1a h;
-    std::uint64_t off = 0;
-    auto get = [&](void* p, std::size_t n, const char* what) {
-      in.read(static_cast<char*>(p), static_cast<std::streamsize>(n));
-      if (static_cast<std::size_t>(in.gcount()) != n)
-        detail::throw_embed(name, ": truncated at byte ", off + static_cast<std::uint64_t>(in.gcount()), " while reading ", what);
-      h.add(p, n);
-      off += n;
-    };
-    char magic[8];
-    get(magic, 8, "the magic");
-    if (std::memcmp(magic, detail::sdwv_magic, 8) != 0) detail::throw_embed(name, ": not a slotdiff word-vector file (bad magic)");
-    const std::uint64_t rows = get_u64(get, "the row count"), dim = get_u64(get, "the dimension");
+    detail::checksummed_reader r(in, name);
+    r.expect_magic(detail::sdwv_magic, "word-vector");
+    const std::uint64_t rows = r.u64("the row count");
+    const std::uint64_t dim = r.u64("the dimension");
     constexpr std::uint64_t limit = std::uint64_t(1) << 40;
     if (dim == 0 || rows > limit || dim > limit || rows > limit / dim)
       detail::throw_embed(name, ": implausible sizes ", rows, " x ", dim, " (corrupt header)");
     // Memory grows with the bytes actually read (words one by one, vectors in 1 MiB chunks), so a
     // header that claims 2^40 rows fails on the missing bytes, not on one huge allocation.
     std::vector<std::string> words;
-    for (std::uint64_t r = 0; r < rows; ++r) {
-      unsigned char b[4];
-      get(b, 4, "a word length");
-      const std::uint32_t len = b[0] | (b[1] << 8) | (b[2] << 16) | (std::uint32_t(b[3]) << 24);
-      if (len > (1u << 20)) detail::throw_embed(name, ": a word of ", len, " bytes at byte ", off - 4, " (corrupt)");
+    for (std::uint64_t i = 0; i < rows; ++i) {
+      const std::uint32_t len = r.u32("a word length");
+      if (len > (1u << 20)) detail::throw_embed(name, ": a word of ", len, " bytes at byte ", r.offset() - 4, " (corrupt)");
       std::string w(len, '\0');
-      get(w.data(), len, "a word");
+      r.bytes(w.data(), len, "a word");
       words.push_back(std::move(w));
     }
     std::vector<float> data;
@@ -222,20 +284,14 @@ public:
     for (std::uint64_t done = 0, total = rows * dim; done < total;) {
       const std::uint64_t m = std::min(chunk, total - done);
       raw.resize(static_cast<std::size_t>(m * 4));
-      get(raw.data(), raw.size(), "the vectors");
+      r.bytes(raw.data(), raw.size(), "the vectors");
       for (std::size_t i = 0; i < m; ++i) {
         const std::uint32_t u = raw[4 * i] | (raw[4 * i + 1] << 8) | (raw[4 * i + 2] << 16) | (std::uint32_t(raw[4 * i + 3]) << 24);
         data.push_back(std::bit_cast<float>(u));
       }
       done += m;
     }
-    const std::uint64_t expect = h.h;
-    unsigned char b[8];
-    in.read(reinterpret_cast<char*>(b), 8);
-    if (in.gcount() != 8) detail::throw_embed(name, ": truncated at byte ", off + in.gcount(), " while reading the checksum");
-    std::uint64_t sum = 0;
-    for (int k = 0; k < 8; ++k) sum |= std::uint64_t(b[k]) << (8 * k);
-    if (sum != expect) detail::throw_embed(name, ": checksum mismatch (file says ", sum, ", content gives ", expect, "): corrupt");
+    r.check_checksum();
     return word_vectors(std::move(words), dim, std::move(data));
   }
   static word_vectors load_binary(const std::filesystem::path& path) {
@@ -261,20 +317,6 @@ private:
     for (char c : s)
       if (c < '0' || c > '9') return false;
     return true;
-  }
-  template <class Put>
-  static void put_u64(Put& put, std::uint64_t v) {
-    unsigned char b[8];
-    for (int k = 0; k < 8; ++k) b[k] = static_cast<unsigned char>(v >> (8 * k));
-    put(b, 8);
-  }
-  template <class Get>
-  static std::uint64_t get_u64(Get& get, const char* what) {
-    unsigned char b[8];
-    get(b, 8, what);
-    std::uint64_t v = 0;
-    for (int k = 0; k < 8; ++k) v |= std::uint64_t(b[k]) << (8 * k);
-    return v;
   }
 
   std::vector<std::string> words_;

@@ -46,11 +46,11 @@ nlohmann::json to_json(const trajectory<Layout>& tr, std::uint64_t id, const jso
   return j;
 }
 
-/// Writes one line. Throws: error if the stream fails.
+/// Writes one line. Throws: file_write_error if the stream fails.
 template <slot_layout Layout>
 void write_jsonl(std::ostream& out, const trajectory<Layout>& tr, std::uint64_t id, const jsonl_options& opts = {}) {
   out << to_json(tr, id, opts).dump() << '\n';
-  if (!out) throw error("write_jsonl: the output stream failed at trajectory " + std::to_string(id));
+  if (!out) throw file_write_error("write_jsonl: the output stream failed at trajectory " + std::to_string(id));
 }
 
 namespace detail {

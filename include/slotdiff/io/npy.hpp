@@ -45,13 +45,13 @@ public:
     target_offsets_.push_back(0);
   }
 
-  /// Throws: error naming the sentence if a token id is outside [0, vocabulary).
+  /// Throws: input_error naming the sentence if a token id is outside [0, vocabulary).
   void add(const trajectory<Layout>& tr, std::int64_t sentence_id) {
     for (std::size_t i = 0; i < tr.size(); ++i)
       if (tr.tokens()[i] >= vocabulary_)
-        throw error("npy_shard_writer: sentence " + std::to_string(sentence_id) + " has token id " +
-                    std::to_string(tr.tokens()[i]) + " at position " + std::to_string(i) +
-                    ", outside the vocabulary of " + std::to_string(vocabulary_));
+        throw input_error("npy_shard_writer: sentence " + std::to_string(sentence_id) + " has token id " +
+                          std::to_string(tr.tokens()[i]) + " at position " + std::to_string(i) +
+                          ", outside the vocabulary of " + std::to_string(vocabulary_));
     const auto row = static_cast<std::int64_t>(steps_.size());
     x0_tokens_.insert(x0_tokens_.end(), tr.tokens().begin(), tr.tokens().end());
     removed_at_.insert(removed_at_.end(), tr.removed_at().begin(), tr.removed_at().end());
@@ -74,13 +74,13 @@ public:
   /// Writes the shard into `dir` (created if needed). Every file is written to a temporary name and
   /// renamed once complete (write_file_atomically), shard.json last, so a reader that finds
   /// shard.json finds a whole shard; a stale shard.json is removed first.
-  /// Throws: error naming the file on any I/O failure.
+  /// Throws: file_write_error naming the file on any I/O failure.
   void write(const std::filesystem::path& dir) const {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
-    if (ec) throw error("npy_shard_writer: cannot create " + dir.string() + ": " + ec.message());
+    if (ec) throw file_write_error("npy_shard_writer: cannot create " + dir.string() + ": " + ec.message());
     std::filesystem::remove(dir / "shard.json", ec);  // a stale manifest must not vouch for new files
-    if (ec) throw error("npy_shard_writer: cannot remove the old " + (dir / "shard.json").string() + ": " + ec.message());
+    if (ec) throw file_write_error("npy_shard_writer: cannot remove the old " + (dir / "shard.json").string() + ": " + ec.message());
     dump(dir, "x0_tokens.npy", x0_tokens_);
     dump(dir, "x0_offsets.npy", x0_offsets_);
     dump(dir, "removed_at.npy", removed_at_);
@@ -108,7 +108,7 @@ private:
     try {
       write_file_atomically(path, std::forward<F>(body));
     } catch (const file_write_error& e) {
-      throw error(std::string("npy_shard_writer: ") + e.what());
+      throw file_write_error(std::string("npy_shard_writer: ") + e.what());
     }
   }
 

@@ -212,8 +212,27 @@ public:
 private:
   [[noreturn]] void fail(const std::string& what) const { throw safetensors_error("safetensors: " + name_ + ": " + what); }
 
+  /// Validates the whole file in the order the format reads: length prefix, JSON header, each entry,
+  /// then the tiling of the data section. The first problem throws (see the file comment).
   void parse(const safetensors_options& opt) {
     const auto bytes = map_.bytes();
+    const std::uint64_t n = header_length(bytes, opt);
+    const std::string_view header(reinterpret_cast<const char*>(bytes.data()) + 8, static_cast<std::size_t>(n));
+    const nlohmann::json j = parse_header(header);
+    const std::size_t data_size = bytes.size() - 8 - static_cast<std::size_t>(n);
+    const std::byte* data = bytes.data() + 8 + n;
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      if (it.key() == "__metadata__")
+        read_metadata(it.value());
+      else
+        tensors_.push_back(read_tensor_entry(it.key(), it.value(), data, data_size));
+    }
+    check_ranges_tile_data(data_size);
+    std::sort(tensors_.begin(), tensors_.end(), [](const st_tensor& a, const st_tensor& b) { return a.name < b.name; });
+  }
+
+  /// The little-endian u64 header length N, checked against the limit and the file size.
+  std::uint64_t header_length(std::span<const std::byte> bytes, const safetensors_options& opt) const {
     if (bytes.size() < 8) fail("file is " + std::to_string(bytes.size()) + " bytes, too short for the 8-byte header length");
     std::uint64_t n = 0;
     for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<std::uint8_t>(bytes[static_cast<std::size_t>(i)]);
@@ -221,10 +240,13 @@ private:
     if (n > opt.max_header_bytes) fail("header length " + std::to_string(n) + " exceeds the limit of " + std::to_string(opt.max_header_bytes));
     if (n > bytes.size() - 8)
       fail("header length " + std::to_string(n) + " runs past the end of the file (" + std::to_string(bytes.size()) + " bytes; truncated?)");
-    const std::string_view header(reinterpret_cast<const char*>(bytes.data()) + 8, static_cast<std::size_t>(n));
-    if (header.front() != '{') fail("header does not start with '{'");
+    return n;
+  }
 
-    // Duplicate keys would be silently merged by the parser: catch them on the way.
+  /// The header as a JSON object. Duplicate keys, which the parser would silently merge, are refused:
+  /// a parser callback records the keys seen at each object depth.
+  nlohmann::json parse_header(std::string_view header) const {
+    if (header.front() != '{') fail("header does not start with '{'");
     std::vector<std::set<std::string>> keys_at_depth;
     std::optional<std::string> duplicate;
     const nlohmann::json::parser_callback_t cb = [&](int depth, nlohmann::json::parse_event_t ev, nlohmann::json& parsed) {
@@ -247,61 +269,78 @@ private:
     }
     if (duplicate) fail("header has the key \"" + *duplicate + "\" more than once");
     if (!j.is_object()) fail("header is not a JSON object");
+    return j;
+  }
 
-    const std::size_t data_size = bytes.size() - 8 - static_cast<std::size_t>(n);
-    const std::byte* data = bytes.data() + 8 + n;
-    for (auto it = j.begin(); it != j.end(); ++it) {
-      const std::string& key = it.key();
-      const auto& v = it.value();
-      if (key == "__metadata__") {
-        if (!v.is_object()) fail("\"__metadata__\" is not an object");
-        for (auto m = v.begin(); m != v.end(); ++m) {
-          if (!m.value().is_string()) fail("metadata \"" + m.key() + "\" is not a string");
-          metadata_[m.key()] = m.value().get<std::string>();
-        }
-        continue;
-      }
-      const std::string where = "tensor \"" + key + "\"";
-      if (!v.is_object()) fail(where + " is not an object");
-      for (auto f = v.begin(); f != v.end(); ++f)
-        if (f.key() != "dtype" && f.key() != "shape" && f.key() != "data_offsets") fail(where + " has an unknown field \"" + f.key() + "\"");
-      st_tensor t;
-      t.name = key;
-      if (!v.contains("dtype") || !v["dtype"].is_string()) fail(where + " has no string \"dtype\"");
-      const auto dt = st_dtype_from_name(v["dtype"].get<std::string>());
-      if (!dt) fail(where + " has an unknown dtype \"" + v["dtype"].get<std::string>() + "\"");
-      t.dtype = *dt;
-      if (!v.contains("shape") || !v["shape"].is_array()) fail(where + " has no \"shape\" array");
-      std::size_t count = 1;
-      bool overflow = false;
-      for (const auto& s : v["shape"]) {
-        if (!s.is_number_unsigned()) fail(where + " has a shape entry " + s.dump() + " that is not a non-negative integer");
-        const auto d = s.get<std::uint64_t>();
-        t.shape.push_back(static_cast<std::size_t>(d));
-        if (d != 0 && count > SIZE_MAX / d) overflow = true;
-        count *= static_cast<std::size_t>(d);
-      }
-      if (overflow || count > SIZE_MAX / st_dtype_size(t.dtype)) fail(where + " has a shape " + shape_text(t.shape) + " whose byte size overflows");
-      if (!v.contains("data_offsets") || !v["data_offsets"].is_array() || v["data_offsets"].size() != 2)
-        fail(where + " has no \"data_offsets\" pair");
-      for (const auto& o : v["data_offsets"])
-        if (!o.is_number_unsigned()) fail(where + " has a data offset " + o.dump() + " that is not a non-negative integer");
-      const auto b = v["data_offsets"][0].get<std::uint64_t>(), e = v["data_offsets"][1].get<std::uint64_t>();
-      if (e < b) fail(where + " has data_offsets [" + std::to_string(b) + ", " + std::to_string(e) + "] that end before they begin");
-      if (e > data_size)
-        fail(where + " has data_offsets [" + std::to_string(b) + ", " + std::to_string(e) + "] outside the " + std::to_string(data_size) +
-             " data bytes (truncated file?)");
-      const std::size_t want = count * st_dtype_size(t.dtype);
-      if (e - b != want)
-        fail(where + " is " + std::string(st_dtype_name(t.dtype)) + " " + shape_text(t.shape) + " = " + std::to_string(want) +
-             " bytes, but data_offsets [" + std::to_string(b) + ", " + std::to_string(e) + "] hold " + std::to_string(e - b));
-      t.begin = static_cast<std::size_t>(b);
-      t.end = static_cast<std::size_t>(e);
-      t.bytes = {data + b, static_cast<std::size_t>(e - b)};
-      tensors_.push_back(std::move(t));
+  /// The "__metadata__" object: string -> string only.
+  void read_metadata(const nlohmann::json& v) {
+    if (!v.is_object()) fail("\"__metadata__\" is not an object");
+    for (auto m = v.begin(); m != v.end(); ++m) {
+      if (!m.value().is_string()) fail("metadata \"" + m.key() + "\" is not a string");
+      metadata_[m.key()] = m.value().get<std::string>();
     }
+  }
 
-    // Ranges must tile the data exactly: sorted by offset, each begins where the previous ended.
+  /// One tensor entry: only the three known fields, a known dtype, a shape whose byte size does not
+  /// overflow, and data_offsets inside the data section that hold exactly that many bytes.
+  st_tensor read_tensor_entry(const std::string& key, const nlohmann::json& v, const std::byte* data, std::size_t data_size) const {
+    const std::string where = "tensor \"" + key + "\"";
+    if (!v.is_object()) fail(where + " is not an object");
+    for (auto f = v.begin(); f != v.end(); ++f)
+      if (f.key() != "dtype" && f.key() != "shape" && f.key() != "data_offsets") fail(where + " has an unknown field \"" + f.key() + "\"");
+    st_tensor t;
+    t.name = key;
+    t.dtype = entry_dtype(where, v);
+    const std::size_t want = entry_shape_bytes(where, v, t);
+    const auto [b, e] = entry_offsets(where, v, data_size);
+    if (e - b != want)
+      fail(where + " is " + std::string(st_dtype_name(t.dtype)) + " " + shape_text(t.shape) + " = " + std::to_string(want) +
+           " bytes, but data_offsets [" + std::to_string(b) + ", " + std::to_string(e) + "] hold " + std::to_string(e - b));
+    t.begin = static_cast<std::size_t>(b);
+    t.end = static_cast<std::size_t>(e);
+    t.bytes = {data + b, static_cast<std::size_t>(e - b)};
+    return t;
+  }
+
+  st_dtype entry_dtype(const std::string& where, const nlohmann::json& v) const {
+    if (!v.contains("dtype") || !v["dtype"].is_string()) fail(where + " has no string \"dtype\"");
+    const auto dt = st_dtype_from_name(v["dtype"].get<std::string>());
+    if (!dt) fail(where + " has an unknown dtype \"" + v["dtype"].get<std::string>() + "\"");
+    return *dt;
+  }
+
+  /// Fills t.shape from the entry and returns its byte size (t.dtype must be set).
+  std::size_t entry_shape_bytes(const std::string& where, const nlohmann::json& v, st_tensor& t) const {
+    if (!v.contains("shape") || !v["shape"].is_array()) fail(where + " has no \"shape\" array");
+    std::size_t count = 1;
+    bool overflow = false;
+    for (const auto& s : v["shape"]) {
+      if (!s.is_number_unsigned()) fail(where + " has a shape entry " + s.dump() + " that is not a non-negative integer");
+      const auto d = s.get<std::uint64_t>();
+      t.shape.push_back(static_cast<std::size_t>(d));
+      if (d != 0 && count > SIZE_MAX / d) overflow = true;
+      count *= static_cast<std::size_t>(d);
+    }
+    if (overflow || count > SIZE_MAX / st_dtype_size(t.dtype)) fail(where + " has a shape " + shape_text(t.shape) + " whose byte size overflows");
+    return count * st_dtype_size(t.dtype);
+  }
+
+  /// The entry's [begin, end) byte range, ordered and inside the data section.
+  std::pair<std::uint64_t, std::uint64_t> entry_offsets(const std::string& where, const nlohmann::json& v, std::size_t data_size) const {
+    if (!v.contains("data_offsets") || !v["data_offsets"].is_array() || v["data_offsets"].size() != 2)
+      fail(where + " has no \"data_offsets\" pair");
+    for (const auto& o : v["data_offsets"])
+      if (!o.is_number_unsigned()) fail(where + " has a data offset " + o.dump() + " that is not a non-negative integer");
+    const auto b = v["data_offsets"][0].get<std::uint64_t>(), e = v["data_offsets"][1].get<std::uint64_t>();
+    if (e < b) fail(where + " has data_offsets [" + std::to_string(b) + ", " + std::to_string(e) + "] that end before they begin");
+    if (e > data_size)
+      fail(where + " has data_offsets [" + std::to_string(b) + ", " + std::to_string(e) + "] outside the " + std::to_string(data_size) +
+           " data bytes (truncated file?)");
+    return {b, e};
+  }
+
+  /// Ranges must tile the data exactly: sorted by offset, each begins where the previous ended.
+  void check_ranges_tile_data(std::size_t data_size) const {
     std::vector<const st_tensor*> by_offset;
     for (const auto& t : tensors_) by_offset.push_back(&t);
     std::sort(by_offset.begin(), by_offset.end(), [](const st_tensor* a, const st_tensor* b) {
@@ -318,7 +357,6 @@ private:
     }
     if (at != data_size)
       fail("data bytes [" + std::to_string(at) + ", " + std::to_string(data_size) + ") belong to no tensor (trailing garbage?)");
-    std::sort(tensors_.begin(), tensors_.end(), [](const st_tensor& a, const st_tensor& b) { return a.name < b.name; });
   }
 
   std::string name_;

@@ -96,13 +96,13 @@ std::vector<std::vector<float>> noising_scores(const trajectory<Layout>& tr, con
 }
 
 /// A noising_view of `tr`. `words[i]` is the text of x_0's token i.
-/// Throws: error if words.size() != tr.size(). Complexity: as noising_scores.
+/// Throws: input_error if words.size() != tr.size(). Complexity: as noising_scores.
 template <slot_layout Layout, importance_scorer S>
 noising_view make_noising_view(const trajectory<Layout>& tr, std::vector<std::string> words, const S& scorer,
                                std::string scorer_label) {
   if (words.size() != tr.size())
-    throw error("make_noising_view: " + std::to_string(words.size()) + " words for a trajectory of " +
-                std::to_string(tr.size()) + " tokens");
+    throw input_error("make_noising_view: " + std::to_string(words.size()) + " words for a trajectory of " +
+                      std::to_string(tr.size()) + " tokens");
   return {std::move(words), std::vector<step_index>(tr.removed_at().begin(), tr.removed_at().end()), tr.steps(),
           noising_scores(tr, scorer), std::move(scorer_label)};
 }
@@ -111,8 +111,8 @@ noising_view make_noising_view(const trajectory<Layout>& tr, std::vector<std::st
 template <slot_layout Layout>
 noising_view make_noising_view(const trajectory<Layout>& tr, std::vector<std::string> words, std::string scorer_label = {}) {
   if (words.size() != tr.size())
-    throw error("make_noising_view: " + std::to_string(words.size()) + " words for a trajectory of " +
-                std::to_string(tr.size()) + " tokens");
+    throw input_error("make_noising_view: " + std::to_string(words.size()) + " words for a trajectory of " +
+                      std::to_string(tr.size()) + " tokens");
   return {std::move(words), std::vector<step_index>(tr.removed_at().begin(), tr.removed_at().end()), tr.steps(), {},
           std::move(scorer_label)};
 }
@@ -121,33 +121,33 @@ noising_view make_noising_view(const trajectory<Layout>& tr, std::vector<std::st
 /// probability and slot its step's trace recorded: the words a step inserts keep the order of their
 /// slots, so the k-th lowest slot of step s is the k-th word born at s. Without a trace (denoise
 /// without tracing) the probabilities are NaN.
-/// Throws: error if words.size() != g.tokens.size(), or if a step's trace inserts another number of
+/// Throws: input_error if words.size() != g.tokens.size(), or if a step's trace inserts another number of
 /// words or other tokens than the generation holds for that step. Complexity: O(n log n + S).
 inline denoising_view make_denoising_view(const generation& g, std::vector<std::string> words, std::string backend_label) {
   const std::size_t n = g.tokens.size();
   if (words.size() != n || g.births.size() != n)
-    throw error("make_denoising_view: " + std::to_string(words.size()) + " words and " + std::to_string(g.births.size()) +
-                " births for a generation of " + std::to_string(n) + " tokens");
+    throw input_error("make_denoising_view: " + std::to_string(words.size()) + " words and " + std::to_string(g.births.size()) +
+                      " births for a generation of " + std::to_string(n) + " tokens");
   denoising_view v{std::move(words), g.births, g.steps, std::vector<float>(n, std::numeric_limits<float>::quiet_NaN()),
                    std::vector<std::size_t>(n, 0), {}, std::move(backend_label)};
   if (g.trace.empty()) return v;
   if (g.trace.size() != g.steps)
-    throw error("make_denoising_view: a trace of " + std::to_string(g.trace.size()) + " steps for a generation of " +
-                std::to_string(g.steps));
+    throw input_error("make_denoising_view: a trace of " + std::to_string(g.trace.size()) + " steps for a generation of " +
+                      std::to_string(g.steps));
   std::vector<std::vector<std::size_t>> born(g.steps + 1);
   for (std::size_t i = 0; i < n; ++i) {
     const auto b = static_cast<std::size_t>(g.births[i]);
     if (g.births[i] < 0 || b > g.steps)
-      throw error("make_denoising_view: token " + std::to_string(i) + " born at step " + std::to_string(g.births[i]) +
-                  ", outside [0, " + std::to_string(g.steps) + "]");
+      throw input_error("make_denoising_view: token " + std::to_string(i) + " born at step " + std::to_string(g.births[i]) +
+                        ", outside [0, " + std::to_string(g.steps) + "]");
     born[b].push_back(i);
   }
   for (std::size_t s = 1; s <= g.steps; ++s) {
     const trace_step& t = g.trace[s - 1];
     v.best_insertion.push_back(t.best_insertion);
     if (t.inserted.size() != born[s].size() || t.probability.size() != t.inserted.size())
-      throw error("make_denoising_view: step " + std::to_string(s) + "'s trace inserts " + std::to_string(t.inserted.size()) +
-                  " words, the generation holds " + std::to_string(born[s].size()) + " born at that step");
+      throw input_error("make_denoising_view: step " + std::to_string(s) + "'s trace inserts " + std::to_string(t.inserted.size()) +
+                        " words, the generation holds " + std::to_string(born[s].size()) + " born at that step");
     std::vector<std::size_t> order(t.inserted.size());
     std::iota(order.begin(), order.end(), std::size_t{0});
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return t.inserted[a].slot < t.inserted[b].slot; });
@@ -155,9 +155,9 @@ inline denoising_view make_denoising_view(const generation& g, std::vector<std::
       const std::size_t i = born[s][k];
       const insertion& ins = t.inserted[order[k]];
       if (ins.token != g.tokens[i])
-        throw error("make_denoising_view: step " + std::to_string(s) + " inserted token " + std::to_string(ins.token) +
-                    " into slot " + std::to_string(ins.slot) + ", but the generation holds " + std::to_string(g.tokens[i]) +
-                    " there");
+        throw input_error("make_denoising_view: step " + std::to_string(s) + " inserted token " + std::to_string(ins.token) +
+                          " into slot " + std::to_string(ins.slot) + ", but the generation holds " + std::to_string(g.tokens[i]) +
+                          " there");
       v.probability[i] = t.probability[order[k]];
       v.slot[i] = ins.slot;
     }
@@ -265,43 +265,35 @@ inline constexpr std::string_view trace_page_js = R"js(
 })();
 )js";
 
-}  // namespace detail
-
-/// The page: noising diagram, denoising diagram, step slider and hover details, in one HTML string
-/// that loads nothing (see the file comment). Text is HTML-escaped; numbers are written with 4
-/// significant digits ("n/a" for NaN).
-/// Throws: error if a view's columns disagree in length (words, removed_at, scores rows, births,
-/// probability, slot), a removal step lies outside [1, T + 1] or a birth outside [0, S].
-/// Complexity: O((T + 1) |x_0| + (S + 1) n) characters.
-inline std::string trace_html(const noising_view& nv, const denoising_view& dv, const trace_page_options& opts = {}) {
-  using detail::html_escape;
-  using detail::html_number;
+/// trace_html's checks (see its Throws).
+inline void check_trace_views(const noising_view& nv, const denoising_view& dv) {
   const std::size_t n0 = nv.words.size(), n1 = dv.words.size();
   const auto T = static_cast<std::size_t>(std::max<step_index>(nv.steps, 0));
   const std::size_t S = dv.steps;
-  if (nv.steps < 0) throw error("trace_html: negative noising step count " + std::to_string(nv.steps));
+  if (nv.steps < 0) throw input_error("trace_html: negative noising step count " + std::to_string(nv.steps));
   if (nv.removed_at.size() != n0)
-    throw error("trace_html: " + std::to_string(n0) + " noising words but " + std::to_string(nv.removed_at.size()) + " removal steps");
+    throw input_error("trace_html: " + std::to_string(n0) + " noising words but " + std::to_string(nv.removed_at.size()) + " removal steps");
   if (!nv.scores.empty() && nv.scores.size() != T)
-    throw error("trace_html: " + std::to_string(nv.scores.size()) + " rows of scores for " + std::to_string(T) + " noising steps");
+    throw input_error("trace_html: " + std::to_string(nv.scores.size()) + " rows of scores for " + std::to_string(T) + " noising steps");
   for (std::size_t t = 0; t < nv.scores.size(); ++t)
     if (nv.scores[t].size() != n0)
-      throw error("trace_html: scores row " + std::to_string(t) + " has " + std::to_string(nv.scores[t].size()) +
-                  " entries for " + std::to_string(n0) + " words");
+      throw input_error("trace_html: scores row " + std::to_string(t) + " has " + std::to_string(nv.scores[t].size()) +
+                        " entries for " + std::to_string(n0) + " words");
   for (std::size_t i = 0; i < n0; ++i)
     if (nv.removed_at[i] < 1 || static_cast<std::size_t>(nv.removed_at[i]) > T + 1)
-      throw error("trace_html: noising word " + std::to_string(i) + " removed at step " + std::to_string(nv.removed_at[i]) +
-                  ", outside [1, " + std::to_string(T + 1) + "]");
+      throw input_error("trace_html: noising word " + std::to_string(i) + " removed at step " + std::to_string(nv.removed_at[i]) +
+                        ", outside [1, " + std::to_string(T + 1) + "]");
   if (dv.births.size() != n1 || dv.probability.size() != n1 || dv.slot.size() != n1)
-    throw error("trace_html: " + std::to_string(n1) + " denoising words but " + std::to_string(dv.births.size()) + " births, " +
-                std::to_string(dv.probability.size()) + " probabilities and " + std::to_string(dv.slot.size()) + " slots");
+    throw input_error("trace_html: " + std::to_string(n1) + " denoising words but " + std::to_string(dv.births.size()) + " births, " +
+                      std::to_string(dv.probability.size()) + " probabilities and " + std::to_string(dv.slot.size()) + " slots");
   for (std::size_t i = 0; i < n1; ++i)
     if (dv.births[i] < 0 || static_cast<std::size_t>(dv.births[i]) > S)
-      throw error("trace_html: denoising word " + std::to_string(i) + " born at step " + std::to_string(dv.births[i]) +
-                  ", outside [0, " + std::to_string(S) + "]");
+      throw input_error("trace_html: denoising word " + std::to_string(i) + " born at step " + std::to_string(dv.births[i]) +
+                        ", outside [0, " + std::to_string(S) + "]");
+}
 
-  std::string o;
-  o.reserve(4096 + 160 * ((T + 1) * n0 + (S + 1) * n1));
+/// The page up to the diagrams: head, style, title, caption and the step slider over T + S steps.
+inline void append_trace_head(std::string& o, const trace_page_options& opts, std::size_t T, std::size_t S) {
   o += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>";
   o += html_escape(opts.title);
@@ -315,8 +307,11 @@ inline std::string trace_html(const noising_view& nv, const denoising_view& dv, 
        "</output>\n<div id=\"now\"></div>\n"
        "<p class=\"note\">Drag the slider (or the arrow keys) to walk the sentence apart and grow it back; hover a word "
        "for its scores.</p>\n</section>\n";
+}
 
-  // Noising: row t is x_t over x_0's positions.
+/// The noising section: row t is x_t over x_0's positions, then the legend.
+inline void append_noising_section(std::string& o, const noising_view& nv, std::size_t T) {
+  const std::size_t n0 = nv.words.size();
   auto noise_tip = [&](std::size_t i) {
     const step_index r = nv.removed_at[i];
     std::string tip = nv.words[i] + "\n" +
@@ -354,8 +349,11 @@ inline std::string trace_html(const noising_view& nv, const denoising_view& dv, 
   for (std::size_t r = 1; r <= T; ++r)
     o += "<span class=\"tok\" style=\"background:" + detail::step_colour(r, T, true) + "\">removed at " + std::to_string(r) + "</span>";
   o += "<span class=\"tok kw\">keyword</span></p>\n</section>\n";
+}
 
-  // Denoising: row s is the sequence after step s over the final positions.
+/// The denoising section: row s is the sequence after step s over the final positions, then the legend.
+inline void append_denoising_section(std::string& o, const denoising_view& dv, std::size_t S) {
+  const std::size_t n1 = dv.words.size();
   auto denoise_tip = [&](std::size_t i) {
     const auto b = static_cast<std::size_t>(dv.births[i]);
     if (b == 0) return dv.words[i] + "\nstart word (keyword)";
@@ -386,7 +384,28 @@ inline std::string trace_html(const noising_view& nv, const denoising_view& dv, 
   o += "</div>\n<p class=\"legend\"><span class=\"tok kw\">start word</span>";
   for (std::size_t s = 1; s <= S; ++s)
     o += "<span class=\"tok\" style=\"background:" + detail::step_colour(s, S, false) + "\">inserted at " + std::to_string(s) + "</span>";
-  o += "</p>\n</section>\n<div id=\"tip\" hidden></div>\n<script>";
+  o += "</p>\n</section>\n";
+}
+
+}  // namespace detail
+
+/// The page: noising diagram, denoising diagram, step slider and hover details, in one HTML string
+/// that loads nothing (see the file comment). Text is HTML-escaped; numbers are written with 4
+/// significant digits ("n/a" for NaN).
+/// Throws: input_error if a view's columns disagree in length (words, removed_at, scores rows, births,
+/// probability, slot), a removal step lies outside [1, T + 1] or a birth outside [0, S].
+/// Complexity: O((T + 1) |x_0| + (S + 1) n) characters.
+inline std::string trace_html(const noising_view& nv, const denoising_view& dv, const trace_page_options& opts = {}) {
+  detail::check_trace_views(nv, dv);
+  const std::size_t n0 = nv.words.size(), n1 = dv.words.size();
+  const auto T = static_cast<std::size_t>(nv.steps);
+  const std::size_t S = dv.steps;
+  std::string o;
+  o.reserve(4096 + 160 * ((T + 1) * n0 + (S + 1) * n1));
+  detail::append_trace_head(o, opts, T, S);
+  detail::append_noising_section(o, nv, T);
+  detail::append_denoising_section(o, dv, S);
+  o += "<div id=\"tip\" hidden></div>\n<script>";
   o += detail::trace_page_js;
   o += "</script>\n</body>\n</html>\n";
   return o;

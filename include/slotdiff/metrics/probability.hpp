@@ -32,37 +32,34 @@ enum class probability_input { validate, normalize };
 
 namespace detail {
 
-struct kl_k {
+/// A probability metric's kernel pair: the serial twin and the dispatched fast path (kernels.hpp),
+/// with the defaults the metrics share (no support condition, the sum is the value). Each metric
+/// below adds its name and, where it differs, its support condition and finishing step.
+template <auto Serial, auto Fast>
+struct probability_kernel {
+  static constexpr bool needs_support = false;
+  static double serial(const float* p, const float* q, std::size_t n) { return Serial(p, q, n); }
+  static double fast(const float* p, const float* q, std::size_t n) { return Fast(p, q, n); }
+  static double finish(double x) { return x; }
+};
+
+struct kl_k : probability_kernel<kl_f32_serial, kl_auto> {
   static constexpr const char* name = "kl_divergence";
   static constexpr bool needs_support = true;
-  static double serial(const float* p, const float* q, std::size_t n) { return kl_f32_serial(p, q, n); }
-  static double fast(const float* p, const float* q, std::size_t n) { return kl_auto(p, q, n); }
   static double finish(double x) { return std::max(0.0, x); }
 };
-struct js_k {
+struct js_k : probability_kernel<js_f32_serial, js_auto> {
   static constexpr const char* name = "jensen_shannon_divergence";
-  static constexpr bool needs_support = false;
-  static double serial(const float* p, const float* q, std::size_t n) { return js_f32_serial(p, q, n); }
-  static double fast(const float* p, const float* q, std::size_t n) { return js_auto(p, q, n); }
-  static double finish(double x) { return x; }
 };
 struct jsd_k : js_k {
   static constexpr const char* name = "jensen_shannon_distance";
   static double finish(double x) { return std::sqrt(std::max(0.0, x)); }
 };
-struct hellinger_k {
+struct hellinger_k : probability_kernel<hellinger_f32_serial, hellinger_auto> {
   static constexpr const char* name = "hellinger_distance";
-  static constexpr bool needs_support = false;
-  static double serial(const float* p, const float* q, std::size_t n) { return hellinger_f32_serial(p, q, n); }
-  static double fast(const float* p, const float* q, std::size_t n) { return hellinger_auto(p, q, n); }
-  static double finish(double x) { return x; }
 };
-struct tv_k {
+struct tv_k : probability_kernel<tv_f32_serial, tv_auto> {
   static constexpr const char* name = "total_variation_distance";
-  static constexpr bool needs_support = false;
-  static double serial(const float* p, const float* q, std::size_t n) { return tv_f32_serial(p, q, n); }
-  static double fast(const float* p, const float* q, std::size_t n) { return tv_auto(p, q, n); }
-  static double finish(double x) { return x; }
 };
 
 /// Sum and minimum of x, one vectorisable pass. NaN makes the sum NaN; inf makes it non-finite.

@@ -84,6 +84,21 @@ struct ot_problem {
   std::vector<double> a, b;   // positive weights
 };
 
+/// One half of a log-domain Sinkhorn iteration, for the rows (f) or the columns (g): for k < count,
+/// out_k = eps (log_w_k - LSE_l (other_l - C(k, l)) / eps) over l < other_count, where
+/// C(k, l) = c[k * stride_k + l * stride_l] (rows: strides m, 1; columns: 1, m). Complexity O(count other_count).
+inline void sinkhorn_half_step(std::vector<double>& out, const std::vector<double>& log_w, const std::vector<double>& other,
+                               std::size_t count, std::size_t other_count, const std::vector<double>& c, std::size_t stride_k,
+                               std::size_t stride_l, double eps) {
+  for (std::size_t k = 0; k < count; ++k) {
+    double mx = -std::numeric_limits<double>::infinity();
+    for (std::size_t l = 0; l < other_count; ++l) mx = std::max(mx, (other[l] - c[k * stride_k + l * stride_l]) / eps);
+    double s = 0;
+    for (std::size_t l = 0; l < other_count; ++l) s += std::exp((other[l] - c[k * stride_k + l * stride_l]) / eps - mx);
+    out[k] = eps * (log_w[k] - mx - std::log(s));
+  }
+}
+
 inline sinkhorn_result sinkhorn_log_serial(const ot_problem& pr, const sinkhorn_options& o, std::vector<double>& f,
                                            std::vector<double>& g, double eps0) {
   const std::size_t n = pr.n, m = pr.m;
@@ -99,21 +114,9 @@ inline sinkhorn_result sinkhorn_log_serial(const ot_problem& pr, const sinkhorn_
     for (;;) {
       if (res.iterations >= o.max_iterations) return res;
       ++res.iterations;
-      // f_i = eps log a_i - eps LSE_j (g_j - C_ij) / eps
-      for (std::size_t i = 0; i < n; ++i) {
-        double mx = -std::numeric_limits<double>::infinity();
-        for (std::size_t j = 0; j < m; ++j) mx = std::max(mx, (g[j] - pr.c[i * m + j]) / eps);
-        double s = 0;
-        for (std::size_t j = 0; j < m; ++j) s += std::exp((g[j] - pr.c[i * m + j]) / eps - mx);
-        f[i] = eps * (la[i] - mx - std::log(s));
-      }
-      for (std::size_t j = 0; j < m; ++j) {
-        double mx = -std::numeric_limits<double>::infinity();
-        for (std::size_t i = 0; i < n; ++i) mx = std::max(mx, (f[i] - pr.c[i * m + j]) / eps);
-        double s = 0;
-        for (std::size_t i = 0; i < n; ++i) s += std::exp((f[i] - pr.c[i * m + j]) / eps - mx);
-        g[j] = eps * (lb[j] - mx - std::log(s));
-      }
+      // f_i = eps log a_i - eps LSE_j (g_j - C_ij) / eps, then g likewise over the columns
+      sinkhorn_half_step(f, la, g, n, m, pr.c, m, 1, eps);
+      sinkhorn_half_step(g, lb, f, m, n, pr.c, 1, m, eps);
       double err = 0;
       for (std::size_t i = 0; i < n; ++i) {
         double s = 0;

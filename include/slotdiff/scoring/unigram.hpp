@@ -16,6 +16,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "slotdiff/config.hpp"
@@ -118,72 +119,28 @@ public:
     unigram_model m;
     text_line_reader lines(in, where);
     std::string line;
-    auto fail = [&](std::size_t line_no, const std::string& what) {
-      throw model_error(where + ":" + std::to_string(line_no) + ": " + what);
-    };
     if (!lines.next(line) || line != file_header)
-      fail(1, "not a slotdiff unigram model (first line must be \"" + std::string(file_header) + "\")");
-    auto header_number = [&](std::size_t line_no, std::string_view key) {
-      if (!lines.next(line)) fail(line_no, "expected \"" + std::string(key) + " N\", the file ends");
-      const std::string_view l(line);
-      if (!l.starts_with(key) || l.size() <= key.size() || l[key.size()] != ' ')
-        fail(line_no, "expected \"" + std::string(key) + " N\", got \"" + line + "\"");
-      const auto v = detail::parse_decimal<std::uint64_t>(l.substr(key.size() + 1));
-      if (!v) fail(line_no, "expected \"" + std::string(key) + " N\" with N in [0, 2^64 - 1], got \"" + line + "\"");
-      return *v;
-    };
-    m.documents_ = header_number(2, "documents");
-    m.total_ = header_number(3, "tokens");
-    struct entry {
-      std::size_t id;
-      std::uint64_t count, df;
-    };
-    std::vector<entry> entries;
+      read_fail(where, 1, "not a slotdiff unigram model (first line must be \"" + std::string(file_header) + "\")");
+    m.documents_ = read_header_number(lines, line, 2, "documents");
+    m.total_ = read_header_number(lines, line, 3, "tokens");
+    std::vector<file_entry> entries;
     std::uint64_t sum = 0;
     long long previous = -1;
     while (lines.next(line)) {
       const std::size_t line_no = lines.line_number();
-      std::string_view f[3];
-      std::size_t nf = 0, at = 0;
-      const std::string_view l(line);
-      while (at <= l.size() && nf < 4) {
-        const std::size_t tab = std::min(l.find('\t', at), l.size());
-        if (nf < 3) f[nf] = l.substr(at, tab - at);
-        ++nf;
-        at = tab + 1;
-      }
-      const auto id = nf == 3 ? detail::parse_decimal<token_id>(f[0]) : std::nullopt;
-      const auto c = nf == 3 ? detail::parse_decimal<std::uint64_t>(f[1]) : std::nullopt;
-      const auto df = nf == 3 ? detail::parse_decimal<std::uint64_t>(f[2]) : std::nullopt;
-      if (!id || !c || !df || *id < 0 || *c == 0 || *df == 0)
-        fail(line_no, "expected \"id<TAB>count<TAB>df\" with id in [0, 2^31 - 1] and counts in [1, 2^64 - 1], got \"" +
-                          line + "\"");
-      if (*id <= previous) fail(line_no, "id " + std::to_string(*id) + " out of order");
-      if (*df > *c || *df > m.documents_)
-        fail(line_no, "document frequency " + std::to_string(*df) + " exceeds the count or the documents");
-      if (sum > std::numeric_limits<std::uint64_t>::max() - *c) fail(line_no, "the counts add up to more than 2^64 - 1");
-      previous = *id;
-      sum += *c;
-      entries.push_back({static_cast<std::size_t>(*id), *c, *df});
+      const file_entry e = parse_entry(line, where, line_no);
+      if (static_cast<long long>(e.id) <= previous) read_fail(where, line_no, "id " + std::to_string(e.id) + " out of order");
+      if (e.df > e.count || e.df > m.documents_)
+        read_fail(where, line_no, "document frequency " + std::to_string(e.df) + " exceeds the count or the documents");
+      if (sum > std::numeric_limits<std::uint64_t>::max() - e.count) read_fail(where, line_no, "the counts add up to more than 2^64 - 1");
+      previous = static_cast<long long>(e.id);
+      sum += e.count;
+      entries.push_back(e);
     }
     if (sum != m.total_)
       throw model_error(where + ": counts add up to " + std::to_string(sum) + ", the header says " +
                         std::to_string(m.total_) + " tokens (truncated file?)");
-    if (!entries.empty()) {
-      const std::size_t largest = entries.back().id;
-      const std::size_t bound = std::max<std::size_t>(65535, 16 * entries.size());
-      if (largest > bound)
-        throw model_error(where + ": id " + std::to_string(largest) + " is too sparse for a file of " +
-                          std::to_string(entries.size()) + " entries (ids up to " + std::to_string(bound) +
-                          " are accepted: the model is dense by id)");
-      m.count_.assign(largest + 1, 0);
-      m.df_.assign(largest + 1, 0);
-      for (const entry& e : entries) {
-        m.count_[e.id] = e.count;
-        m.df_[e.id] = e.df;
-      }
-    }
-    m.last_doc_.assign(m.count_.size(), 0);
+    m.fill_dense(entries, where);
     return m;
   }
 
@@ -204,6 +161,67 @@ public:
 
 private:
   bool in_range(token_id t) const noexcept { return t >= 0 && static_cast<std::size_t>(t) < count_.size(); }
+
+  // ---- read's steps ----
+  struct file_entry {
+    std::size_t id;
+    std::uint64_t count, df;
+  };
+
+  [[noreturn]] static void read_fail(const std::string& where, std::size_t line_no, const std::string& what) {
+    throw model_error(where + ":" + std::to_string(line_no) + ": " + what);
+  }
+
+  /// Header line `line_no`: "KEY N" with N in [0, 2^64 - 1].
+  static std::uint64_t read_header_number(text_line_reader& lines, std::string& line, std::size_t line_no, std::string_view key) {
+    if (!lines.next(line)) read_fail(lines.name(), line_no, "expected \"" + std::string(key) + " N\", the file ends");
+    const std::string_view l(line);
+    if (!l.starts_with(key) || l.size() <= key.size() || l[key.size()] != ' ')
+      read_fail(lines.name(), line_no, "expected \"" + std::string(key) + " N\", got \"" + line + "\"");
+    const auto v = detail::parse_decimal<std::uint64_t>(l.substr(key.size() + 1));
+    if (!v) read_fail(lines.name(), line_no, "expected \"" + std::string(key) + " N\" with N in [0, 2^64 - 1], got \"" + line + "\"");
+    return *v;
+  }
+
+  /// An entry line: exactly three tab-separated decimal fields, id in [0, 2^31 - 1], count and df >= 1.
+  static file_entry parse_entry(const std::string& line, const std::string& where, std::size_t line_no) {
+    std::string_view f[3];
+    std::size_t nf = 0, at = 0;
+    const std::string_view l(line);
+    while (at <= l.size() && nf < 4) {
+      const std::size_t tab = std::min(l.find('\t', at), l.size());
+      if (nf < 3) f[nf] = l.substr(at, tab - at);
+      ++nf;
+      at = tab + 1;
+    }
+    const auto id = nf == 3 ? detail::parse_decimal<token_id>(f[0]) : std::nullopt;
+    const auto c = nf == 3 ? detail::parse_decimal<std::uint64_t>(f[1]) : std::nullopt;
+    const auto df = nf == 3 ? detail::parse_decimal<std::uint64_t>(f[2]) : std::nullopt;
+    if (!id || !c || !df || *id < 0 || *c == 0 || *df == 0)
+      read_fail(where, line_no,
+                "expected \"id<TAB>count<TAB>df\" with id in [0, 2^31 - 1] and counts in [1, 2^64 - 1], got \"" + line + "\"");
+    return {static_cast<std::size_t>(*id), *c, *df};
+  }
+
+  /// The dense tables from the entries (increasing ids). The largest id may be at most
+  /// max(65535, 16 x the entries): a few bytes cannot make the reader allocate 2^31 ids.
+  void fill_dense(const std::vector<file_entry>& entries, const std::string& where) {
+    if (!entries.empty()) {
+      const std::size_t largest = entries.back().id;
+      const std::size_t bound = std::max<std::size_t>(65535, 16 * entries.size());
+      if (largest > bound)
+        throw model_error(where + ": id " + std::to_string(largest) + " is too sparse for a file of " +
+                          std::to_string(entries.size()) + " entries (ids up to " + std::to_string(bound) +
+                          " are accepted: the model is dense by id)");
+      count_.assign(largest + 1, 0);
+      df_.assign(largest + 1, 0);
+      for (const file_entry& e : entries) {
+        count_[e.id] = e.count;
+        df_[e.id] = e.df;
+      }
+    }
+    last_doc_.assign(count_.size(), 0);
+  }
 
   std::vector<std::uint64_t> count_, df_;
   std::vector<std::uint64_t> last_doc_;  // the last document (1-based) that counted this id's df
@@ -232,32 +250,36 @@ private:
   float unseen_ = 0;
 };
 
+/// A static scorer that reads one value per id from a unigram_table (idf_scorer,
+/// self_information_scorer). Complexity: O(n) per sentence.
+class unigram_table_scorer {
+public:
+  void score(std::span<const token_id> tokens, std::span<float> out) const noexcept {
+    for (std::size_t i = 0; i < tokens.size(); ++i) out[i] = table_(tokens[i]);
+  }
+
+protected:
+  template <class F>
+  unigram_table_scorer(const unigram_model& m, F&& stat) : table_(m, std::forward<F>(stat)) {}
+
+private:
+  unigram_table table_;
+};
+
 }  // namespace detail
 
 /// IDF importance: a token found in many documents ("the", "of") is removed first. Static.
 /// A snapshot of the model at construction. Complexity: O(n) per sentence.
-class idf_scorer {
+class idf_scorer : public detail::unigram_table_scorer {
 public:
-  explicit idf_scorer(const unigram_model& m) : table_(m, [&](token_id t) { return m.idf(t); }) {}
-  void score(std::span<const token_id> tokens, std::span<float> out) const noexcept {
-    for (std::size_t i = 0; i < tokens.size(); ++i) out[i] = table_(tokens[i]);
-  }
-
-private:
-  detail::unigram_table table_;
+  explicit idf_scorer(const unigram_model& m) : unigram_table_scorer(m, [&](token_id t) { return m.idf(t); }) {}
 };
 
 /// Unigram self-information -log p(token): frequent tokens are removed first. Static. A snapshot.
-class self_information_scorer {
+class self_information_scorer : public detail::unigram_table_scorer {
 public:
   explicit self_information_scorer(const unigram_model& m, double alpha = 1.0)
-      : table_(m, [&](token_id t) { return m.self_information(t, alpha); }) {}
-  void score(std::span<const token_id> tokens, std::span<float> out) const noexcept {
-    for (std::size_t i = 0; i < tokens.size(); ++i) out[i] = table_(tokens[i]);
-  }
-
-private:
-  detail::unigram_table table_;
+      : unigram_table_scorer(m, [&](token_id t) { return m.self_information(t, alpha); }) {}
 };
 
 /// TF-IDF against the corpus: (occurrences of the token in the current sequence / length) * idf.

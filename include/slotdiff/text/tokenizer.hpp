@@ -318,11 +318,7 @@ public:
   encode_stats encode_into(std::string_view text, std::vector<token_id>& out) const {
     check_utf8(text, "tokenizer::encode");
     encode_stats stats;
-    std::string word;
-    split_words(text, [&](std::string_view w) {
-      normalize(w, word);
-      const auto it = index_.find(std::string_view(word));
-      const token_id id = it == index_.end() ? unk : it->second;
+    each_word_id(text, [&](std::string_view, token_id id) {
       stats.unknown += id == unk;
       ++stats.words;
       out.push_back(id);
@@ -348,11 +344,7 @@ public:
   encoded_words encode_words(std::string_view text) const {
     check_utf8(text, "tokenizer::encode_words");
     encoded_words out;
-    std::string word;
-    split_words(text, [&](std::string_view w) {
-      normalize(w, word);
-      const auto it = index_.find(std::string_view(word));
-      const token_id id = it == index_.end() ? unk : it->second;
+    each_word_id(text, [&](std::string_view w, token_id id) {
       out.unknown += id == unk;
       out.ids.push_back(id);
       out.words.emplace_back(w);
@@ -422,6 +414,18 @@ public:
   }
 
 private:
+  /// Calls f(word as written, id) for every word of `text` in order (unk for a word the vocabulary
+  /// lacks). The caller has checked the UTF-8. Complexity: O(|text|) expected.
+  template <class F>
+  void each_word_id(std::string_view text, F&& f) const {
+    std::string word;
+    split_words(text, [&](std::string_view w) {
+      normalize(w, word);
+      const auto it = index_.find(std::string_view(word));
+      f(w, it == index_.end() ? unk : it->second);
+    });
+  }
+
   // One word onto decoded text; `glue` says the previous word was an opening bracket (or none).
   static void append_word(std::string& out, std::string_view w, bool& glue) {
     const bool closing = w.size() == 1 && std::string_view(".,;:!?)]}%").find(w[0]) != std::string_view::npos;

@@ -100,7 +100,7 @@ SLOTDIFF_SIMD_INLINE vf sqrt(vf x) noexcept {
 #endif
 }
 
-/// Natural log, Cephes logf (the polynomial of fast_math.hpp's log_from_mantissa, |error| <= 2 ulp).
+/// Natural log, Cephes logf (fast_math.hpp's SLOTDIFF_CEPHES_LOGF, |error| <= 2 ulp).
 /// Requires lanes normal and positive (callers clamp to FLT_MIN first).
 SLOTDIFF_SIMD_INLINE vf log(vf x) noexcept {
   vi u = __builtin_bit_cast(vi, x);
@@ -111,36 +111,20 @@ SLOTDIFF_SIMD_INLINE vf log(vf x) noexcept {
   e = e + small;
   m = small ? m + m - 1.0f : m - 1.0f;
   const vf ef = __builtin_convertvector(e, vf);
-  const vf z = m * m;
-  vf y = m * 7.0376836292E-2f - 1.1514610310E-1f;
-  y = y * m + 1.1676998740E-1f;
-  y = y * m - 1.2420140846E-1f;
-  y = y * m + 1.4249322787E-1f;
-  y = y * m - 1.6668057665E-1f;
-  y = y * m + 2.0000714765E-1f;
-  y = y * m - 2.4999993993E-1f;
-  y = y * m + 3.3333331174E-1f;
-  y = y * m * z;
-  y += -2.12194440E-4f * ef;
-  y += -0.5f * z;
-  vf r = m + y;
-  r += 0.693359375f * ef;
+  vf r;
+  SLOTDIFF_CEPHES_LOGF(vf, m, ef, r);
   return r;
 }
 
-/// e^x in double, Cephes exp (about 1 ulp); inputs clamped to [-708, 709].
+/// e^x in double, Cephes exp (fast_math.hpp's SLOTDIFF_CEPHES_EXP_REDUCED, about 1 ulp); inputs clamped
+/// to [-708, 709].
 SLOTDIFF_SIMD_INLINE vd exp(vd x) noexcept {
   x = x < -708.0 ? splat(-708.0) : x;
   x = x > 709.0 ? splat(709.0) : x;
   const vd t = x * 1.4426950408889634;
   const vd n = __builtin_convertvector(__builtin_convertvector(t + (t >= 0.0 ? splat(0.5) : splat(-0.5)), vl), vd);
-  vd r = x - n * 6.93145751953125E-1;
-  r -= n * 1.42860682030941723212E-6;
-  const vd rr = r * r;
-  const vd p = r * ((1.26177193074810590878E-4 * rr + 3.02994407707441961300E-2) * rr + 9.99999999999999999910E-1);
-  const vd q = ((3.00198505138664455042E-6 * rr + 2.52448340349684104192E-3) * rr + 2.27265548208155028766E-1) * rr +
-               2.00000000000000000009E0;
-  const vd e = 1.0 + 2.0 * p / (q - p);
+  vd e;
+  SLOTDIFF_CEPHES_EXP_REDUCED(vd, x, n, e);
   const vl bits = (__builtin_convertvector(n, vl) + 1023) << 52;
   return e * __builtin_bit_cast(vd, bits);
 }
