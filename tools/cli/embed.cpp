@@ -83,7 +83,7 @@ int near(const std::string& file, const std::string& typed, std::size_t n) {
   std::string word;
   tokenizer::normalize(typed, word);
   const auto r = m.find(word);
-  if (r < 0) throw error("embed near: \"" + word + "\" is not in " + file);
+  if (r < 0) throw input_error("embed near: \"" + word + "\" is not in " + file);
   const std::size_t d = m.dimension();
   std::vector<float> q(d), v(d);
   m.vector(static_cast<std::size_t>(r), q);

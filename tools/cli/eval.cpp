@@ -55,7 +55,7 @@ struct model_spec {
 model_spec parse_model(std::string_view text, const std::string& fallback_vocab) {
   const auto eq = text.find('=');
   if (eq == std::string_view::npos || eq == 0)
-    throw error("--model: expected NAME=SPEC, got \"" + std::string(text) + "\"");
+    throw option_error("--model: expected NAME=SPEC, got \"" + std::string(text) + "\"");
   model_spec m;
   m.name = std::string(text.substr(0, eq));
   std::string spec(text.substr(eq + 1));
@@ -67,7 +67,7 @@ model_spec parse_model(std::string_view text, const std::string& fallback_vocab)
   m.kind = spec.substr(0, colon);
   if (colon != std::string::npos) m.path = spec.substr(colon + 1);
   if (m.kind != "ngram" && m.kind != "reference" && m.kind != "cuda")
-    throw error("--model " + m.name + ": kind must be ngram, reference or cuda, got \"" + m.kind + "\"");
+    throw option_error("--model " + m.name + ": kind must be ngram, reference or cuda, got \"" + m.kind + "\"");
   if ((m.kind == "reference" || m.kind == "cuda") && m.path.empty()) {
     m.path = default_model();
     if (m.vocab.empty()) m.vocab = default_model_vocab_path();  // the bundled model's own vocabulary
@@ -184,8 +184,8 @@ row run_model(const model_spec& m, const settings& s, const std::vector<std::str
       return trained;
     }();
     if (model.vocabulary_size() != vocab.size())
-      throw error("--model " + m.name + ": the n-gram model has " + std::to_string(model.vocabulary_size()) +
-                  " ids, the vocabulary " + m.vocab + " has " + std::to_string(vocab.size()));
+      throw model_error("--model " + m.name + ": the n-gram model has " + std::to_string(model.vocabulary_size()) +
+                        " ids, the vocabulary " + m.vocab + " has " + std::to_string(vocab.size()));
     std::cerr << "  " << m.name << ": model ready in " << seconds_since(t0) << " s\n";
     t0 = clock_type::now();
     std::vector<std::unique_ptr<ngram_backend<side_layout>>> copies;
@@ -198,12 +198,12 @@ row run_model(const model_spec& m, const settings& s, const std::vector<std::str
     r.outputs = generate_all(models, vocab, keywords, s.preset, s.seed);
   } else {
 #if SLOTDIFF_CLI_CUDA
-    if (cuda::visible_devices() == 0) throw error("--model " + m.name + ": no CUDA device is visible");
+    if (cuda::visible_devices() == 0) throw backend_error("--model " + m.name + ": no CUDA device is visible");
     std::vector<std::unique_ptr<cuda::reference_handle>> models;
     models.push_back(std::make_unique<cuda::reference_handle>(cuda::reference_handle::load(m.path, vocab)));
     r.outputs = generate_all(models, vocab, keywords, s.preset, s.seed);
 #else
-    throw error("--model " + m.name + ": this slotdiff was built without a CUDA compiler");
+    throw option_error("--model " + m.name + ": this slotdiff was built without a CUDA compiler");
 #endif
   }
   r.seconds = seconds_since(t0);
@@ -308,8 +308,8 @@ std::function<int()> eval_command(CLI::App& app) {
 
 namespace {
 
-int run(settings& s) {
-  const auto t_start = clock_type::now();
+/// The paths and models left to their defaults (--train, --vocab beside --test), then the models.
+std::vector<model_spec> resolve_settings(settings& s) {
   if (s.test.empty()) s.test = (bundled_corpus_dir() / "test.txt").string();
   const std::filesystem::path test_dir = std::filesystem::path(s.test).parent_path();
   if (s.train.empty()) s.train = (test_dir / "train.txt").string();
@@ -320,9 +320,12 @@ int run(settings& s) {
   for (const auto& m : s.model_args) models.push_back(parse_model(m, s.vocab));
   for (std::size_t i = 0; i < models.size(); ++i)
     for (std::size_t j = 0; j < i; ++j)
-      if (models[i].name == models[j].name) throw error("--model: the name \"" + models[i].name + "\" is given twice");
+      if (models[i].name == models[j].name) throw option_error("--model: the name \"" + models[i].name + "\" is given twice");
+  return models;
+}
 
-  // The test sentences: usable lines (some word, valid UTF-8), then the subset by text hash.
+/// The test sentences: usable lines (some word, valid UTF-8), then the subset by text hash.
+std::vector<std::string> read_test_sentences(const settings& s) {
   std::vector<std::string> sentences;
   std::size_t skipped = 0;
   {
@@ -334,7 +337,7 @@ int run(settings& s) {
       }
       sentences.push_back(std::move(l));
     }
-    if (sentences.empty()) throw error("--test " + s.test + ": no usable sentence");
+    if (sentences.empty()) throw input_error("--test " + s.test + ": no usable sentence");
     const std::size_t total = sentences.size();
     if (!s.all && s.subset < total) {
       std::vector<std::size_t> idx(total);
@@ -352,6 +355,89 @@ int run(settings& s) {
     std::cerr << "slotdiff eval: " << sentences.size() << " of " << total << " test sentences (" << skipped
               << " lines skipped) from " << s.test << '\n';
   }
+  return sentences;
+}
+
+/// The markdown table, one row per output list.
+void print_table(const std::vector<row>& rows, const std::vector<scores>& table, std::size_t sentences, const settings& s) {
+  std::printf("\n%zu test sentences (%s), keywords per set %s; judge: %zu-gram modified Kneser-Ney on %s\n\n",
+              sentences, s.all ? "all" : "hash subset", "2-4", s.judge.order, s.train.c_str());
+  std::printf("| row | in order | kw present | BLEU-2 | BLEU-4 | distinct-1 | distinct-2 | repeats | length (ref %.1f) | judge PPL | seconds |\n",
+              table[0].mean_length);
+  std::printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto& t = table[i];
+    std::printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", rows[i].name.c_str(),
+                fmt("%.1f%%", 100 * t.cover.in_order).c_str(), fmt("%.3f", t.cover.mean_fraction).c_str(),
+                fmt("%.4f", t.bleu2).c_str(), fmt("%.4f", t.bleu4).c_str(), fmt("%.3f", t.distinct1).c_str(),
+                fmt("%.3f", t.distinct2).c_str(), fmt("%.2f%%", 100 * t.repeats).c_str(), fmt("%.1f", t.mean_length).c_str(),
+                fmt("%.1f", t.judge.perplexity).c_str(), rows[i].seconds > 0 ? fmt("%.1f", rows[i].seconds).c_str() : "");
+  }
+}
+
+/// What --json writes: the settings, the table and the first n_samples outputs of every row.
+struct json_report {
+  const settings& s;
+  const std::vector<std::string>& sentences;
+  const std::vector<words>& keywords;
+  const std::vector<row>& rows;
+  const std::vector<scores>& table;
+  std::size_t judge_vocabulary, n_samples;
+  double total_seconds;
+};
+
+/// --json: the report, written whole (a file: renamed into place) or in place (a device or a pipe).
+void write_json(const json_report& r) {
+  const settings& s = r.s;
+  const std::vector<row>& rows = r.rows;
+  const double ref_length = r.table[0].mean_length;
+  nlohmann::json j;
+  const decoding_preset& p = s.preset;
+  j["settings"] = {{"test", s.test},
+                   {"train", s.train},
+                   {"sentences", r.sentences.size()},
+                   {"subset", s.all ? std::string("all") : "hash, " + std::to_string(s.subset)},
+                   {"seed", s.seed},
+                   {"threads", s.threads},
+                   {"judge", {{"order", s.judge.order}, {"min_count", s.judge.min_count}, {"vocabulary", r.judge_vocabulary}}},
+                   {"decoding", {{"temperature", p.temperature}, {"top_k", p.top_k}, {"top_p", p.top_p},
+                                 {"repetition_penalty", p.repetition_penalty}, {"min_probability", p.min_probability},
+                                 {"candidates", p.candidates}, {"gaps", p.gaps == gap_policy::one_per_gap ? "one" : "independent"},
+                                 {"min_insertions", p.min_insertions}, {"max_insertions", p.max_insertions},
+                                 {"min_confidence", p.min_confidence}, {"stop_probability", p.stop_probability},
+                                 {"min_length", p.min_length}, {"max_length", p.max_length}, {"max_steps", p.max_steps}}},
+                   {"wall_seconds", r.total_seconds}};
+  j["rows"] = nlohmann::json::array();
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto& t = r.table[i];
+    j["rows"].push_back({{"name", rows[i].name}, {"kind", rows[i].kind}, {"coverage_in_order", t.cover.in_order},
+                         {"keywords_present", t.cover.mean_fraction}, {"bleu2", t.bleu2}, {"bleu4", t.bleu4},
+                         {"distinct1", t.distinct1}, {"distinct2", t.distinct2}, {"adjacent_repeat_rate", t.repeats},
+                         {"mean_length", t.mean_length}, {"reference_mean_length", ref_length},
+                         {"judge_perplexity", t.judge.perplexity}, {"judge_predictions", t.judge.predictions},
+                         {"judge_unknown", t.judge.unknown}, {"seconds", rows[i].seconds}});
+  }
+  j["samples"] = nlohmann::json::array();
+  for (std::size_t i = 0; i < r.n_samples; ++i) {
+    nlohmann::json one = {{"keywords", r.keywords[i]}, {"reference", r.sentences[i]}};
+    for (std::size_t k = 1; k < rows.size(); ++k) one["outputs"][rows[k].name] = join_words(rows[k].outputs[i]);
+    j["samples"].push_back(one);
+  }
+  const std::string text = j.dump(2) + '\n';
+  if (const auto target = atomic_target(s.json)) {  // a file: whole or not at all
+    write_file_atomically(*target, [&](std::ostream& out) { out << text; });
+  } else {  // a device or a pipe: in place
+    std::ofstream out(s.json, std::ios::binary);
+    if (!out) throw file_write_error("--json: cannot write " + s.json);
+    out << text;
+    check_written(out, s.json);
+  }
+}
+
+int run(settings& s) {
+  const auto t_start = clock_type::now();
+  const std::vector<model_spec> models = resolve_settings(s);
+  const std::vector<std::string> sentences = read_test_sentences(s);
 
   auto t0 = clock_type::now();
   const auto train_lines = read_lines(s.train);
@@ -378,7 +464,7 @@ int run(settings& s) {
     std::vector<const std::string*> pool;
     for (const auto& w : train_words)
       for (const auto& x : w) pool.push_back(&x);
-    if (pool.empty()) throw error("--train " + s.train + ": no words");
+    if (pool.empty()) throw input_error("--train " + s.train + ": no words");
     rows.push_back({.name = "random", .kind = "lower bound", .outputs = random_baseline(keywords, refs, sentences, pool, s.seed), .seconds = 0});
   }
   for (const auto& m : models) {
@@ -389,22 +475,7 @@ int run(settings& s) {
 
   std::vector<scores> table;
   for (const auto& r : rows) table.push_back(score(r.outputs, refs, keywords, judge));
-  const double ref_length = table[0].mean_length;
-
-  // The table (markdown).
-  std::printf("\n%zu test sentences (%s), keywords per set %s; judge: %zu-gram modified Kneser-Ney on %s\n\n",
-              sentences.size(), s.all ? "all" : "hash subset", "2-4", s.judge.order, s.train.c_str());
-  std::printf("| row | in order | kw present | BLEU-2 | BLEU-4 | distinct-1 | distinct-2 | repeats | length (ref %.1f) | judge PPL | seconds |\n",
-              ref_length);
-  std::printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    const auto& t = table[i];
-    std::printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", rows[i].name.c_str(),
-                fmt("%.1f%%", 100 * t.cover.in_order).c_str(), fmt("%.3f", t.cover.mean_fraction).c_str(),
-                fmt("%.4f", t.bleu2).c_str(), fmt("%.4f", t.bleu4).c_str(), fmt("%.3f", t.distinct1).c_str(),
-                fmt("%.3f", t.distinct2).c_str(), fmt("%.2f%%", 100 * t.repeats).c_str(), fmt("%.1f", t.mean_length).c_str(),
-                fmt("%.1f", t.judge.perplexity).c_str(), rows[i].seconds > 0 ? fmt("%.1f", rows[i].seconds).c_str() : "");
-  }
+  print_table(rows, table, sentences.size(), s);
 
   // Samples: the first sentences of the subset, unedited.
   const std::size_t n_samples = std::min(s.samples, sentences.size());
@@ -416,49 +487,9 @@ int run(settings& s) {
   const double total_seconds = seconds_since(t_start);
   std::printf("\nwall time %.1f s on %zu threads\n", total_seconds, s.threads);
 
-  if (!s.json.empty()) {
-    nlohmann::json j;
-    const decoding_preset& p = s.preset;
-    j["settings"] = {{"test", s.test},
-                     {"train", s.train},
-                     {"sentences", sentences.size()},
-                     {"subset", s.all ? std::string("all") : "hash, " + std::to_string(s.subset)},
-                     {"seed", s.seed},
-                     {"threads", s.threads},
-                     {"judge", {{"order", s.judge.order}, {"min_count", s.judge.min_count}, {"vocabulary", judge.words().size()}}},
-                     {"decoding", {{"temperature", p.temperature}, {"top_k", p.top_k}, {"top_p", p.top_p},
-                                   {"repetition_penalty", p.repetition_penalty}, {"min_probability", p.min_probability},
-                                   {"candidates", p.candidates}, {"gaps", p.gaps == gap_policy::one_per_gap ? "one" : "independent"},
-                                   {"min_insertions", p.min_insertions}, {"max_insertions", p.max_insertions},
-                                   {"min_confidence", p.min_confidence}, {"stop_probability", p.stop_probability},
-                                   {"min_length", p.min_length}, {"max_length", p.max_length}, {"max_steps", p.max_steps}}},
-                     {"wall_seconds", total_seconds}};
-    j["rows"] = nlohmann::json::array();
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      const auto& t = table[i];
-      j["rows"].push_back({{"name", rows[i].name}, {"kind", rows[i].kind}, {"coverage_in_order", t.cover.in_order},
-                           {"keywords_present", t.cover.mean_fraction}, {"bleu2", t.bleu2}, {"bleu4", t.bleu4},
-                           {"distinct1", t.distinct1}, {"distinct2", t.distinct2}, {"adjacent_repeat_rate", t.repeats},
-                           {"mean_length", t.mean_length}, {"reference_mean_length", ref_length},
-                           {"judge_perplexity", t.judge.perplexity}, {"judge_predictions", t.judge.predictions},
-                           {"judge_unknown", t.judge.unknown}, {"seconds", rows[i].seconds}});
-    }
-    j["samples"] = nlohmann::json::array();
-    for (std::size_t i = 0; i < n_samples; ++i) {
-      nlohmann::json one = {{"keywords", keywords[i]}, {"reference", sentences[i]}};
-      for (std::size_t r = 1; r < rows.size(); ++r) one["outputs"][rows[r].name] = join_words(rows[r].outputs[i]);
-      j["samples"].push_back(one);
-    }
-    const std::string text = j.dump(2) + '\n';
-    if (const auto target = atomic_target(s.json)) {  // a file: whole or not at all
-      write_file_atomically(*target, [&](std::ostream& out) { out << text; });
-    } else {  // a device or a pipe: in place
-      std::ofstream out(s.json, std::ios::binary);
-      if (!out) throw error("--json: cannot write " + s.json);
-      out << text;
-      check_written(out, s.json);
-    }
-  }
+  if (!s.json.empty())
+    write_json({.s = s, .sentences = sentences, .keywords = keywords, .rows = rows, .table = table,
+                .judge_vocabulary = judge.words().size(), .n_samples = n_samples, .total_seconds = total_seconds});
   return 0;
 }
 

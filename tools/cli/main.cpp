@@ -25,6 +25,7 @@
 #include "commands.hpp"
 #include "options.hpp"
 #include "slotdiff/error.hpp"
+#include "slotdiff/io/atomic_file.hpp"
 
 namespace slotdiff::cli {
 
@@ -63,15 +64,15 @@ std::vector<std::string> read_lines(std::string_view path) {
   };
   if (path == "-") {
     slurp(std::cin);
-    if (std::cin.bad()) throw error("read error on stdin");
+    if (std::cin.bad()) throw file_format_error("read error on stdin");
   } else {
     std::error_code ec;
     if (std::filesystem::is_directory(std::filesystem::path(path), ec))
-      throw error("cannot read " + std::string(path) + ": it is a folder");
+      throw input_error("cannot read " + std::string(path) + ": it is a folder");
     std::ifstream in{std::string(path), std::ios::binary};
-    if (!in) throw error("cannot open input " + std::string(path) + ": " + std::strerror(errno));
+    if (!in) throw input_error("cannot open input " + std::string(path) + ": " + std::strerror(errno));
     slurp(in);
-    if (in.bad()) throw error("read error on " + std::string(path));
+    if (in.bad()) throw file_format_error("read error on " + std::string(path));
   }
   return lines;
 }
@@ -90,21 +91,25 @@ void check_written(std::ostream& out, std::string_view what) {
   }
   if (&out == &std::cout && (std::fflush(stdout) != 0 || std::ferror(stdout))) failed = true;
   const int why = errno != 0 ? errno : write_errno ? earlier : 0;
-  if (failed) throw error("cannot write to " + std::string(what) + (why != 0 ? std::string(": ") + std::strerror(why) : ""));
+  if (failed) throw file_write_error("cannot write to " + std::string(what) + (why != 0 ? std::string(": ") + std::strerror(why) : ""));
 }
 
+// The library decides what is renamed over and what is written in place (io/atomic_file.hpp), so the
+// program and write_file_atomically never disagree about a path (a link through /proc, such as
+// /dev/stdout redirected to a file, is written in place by both). A folder, or a chain of more than
+// 40 links, has no target here either: the caller's own open then fails naming the path.
 std::optional<std::string> atomic_target(const std::string& path) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  const auto link = fs::symlink_status(path, ec);
-  if (ec || !fs::exists(link) || fs::is_regular_file(link)) return path;
-  if (!fs::is_symlink(link)) return std::nullopt;  // a device, a pipe, a socket, a folder
-  // A link: its final target, when that is a regular file outside /proc (/dev/stdout leads there).
-  const auto target = fs::canonical(path, ec);
-  if (ec || target.string().starts_with("/proc/") || !fs::is_regular_file(fs::status(target, ec))) return std::nullopt;
-  return target.string();
+  try {
+    const detail::atomic_target t = detail::resolve_atomic_target(path);
+    if (!t.in_place) return t.file.string();
+  } catch (const file_write_error&) {
+  }
+  return std::nullopt;
 }
 
+// Model, vocabulary and embedder files are refused on a device or a pipe instead of written in place
+// as the library would: their promise is "whole or not at all", which only a rename keeps, and a
+// reader given half a model fails later and farther from the cause.
 std::string check_output_file(std::string_view option, const std::string& path) {
   if (auto t = atomic_target(path)) return *t;
   throw option_error(std::string(option) + ": " + path +
@@ -128,11 +133,11 @@ bool holds_data(const std::filesystem::path& dir) {
 std::filesystem::path data_root() {
   if (!g_data_root_option.empty()) {
     if (!holds_data(g_data_root_option))
-      throw error("--data-dir " + g_data_root_option.string() + " holds no " SLOTDIFF_VOCAB_FILE);
+      throw options_error("--data-dir " + g_data_root_option.string() + " holds no " SLOTDIFF_VOCAB_FILE);
     return g_data_root_option;
   }
   if (const char* env = std::getenv("SLOTDIFF_DATA_DIR"); env && *env) {
-    if (!holds_data(env)) throw error(std::string("SLOTDIFF_DATA_DIR=") + env + " holds no " SLOTDIFF_VOCAB_FILE);
+    if (!holds_data(env)) throw options_error(std::string("SLOTDIFF_DATA_DIR=") + env + " holds no " SLOTDIFF_VOCAB_FILE);
     return env;
   }
   std::error_code ec;
