@@ -133,47 +133,52 @@ std::size_t select_greedy(std::span<const float> scores, std::size_t k, std::vec
   return chosen;
 }
 
-/// Exact selection: the feasible set of exactly k removable tokens of least total score (ties: least
-/// total seeded rank). `removed` is resized to n and overwritten. Returns false (and leaves `removed`
-/// all zero) when no feasible set of k removable tokens exists.
-/// Throws: input_error on a NaN score. Complexity: O(n k) time, O(n k) bytes of back-pointers.
-template <slot_layout Layout>
-bool select_exact(std::span<const float> scores, std::size_t k, std::vector<std::uint8_t>& removed,
-                  const selection_options& opts = {}) {
-  detail::check_scores(scores, "select_exact");
+namespace detail {
+
+/// The exact selection's cost of a partial choice: total score, then total seeded rank (ties).
+struct exact_cost {
+  double sum;
+  std::uint64_t ties;
+  bool operator<(const exact_cost& o) const noexcept { return sum < o.sum || (sum == o.sum && ties < o.ties); }
+  bool reachable() const noexcept { return sum != std::numeric_limits<double>::infinity(); }
+};
+inline constexpr exact_cost exact_unreachable{std::numeric_limits<double>::infinity(), 0};
+
+/// States per removal count of the exact selection's dynamic program: (run r, kept seen s) -> r * 2 + s.
+template <class Layout>
+constexpr std::size_t exact_states() {
+  return 2 * (max_run<Layout>() + 1);
+}
+
+/// The forward pass of select_exact over the n tokens. State (j, r, s): j removals so far, a run of
+/// r removed tokens just before the next position, s whether a token has been kept. Afterwards
+/// cur[j * S + r * 2 + s] is the least cost of reaching (j, r, s) after the last token, and
+/// back[i * (k + 1) + j] the state (r * 2 + s) from which token i was kept with j removals.
+/// Complexity: O(n k) time.
+template <class Layout>
+void exact_forward(std::span<const float> scores, std::size_t k, const selection_options& opts,
+                   std::vector<exact_cost>& cur, std::vector<exact_cost>& nxt, std::vector<std::uint8_t>& back) {
   constexpr run_limits lim = Layout::limits;
-  constexpr std::size_t R = detail::max_run<Layout>();
-  constexpr std::size_t S = 2 * (R + 1);  // states per count: (run r, kept seen s) -> r * 2 + s
+  constexpr std::size_t R = max_run<Layout>();
+  constexpr std::size_t S = exact_states<Layout>();
   const std::size_t n = scores.size();
-  removed.assign(n, 0);
-  if (k > n) return false;
-  struct cost {
-    double sum;
-    std::uint64_t ties;
-    bool operator<(const cost& o) const noexcept { return sum < o.sum || (sum == o.sum && ties < o.ties); }
-  };
-  constexpr cost unreachable{std::numeric_limits<double>::infinity(), 0};
-  auto reachable = [](const cost& c) { return c.sum != std::numeric_limits<double>::infinity(); };
-  const std::size_t width = (k + 1) * S;
-  thread_local std::vector<cost> cur, nxt;
-  thread_local std::vector<std::uint8_t> back;  // per (i, j): predecessor state of (j, r=0, s=1)
-  cur.assign(width, unreachable);
-  nxt.assign(width, unreachable);
+  cur.assign((k + 1) * S, exact_unreachable);
+  nxt.assign((k + 1) * S, exact_unreachable);
   back.assign(n * (k + 1), 0);
   cur[0] = {0.0, 0};  // j = 0, r = 0, s = 0
   for (std::size_t i = 0; i < n; ++i) {
-    std::fill(nxt.begin(), nxt.end(), unreachable);
+    std::fill(nxt.begin(), nxt.end(), exact_unreachable);
     const bool removable = scores[i] < opts.below;
     const double c = scores[i];
-    const std::uint64_t rank = detail::tie_rank(opts.seed, i);
+    const std::uint64_t rank = tie_rank(opts.seed, i);
     const std::size_t jmax = std::min(k, i);  // at most i removals before position i
     for (std::size_t j = 0; j <= jmax; ++j)
       for (std::size_t r = 0; r <= R; ++r)
         for (std::size_t s = 0; s < 2; ++s) {
-          const cost v = cur[j * S + r * 2 + s];
-          if (!reachable(v)) continue;
+          const exact_cost v = cur[j * S + r * 2 + s];
+          if (!v.reachable()) continue;
           if (r <= (s ? lim.interior : lim.leading)) {  // keep token i
-            cost& to = nxt[j * S + 0 * 2 + 1];
+            exact_cost& to = nxt[j * S + 0 * 2 + 1];
             if (v < to) {
               to = v;
               back[i * (k + 1) + j] = static_cast<std::uint8_t>(r * 2 + s);
@@ -181,26 +186,40 @@ bool select_exact(std::span<const float> scores, std::size_t k, std::vector<std:
           }
           const std::size_t cap = s ? std::max(lim.interior, lim.trailing) : std::max(lim.leading, lim.whole);
           if (removable && j < k && r + 1 <= cap) {  // remove token i
-            cost& to = nxt[(j + 1) * S + (r + 1) * 2 + s];
-            const cost w{v.sum + c, v.ties + rank};
+            exact_cost& to = nxt[(j + 1) * S + (r + 1) * 2 + s];
+            const exact_cost w{v.sum + c, v.ties + rank};
             if (w < to) to = w;
           }
         }
     std::swap(cur, nxt);
   }
+}
+
+/// The cheapest final state (r * 2 + s) with k removals whose last run the layout allows (trailing,
+/// or whole when nothing was kept); exact_states<Layout>() when there is none.
+template <class Layout>
+std::size_t best_final_state(std::span<const exact_cost> last, std::size_t k) {
+  constexpr run_limits lim = Layout::limits;
+  constexpr std::size_t R = max_run<Layout>();
+  constexpr std::size_t S = exact_states<Layout>();
   std::size_t best_state = S;
-  cost best = unreachable;
+  exact_cost best = exact_unreachable;
   for (std::size_t r = 0; r <= R; ++r)
     for (std::size_t s = 0; s < 2; ++s) {
-      const cost v = cur[k * S + r * 2 + s];
-      if (reachable(v) && r <= (s ? lim.trailing : lim.whole) && v < best) {
+      const exact_cost v = last[k * S + r * 2 + s];
+      if (v.reachable() && r <= (s ? lim.trailing : lim.whole) && v < best) {
         best = v;
         best_state = r * 2 + s;
       }
     }
-  if (best_state == S) return false;
-  std::size_t j = k, state = best_state;
-  for (std::size_t i = n; i-- > 0;) {
+  return best_state;
+}
+
+/// Walks the back-pointers from the final `state` with k removals and flags the removed tokens.
+inline void trace_back_removals(std::span<const std::uint8_t> back, std::size_t k, std::size_t state,
+                                std::span<std::uint8_t> removed) {
+  std::size_t j = k;
+  for (std::size_t i = removed.size(); i-- > 0;) {
     const std::size_t r = state / 2;
     if (r > 0) {  // only a removal reaches a state with a non-empty run
       removed[i] = 1;
@@ -210,6 +229,26 @@ bool select_exact(std::span<const float> scores, std::size_t k, std::vector<std:
       state = back[i * (k + 1) + j];
     }
   }
+}
+
+}  // namespace detail
+
+/// Exact selection: the feasible set of exactly k removable tokens of least total score (ties: least
+/// total seeded rank). `removed` is resized to n and overwritten. Returns false (and leaves `removed`
+/// all zero) when no feasible set of k removable tokens exists.
+/// Throws: input_error on a NaN score. Complexity: O(n k) time, O(n k) bytes of back-pointers.
+template <slot_layout Layout>
+bool select_exact(std::span<const float> scores, std::size_t k, std::vector<std::uint8_t>& removed,
+                  const selection_options& opts = {}) {
+  detail::check_scores(scores, "select_exact");
+  removed.assign(scores.size(), 0);
+  if (k > scores.size()) return false;
+  thread_local std::vector<detail::exact_cost> cur, nxt;
+  thread_local std::vector<std::uint8_t> back;  // per (i, j): predecessor state of (j, r=0, s=1)
+  detail::exact_forward<Layout>(scores, k, opts, cur, nxt, back);
+  const std::size_t state = detail::best_final_state<Layout>(cur, k);
+  if (state == detail::exact_states<Layout>()) return false;
+  detail::trace_back_removals(back, k, state, removed);
   return true;
 }
 
