@@ -30,15 +30,30 @@ import struct
 import sys
 import time
 
+import importlib.util
+
 import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))  # tools/trajectories.py
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-PAD, UNK, ROOT, NONE = 0, 1, 2, 3
-NEVER_INSERT = (PAD, UNK, ROOT)
-IGNORE = -100
+
+def _load_padding():
+    """python/slotdiff/padding.py, the one copy of the batch padding, loaded by its path: it needs only
+    numpy and torch, so this script runs without the slotdiff package built or installed (importing
+    slotdiff.padding would run the package's __init__, which loads the compiled extension)."""
+    path = pathlib.Path(__file__).resolve().parent.parent / "python" / "slotdiff" / "padding.py"
+    spec = importlib.util.spec_from_file_location("slotdiff_padding", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_padding = _load_padding()
+PAD, UNK, ROOT, NONE = _padding.PAD, _padding.UNK, _padding.ROOT, _padding.NONE
+NEVER_INSERT = _padding.NEVER_INSERT
+IGNORE = _padding.IGNORE
 FORMAT = "slotdiff-reference 1"
 
 
@@ -379,24 +394,8 @@ class Packed:
         return out
 
     def tensors(self, b):
-        lens = self.lengths[b]
-        L = max(int(lens.max()), 1)
-        ar = np.arange(L)
-        m = ar[None, :] < lens[:, None]
-        pos = np.minimum(self.io[b][:, None] + ar[None, :], len(self.inputs) - 1) if len(self.inputs) else np.zeros((len(b), L), np.int64)
-        tok = np.where(m, self.inputs[pos] if len(self.inputs) else 0, PAD)
-        empty = lens == 0
-        tok[empty, 0] = ROOT
-        m[empty, 0] = True
-        ar2 = np.arange(2 * L)
-        nslots = np.where(empty, 1, 2 * lens)
-        m2 = ar2[None, :] < nslots[:, None]
-        pos2 = np.minimum(self.to[b][:, None] + ar2[None, :], len(self.targets) - 1)
-        tgt = np.where(m2, self.targets[pos2], IGNORE)
-        tgt[empty, 1] = tgt[empty, 0]  # the root slot is ROOT's right slot
-        tgt[empty, 0] = IGNORE
-        tgt[np.isin(tgt, NEVER_INSERT)] = IGNORE  # never inserted: not a class the model can predict
-        return torch.from_numpy(tok), torch.from_numpy(m), torch.from_numpy(tgt.reshape(len(b), L, 2))
+        """tokens (B, L), mask (B, L), targets (B, L, 2) of examples b (python/slotdiff/padding.py)."""
+        return _padding.padded_batch(self.inputs, self.io, self.targets, self.to, np.asarray(b))
 
 
 class Shards(Packed):

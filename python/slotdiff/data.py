@@ -13,9 +13,7 @@ from torch.utils.data import IterableDataset, get_worker_info
 
 from . import Noiser, Tokenizer, read_lines
 
-IGNORE = -100                  # the targets' padding (torch.nn.functional.cross_entropy's ignore_index)
-PAD, UNK, ROOT, NONE = 0, 1, 2, 3
-NEVER_INSERT = (PAD, UNK, ROOT)
+from .padding import IGNORE, NEVER_INSERT, NONE, PAD, ROOT, UNK, padded_batch  # noqa: F401 (re-exported)
 
 _MASK64 = (1 << 64) - 1
 
@@ -31,35 +29,6 @@ def _mix(*xs):
         z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
         h = z ^ (z >> 31)
     return h & ((1 << 63) - 1)
-
-
-def padded_batch(inputs, input_offsets, targets, target_offsets, rows):
-    """Pads examples `rows` of a packed set for the reference architecture (side_slots), as
-    tools/train_reference.py's loss reads them: tokens (B, L) int64 (PAD after the end; an empty
-    state is the single token ROOT), mask (B, L) bool, targets (B, L, 2) int64 (left/right slot of
-    each token; IGNORE for padding, for the never-inserted ids, and for ROOT's left slot)."""
-    io, to = input_offsets, target_offsets
-    lens = (io[rows + 1] - io[rows]).astype(np.int64)
-    L = max(int(lens.max()) if len(lens) else 1, 1)
-    ar = np.arange(L)
-    m = ar[None, :] < lens[:, None]
-    if len(inputs):
-        pos = np.minimum(io[rows][:, None] + ar[None, :], len(inputs) - 1)
-        tok = np.where(m, inputs[pos], PAD).astype(np.int64)
-    else:
-        tok = np.zeros((len(rows), L), np.int64)
-    empty = lens == 0
-    tok[empty, 0] = ROOT
-    m[empty, 0] = True
-    ar2 = np.arange(2 * L)
-    nslots = np.where(empty, 1, 2 * lens)
-    m2 = ar2[None, :] < nslots[:, None]
-    pos2 = np.minimum(to[rows][:, None] + ar2[None, :], max(len(targets) - 1, 0))
-    tgt = np.where(m2, targets[pos2], IGNORE).astype(np.int64)
-    tgt[empty, 1] = tgt[empty, 0]  # the root slot is ROOT's right slot
-    tgt[empty, 0] = IGNORE
-    tgt[np.isin(tgt, NEVER_INSERT)] = IGNORE
-    return torch.from_numpy(tok), torch.from_numpy(m), torch.from_numpy(tgt.reshape(len(rows), L, 2))
 
 
 class NoisingDataset(IterableDataset):
@@ -86,11 +55,14 @@ class NoisingDataset(IterableDataset):
     chunk: sentences noised at a time (threads= C++ threads each; 1 inside DataLoader workers).
     Workers split the sentences by index (i % num_workers); the order of batches is shuffled within a
     chunk by a seeded generator (shuffle=False keeps sentence order).
+    none_id: the id the targets hold where nothing is inserted; default the vocabulary's none
+        (vocab.none, which is 3, Tokenizer.none), or 3 without a vocab. Another model vocabulary passes
+        its own.
     """
 
     def __init__(self, source, vocab=None, *, noiser=None, batch_tokens=2048, batch_size=None, padded=True, seed=0,
                  fixed=False, steps="random", trajectories=1, heldout_every=0, split="all", chunk=4096, threads=1, shuffle=True,
-                 **noise_options):
+                 none_id=None, **noise_options):
         super().__init__()
         if isinstance(vocab, (str, os.PathLike)):
             vocab = Tokenizer.load(os.fspath(vocab))
@@ -140,6 +112,11 @@ class NoisingDataset(IterableDataset):
         if steps not in ("random", "all"):
             raise ValueError(f"steps: expected random or all, got {steps!r}")
         self.steps = steps
+        if none_id is None:
+            none_id = vocab.none if vocab is not None else NONE
+        if int(none_id) < 0:
+            raise ValueError(f"none_id: expected an id >= 0, got {none_id}")
+        self.none_id = int(none_id)
         self.epoch = 0
 
     def set_epoch(self, epoch: int):
@@ -162,7 +139,7 @@ class NoisingDataset(IterableDataset):
         else:
             trs = self.noiser.noise([self.ids[self.offsets[i]:self.offsets[i + 1]] for i in indices],
                                     trajectories=self.trajectories, threads=self.threads, indices=indices, seed=seed)
-        ex = trs.examples(None if self.steps == "all" else trs.random_steps(_mix(seed, 0x5EED)))
+        ex = trs.examples(None if self.steps == "all" else trs.random_steps(_mix(seed, 0x5EED)), none_id=self.none_id)
         ex["sentence"] = np.asarray(trs.sentence)[ex["trajectory"]]
         return ex
 

@@ -20,7 +20,7 @@
 
 #include "common.hpp"
 #include "slotdiff/backends/ngram.hpp"
-#include "slotdiff/backends/ngram_text.hpp"
+#include "slotdiff/pipeline/ngram_from_text.hpp"
 #include "slotdiff/backends/oracle.hpp"
 #include "slotdiff/backends/reference/backend.hpp"
 #include "slotdiff/denoise/decoding.hpp"

@@ -1,9 +1,8 @@
 // python/src/text_noise.cpp: Tokenizer, Noiser and Trajectories.
 //
 // The Noiser picks its scorer, layout and schedule by name at run time (the names of `slotdiff
-// noise`, docs/noising.md). The library's scorers are compile-time types; this file puts a small
-// virtual interface in front of them (`scorer_part`), with the per-trajectory seed passed through so
-// the random scorer draws from each trajectory's own seed, as the CLI does.
+// noise`, docs/noising.md): the scorer is the library's named_scorer (scoring/by_name.hpp), the one
+// `slotdiff noise` uses, so the random part draws from each trajectory's own seed as the CLI does.
 //
 // Two scoring spaces, as in the CLI:
 //   - words: the Noiser is built from text (`corpus=` a list of lines). Importance is learned over an
@@ -27,109 +26,16 @@
 #include "slotdiff/detail/splitmix.hpp"
 #include "slotdiff/embed/sif_model.hpp"
 #include "slotdiff/error.hpp"
-#include "slotdiff/metrics/vector.hpp"
 #include "slotdiff/noise/corpus.hpp"
 #include "slotdiff/noise/noise.hpp"
 #include "slotdiff/noise/objective.hpp"
-#include "slotdiff/scoring/embedding_shift.hpp"
-#include "slotdiff/scoring/random.hpp"
+#include "slotdiff/scoring/by_name.hpp"
 #include "slotdiff/scoring/unigram.hpp"
 #include "slotdiff/text/tokenizer.hpp"
 
 namespace slotdiff::python {
 
 namespace {
-
-// ---- scorers chosen by name ---------------------------------------------------------------------
-
-/// One importance scorer behind a virtual call; `seed` is the trajectory's noise seed.
-struct scorer_part {
-  virtual ~scorer_part() = default;
-  virtual bool is_dynamic() const = 0;
-  virtual void score(std::span<const token_id> tokens, std::span<float> out, std::uint64_t seed) const = 0;
-};
-
-template <class S>
-struct library_part final : scorer_part {
-  explicit library_part(S s) : s_(std::move(s)) {}
-  bool is_dynamic() const override { return is_dynamic_scorer_v<S>; }
-  void score(std::span<const token_id> tokens, std::span<float> out, std::uint64_t) const override { s_.score(tokens, out); }
-  S s_;
-};
-
-/// random_scorer seeded with each trajectory's own seed.
-struct random_part final : scorer_part {
-  bool is_dynamic() const override { return false; }
-  void score(std::span<const token_id> tokens, std::span<float> out, std::uint64_t seed) const override {
-    random_scorer{seed}.score(tokens, out);
-  }
-};
-
-/// The weighted sum of rank-normalised parts (the rule of scoring/mix.hpp with mix_normalize::rank:
-/// a part's scores become rank / (n - 1) within the current sentence, ties in position order; a
-/// token any part scores +inf stays +inf). Rescored on every step, since ranks change as tokens go.
-struct mix_part final : scorer_part {
-  std::vector<std::pair<float, std::unique_ptr<scorer_part>>> terms;
-  bool is_dynamic() const override { return true; }
-  void score(std::span<const token_id> tokens, std::span<float> out, std::uint64_t seed) const override {
-    constexpr float inf = std::numeric_limits<float>::infinity();
-    const std::size_t n = tokens.size();
-    thread_local std::vector<float> raw;
-    thread_local std::vector<std::uint32_t> rank_order;
-    raw.assign(n, 0.0f);
-    rank_order.resize(n);
-    for (std::size_t i = 0; i < n; ++i) out[i] = 0.0f;
-    for (const auto& [weight, part] : terms) {
-      part->score(tokens, std::span<float>(raw), seed);
-      std::iota(rank_order.begin(), rank_order.end(), 0u);
-      std::stable_sort(rank_order.begin(), rank_order.end(), [&](std::uint32_t a, std::uint32_t b) { return raw[a] < raw[b]; });
-      for (std::size_t r = 0; r < n; ++r) {
-        const std::uint32_t i = rank_order[r];
-        if (out[i] == inf || raw[i] == inf) {
-          out[i] = inf;
-          continue;
-        }
-        out[i] += weight * (n > 1 ? static_cast<float>(r) / static_cast<float>(n - 1) : 0.0f);
-      }
-    }
-  }
-};
-
-/// The distance --metric names.
-struct named_metric {
-  int which = 0;  // 0 cosine, 1 euclidean, 2 squared euclidean, 3 inner product
-  float operator()(std::span<const float> a, std::span<const float> b) const {
-    switch (which) {
-      case 1: return euclidean_distance{}(a, b);
-      case 2: return squared_euclidean_distance{}(a, b);
-      case 3: return inner_product_distance{}(a, b);
-      default: return cosine_distance{}(a, b);
-    }
-  }
-};
-
-int metric_index(const std::string& name) {
-  if (name == "cosine") return 0;
-  if (name == "euclidean") return 1;
-  if (name == "sqeuclidean") return 2;
-  if (name == "ip") return 3;
-  throw py::value_error("metric: expected cosine, euclidean, sqeuclidean or ip, got \"" + name + "\"");
-}
-
-/// What noise() calls: a part bound to one trajectory's seed, with the protected ids at +inf.
-template <bool Dynamic>
-struct seeded_scorer {
-  static constexpr bool dynamic = Dynamic;
-  const scorer_part* part;
-  const std::vector<token_id>* protect;  // sorted
-  std::uint64_t seed;
-  void score(std::span<const token_id> tokens, std::span<float> out) const {
-    part->score(tokens, out, seed);
-    if (protect->empty()) return;
-    for (std::size_t i = 0; i < tokens.size(); ++i)
-      if (std::binary_search(protect->begin(), protect->end(), tokens[i])) out[i] = std::numeric_limits<float>::infinity();
-  }
-};
 
 // ---- trajectories -------------------------------------------------------------------------------
 
@@ -181,8 +87,10 @@ struct examples {
 };
 
 /// steps[i] < 0: trajectory i gives no example; else the example of step steps[i] (0-based t: input
-/// x_{t+1}, targets rebuilding x_t). Throws: IndexError for a step outside [0, T_i).
-examples build_examples(const trajectories& trs, std::span<const std::int64_t> which_steps, bool all) {
+/// x_{t+1}, targets rebuilding x_t, `targets.none_id` where nothing goes). Throws: IndexError for a
+/// step outside [0, T_i).
+examples build_examples(const trajectories& trs, std::span<const std::int64_t> which_steps, bool all,
+                        const targets_options& targets) {
   examples ex;
   trs.with_layout([&](auto layout) {
     using L = decltype(layout);
@@ -201,7 +109,7 @@ examples build_examples(const trajectories& trs, std::span<const std::int64_t> w
       const trajectory<L> tr = trs.get<L>(i);
       for (step_index t = first; t < last; ++t) {
         tr.state_into(t + 1, ex.inputs);
-        tr.targets_into(t, ex.targets);
+        tr.targets_into(t, ex.targets, targets);
         ex.input_offsets.push_back(static_cast<std::int64_t>(ex.inputs.size()));
         ex.target_offsets.push_back(static_cast<std::int64_t>(ex.targets.size()));
         ex.trajectory.push_back(static_cast<std::int64_t>(i));
@@ -231,52 +139,40 @@ py::array view_of(const std::vector<T>& v, py::handle self) {
 
 // ---- the noiser ---------------------------------------------------------------------------------
 
-constexpr const char* part_names[] = {"idf", "info", "tfidf", "random", "shift"};
-
-bool is_part(const std::string& n) {
-  return std::find_if(std::begin(part_names), std::end(part_names), [&](const char* p) { return n == p; }) != std::end(part_names);
-}
+/// How one noise()/noise_text() call draws: the seed indices, K, and the threads.
+struct draw_options {
+  std::span<const std::uint64_t> indices = {};  ///< seed index of each sequence (empty: its position)
+  std::size_t trajectories = 1;                 ///< K per sequence
+  bool distinct = true;                         ///< keep only distinct trajectories
+  std::size_t threads = 0;                      ///< 0: all cores
+  noise_options noise{};                        ///< the Noiser's options, with the call's seed
+};
 
 class noiser {
 public:
-  std::string scorer_name = "idf", layout = "side", metric = "cosine", space = "none";
+  std::string layout = "side", space = "none";
+  scorer_spec spec;
+  named_distance metric;
   noise_options opts;
-  std::vector<std::pair<std::string, float>> mix;
   std::optional<tokenizer> words;  // space "words"
   unigram_model model;
   std::optional<sif_embedder> embedder;
   std::size_t exact_up_to = 10;
-  std::vector<token_id> protect;  // sorted, in the scoring space
-  std::unique_ptr<scorer_part> scorer;  // null for dynamic
-
-  bool uses(const std::string& p) const {
-    return scorer_name == p || std::any_of(mix.begin(), mix.end(), [&](const auto& t) { return t.first == p; });
-  }
-
-  std::unique_ptr<scorer_part> make_part(const std::string& name) const {
-    if (name == "idf") return std::make_unique<library_part<idf_scorer>>(idf_scorer(model));
-    if (name == "info") return std::make_unique<library_part<self_information_scorer>>(self_information_scorer(model));
-    if (name == "tfidf") return std::make_unique<library_part<tfidf_scorer>>(tfidf_scorer(model));
-    if (name == "random") return std::make_unique<random_part>();
-    using shift = embedding_shift_scorer<sif_embedder, named_metric>;
-    return std::make_unique<library_part<shift>>(shift(*embedder, named_metric{metric_index(metric)}));
-  }
+  std::optional<named_scorer> scorer;  // none for dynamic
 
   /// Noises `scoring[i]` (K trajectories each) and writes the removal steps over `output[i]` (the
   /// same positions; null: the scoring ids themselves).
   template <class Layout>
   void run(const std::vector<std::span<const token_id>>& scoring, const std::vector<std::span<const token_id>>* output,
-           std::span<const std::uint64_t> indices, std::size_t k, bool distinct, std::size_t threads, const noise_options& opts,
-           trajectories& out) const {
-    const embedding_objective<sif_embedder, named_metric> objective{
-        .embedder = embedder ? &*embedder : nullptr, .metric = named_metric{metric_index(metric)}, .exact_up_to = exact_up_to};
+           const draw_options& d, trajectories& out) const {
+    const embedding_objective<sif_embedder, named_distance> objective{
+        .embedder = embedder ? &*embedder : nullptr, .metric = metric, .exact_up_to = exact_up_to};
     auto one = [&](std::span<const token_id> tokens, const noise_options& o) {
       if (!scorer) return noise<Layout>(tokens, objective, o);
-      if (scorer->is_dynamic()) return noise<Layout>(tokens, seeded_scorer<true>{scorer.get(), &protect, o.seed}, o);
-      return noise<Layout>(tokens, seeded_scorer<false>{scorer.get(), &protect, o.seed}, o);
+      return scorer->with_seed(o.seed, [&](const auto& bound) { return noise<Layout>(tokens, bound, o); });
     };
-    const auto trs = noise_corpus_samples<trajectory<Layout>>(scoring, one, opts, {.trajectories = k, .distinct = distinct},
-                                                              {.threads = threads, .indices = indices});
+    const auto trs = noise_corpus_samples<trajectory<Layout>>(scoring, one, d.noise, {.trajectories = d.trajectories, .distinct = d.distinct},
+                                                              {.threads = d.threads, .indices = d.indices});
     out.layout = layout;
     std::size_t total = 0, count = 0;
     for (std::size_t i = 0; i < trs.size(); ++i) total += trs[i].size() * scoring[i].size(), count += trs[i].size();
@@ -285,19 +181,18 @@ public:
     out.offsets.reserve(count + 1);
     for (std::size_t i = 0; i < trs.size(); ++i)
       for (std::size_t a = 0; a < trs[i].size(); ++a)
-        out.add(trs[i][a], output ? (*output)[i] : scoring[i], static_cast<std::int64_t>(indices.empty() ? i : indices[i]),
+        out.add(trs[i][a], output ? (*output)[i] : scoring[i], static_cast<std::int64_t>(d.indices.empty() ? i : d.indices[i]),
                 static_cast<std::int32_t>(a));
   }
 
   void noise_spans(const std::vector<std::span<const token_id>>& scoring, const std::vector<std::span<const token_id>>* output,
-                   std::span<const std::uint64_t> indices, std::size_t k, bool distinct, std::size_t threads,
-                   const noise_options& opts, trajectories& out) const {
-    if (k == 0) throw py::value_error("trajectories: expected at least 1, got 0");
-    if (k > 1 && opts.temperature == 0.0f && !opts.schedule.is_random() && !uses("random"))
-      throw py::value_error("trajectories=" + std::to_string(k) +
+                   const draw_options& d, trajectories& out) const {
+    if (d.trajectories == 0) throw py::value_error("trajectories: expected at least 1, got 0");
+    if (d.trajectories > 1 && d.noise.temperature == 0.0f && !d.noise.schedule.is_random() && !spec.uses("random"))
+      throw py::value_error("trajectories=" + std::to_string(d.trajectories) +
                             ": every trajectory would be the same; set temperature > 0, a schedule fraction:LOW..HIGH, or the random scorer");
-    if (layout == "gap") run<gap_layout>(scoring, output, indices, k, distinct, threads, opts, out);
-    else run<side_layout>(scoring, output, indices, k, distinct, threads, opts, out);
+    if (layout == "gap") run<gap_layout>(scoring, output, d, out);
+    else run<side_layout>(scoring, output, d, out);
   }
 };
 
@@ -446,20 +341,24 @@ its number among the K trajectories of that sentence.)")
           py::arg("i"), py::arg("t"), "x_t of trajectory i (int32). Raises slotdiff.Error if t is outside [0, T].")
       .def(
           "targets",
-          [](const trajectories& trs, std::int64_t i, step_index t) {
+          [](const trajectories& trs, std::int64_t i, step_index t, token_id none_id) {
             trs.check_index(i);
-            return trs.with_layout([&](auto l) { return to_numpy(trs.get<decltype(l)>(static_cast<std::size_t>(i)).targets(t)); });
+            return trs.with_layout(
+                [&](auto l) { return to_numpy(trs.get<decltype(l)>(static_cast<std::size_t>(i)).targets(t, {.none_id = none_id})); });
           },
-          py::arg("i"), py::arg("t"),
-          "Per slot of x_{t+1}: the token that rebuilds x_t, or none (3). Raises slotdiff.Error if t is outside [0, T-1].")
+          py::arg("i"), py::arg("t"), py::arg("none_id") = default_none_id,
+          "Per slot of x_{t+1}: the token that rebuilds x_t, or none_id (default Tokenizer.none, 3) where nothing goes. "
+          "Raises slotdiff.Error if t is outside [0, T-1] or none_id < 0.")
       .def(
           "examples",
-          [](const trajectories& trs, py::handle steps) {
+          [](const trajectories& trs, py::handle steps, token_id none_id) {
+            const targets_options targets{.none_id = none_id};
+            if (none_id < 0) throw py::value_error("none_id: expected an id >= 0, got " + std::to_string(none_id));
             if (steps.is_none()) {
               examples ex;
               {
                 py::gil_scoped_release nogil;
-                ex = build_examples(trs, {}, true);
+                ex = build_examples(trs, {}, true, targets);
               }
               return examples_dict(std::move(ex));
             }
@@ -470,14 +369,15 @@ its number among the K trajectories of that sentence.)")
             examples ex;
             {
               py::gil_scoped_release nogil;
-              ex = build_examples(trs, std::span<const std::int64_t>(a.data(), trs.size()), false);
+              ex = build_examples(trs, std::span<const std::int64_t>(a.data(), trs.size()), false, targets);
             }
             return examples_dict(std::move(ex));
           },
-          py::arg("steps") = py::none(),
+          py::arg("steps") = py::none(), py::arg("none_id") = default_none_id,
           R"(Training examples packed flat, as in the .npy shards: dict of inputs/input_offsets (x_{t+1}),
-targets/target_offsets (one id per slot of x_{t+1}), trajectory and step (t) of each example.
-steps=None: every step of every trajectory; else one t per trajectory (negative: none).)")
+targets/target_offsets (one id per slot of x_{t+1}; none_id, default Tokenizer.none = 3, where nothing
+goes), trajectory and step (t) of each example. steps=None: every step of every trajectory; else one t
+per trajectory (negative: none).)")
       .def(
           "random_steps",
           [](const trajectories& trs, std::uint64_t seed) {
@@ -501,7 +401,7 @@ steps=None: every step of every trajectory; else one t per trajectory (negative:
                        float temperature, py::handle protect, py::handle embedder, py::handle vocab, const std::string& metric,
                        const std::string& embedder_oov, std::size_t exact_up_to) {
              auto n = std::make_unique<noiser>();
-             n->scorer_name = scorer;
+             n->spec = scorer_spec::parse(scorer, "scorer");
              if (layout != "side" && layout != "gap") throw py::value_error("layout: expected side or gap, got \"" + layout + "\"");
              n->layout = layout;
              n->opts.schedule = noise_schedule::parse(schedule);
@@ -514,48 +414,14 @@ steps=None: every step of every trajectory; else one t per trajectory (negative:
              if (!(temperature >= 0.0f) || !std::isfinite(temperature))
                throw py::value_error("temperature: expected a finite number >= 0, got " + std::to_string(temperature));
              n->opts.temperature = temperature;
-             (void)metric_index(metric);
-             n->metric = metric;
+             n->metric = named_distance(metric, "metric");
              n->exact_up_to = exact_up_to;
              if (embedder_oov != "hash" && embedder_oov != "skip")
                throw py::value_error("embedder_oov: expected hash or skip, got \"" + embedder_oov + "\"");
-             // The scorer name.
-             if (scorer.rfind("mix:", 0) == 0) {
-               std::string spec = scorer.substr(4);
-               std::size_t at = 0;
-               while (at <= spec.size()) {
-                 const std::size_t comma = std::min(spec.find(',', at), spec.size());
-                 const std::string piece = spec.substr(at, comma - at);
-                 const std::size_t eq = piece.find('=');
-                 const std::string name = piece.substr(0, eq);
-                 if (!is_part(name))
-                   throw py::value_error("scorer: \"" + scorer + "\": \"" + piece + "\" names no scorer that can be mixed (idf, info, tfidf, random, shift)");
-                 float w = 1.0f;
-                 if (eq != std::string::npos) {
-                   try {
-                     std::size_t used = 0;
-                     w = std::stof(piece.substr(eq + 1), &used);
-                     if (used != piece.size() - eq - 1) throw std::invalid_argument("trailing");
-                   } catch (const std::exception&) {
-                     throw py::value_error("scorer: \"" + scorer + "\": \"" + piece + "\" has a weight that is not a number");
-                   }
-                 }
-                 if (!(w >= 0.0f) || !std::isfinite(w))
-                   throw py::value_error("scorer: \"" + scorer + "\": weight of " + name + " must be finite and >= 0");
-                 if (std::any_of(n->mix.begin(), n->mix.end(), [&](const auto& t) { return t.first == name; }))
-                   throw py::value_error("scorer: \"" + scorer + "\" repeats " + name);
-                 n->mix.emplace_back(name, w);
-                 at = comma + 1;
-               }
-               if (std::all_of(n->mix.begin(), n->mix.end(), [](const auto& t) { return t.second == 0.0f; }))
-                 throw py::value_error("scorer: \"" + scorer + "\" has only zero weights");
-             } else if (!is_part(scorer) && scorer != "dynamic") {
-               throw py::value_error("scorer: expected idf, info, tfidf, random, shift, dynamic or mix:NAME=W,..., got \"" + scorer + "\"");
-             }
              if (scorer == "dynamic" && n->opts.schedule.type == noise_schedule::kind::threshold)
                throw py::value_error("schedule: the dynamic objective has no per-token scores for a threshold");
-             const bool needs_stats = n->uses("idf") || n->uses("info") || n->uses("tfidf");
-             const bool needs_embedder = n->uses("shift") || scorer == "dynamic";
+             const bool needs_stats = n->spec.needs_statistics();
+             const bool needs_embedder = n->spec.needs_embedder();
              // The statistics: text (words) or ids.
              if (!corpus.is_none()) {
                if (looks_like_text(corpus)) {
@@ -595,6 +461,7 @@ steps=None: every step of every trajectory; else one t per trajectory (negative:
                if (n->space == "none") n->space = "ids";
              }
              // Protected words or ids.
+             std::vector<token_id> protect_ids;
              if (!protect.is_none()) {
                if (scorer == "dynamic") throw py::value_error("protect: the dynamic objective has no per-token scores to protect (use keep_keywords)");
                for (auto item : protect) {
@@ -603,21 +470,18 @@ steps=None: every step of every trajectory; else one t per trajectory (negative:
                    if (!t) throw py::value_error("protect: words need a text corpus or vocab= to map them to ids");
                    // A word the list lacks encodes as unk: protecting it would protect every unknown word.
                    for (token_id id : t->encode(item.cast<std::string>()))
-                     if (id != tokenizer::unk) n->protect.push_back(id);
+                     if (id != tokenizer::unk) protect_ids.push_back(id);
                  } else {
-                   n->protect.push_back(item.cast<token_id>());
+                   protect_ids.push_back(item.cast<token_id>());
                  }
                }
-               std::sort(n->protect.begin(), n->protect.end());
              }
-             // The scorer itself.
-             if (!n->mix.empty()) {
-               auto mix = std::make_unique<mix_part>();
-               for (const auto& [name, w] : n->mix) mix->terms.emplace_back(w, n->make_part(name));
-               n->scorer = std::move(mix);
-             } else if (scorer != "dynamic") {
-               n->scorer = n->make_part(scorer);
-             }
+             // The scorer itself (scoring/by_name.hpp, as `slotdiff noise`).
+             if (!n->spec.is_objective())
+               n->scorer.emplace(n->spec, named_scorer_options{.statistics = &n->model,
+                                                               .embedder = n->embedder ? &*n->embedder : nullptr,
+                                                               .metric = n->metric,
+                                                               .protect = std::move(protect_ids)});
              return n;
            }),
            py::arg("scorer") = "idf", py::arg("corpus") = py::none(), py::arg("layout") = "side",
@@ -627,7 +491,7 @@ steps=None: every step of every trajectory; else one t per trajectory (negative:
            py::arg("embedder_oov") = "hash", py::arg("exact_up_to") = 10)
       .def_readonly("space", &noiser::space)
       .def_readonly("layout", &noiser::layout)
-      .def_readonly("scorer", &noiser::scorer_name)
+      .def_property_readonly("scorer", [](const noiser& n) { return n.spec.text; })
       .def_property_readonly("seed", [](const noiser& n) { return n.opts.seed; })
       .def_property_readonly("schedule", [](const noiser& n) { return n.opts.schedule.to_string(); })
       .def_property_readonly("words", [](const noiser& n) -> py::object {
@@ -643,12 +507,12 @@ steps=None: every step of every trajectory; else one t per trajectory (negative:
                                     "(or build it from id sequences to noise ids)");
             const ragged_ids r = to_ragged(ids, offsets, "ids");
             const auto idx = to_indices(indices, r.seqs.size(), first_index);
-            noise_options o = n.opts;
-            if (seed >= 0) o.seed = static_cast<std::uint64_t>(seed);
+            draw_options d{.indices = idx, .trajectories = k, .distinct = distinct, .threads = threads, .noise = n.opts};
+            if (seed >= 0) d.noise.seed = static_cast<std::uint64_t>(seed);
             auto out = std::make_unique<trajectories>();
             {
               py::gil_scoped_release nogil;
-              n.noise_spans(r.seqs, nullptr, idx, k, distinct, threads, o, *out);
+              n.noise_spans(r.seqs, nullptr, d, *out);
             }
             return out;
           },
@@ -672,10 +536,10 @@ steps=None: every step of every trajectory; else one t per trajectory (negative:
               });
               std::vector<std::span<const token_id>> out_spans(out_ids.begin(), out_ids.end());
               std::vector<std::span<const token_id>> score_spans(score_ids.begin(), score_ids.end());
-              noise_options o = n.opts;
-              if (seed >= 0) o.seed = static_cast<std::uint64_t>(seed);
-              if (n.space == "words") n.noise_spans(score_spans, &out_spans, idx, k, distinct, threads, o, *out);
-              else n.noise_spans(out_spans, nullptr, idx, k, distinct, threads, o, *out);
+              draw_options d{.indices = idx, .trajectories = k, .distinct = distinct, .threads = threads, .noise = n.opts};
+              if (seed >= 0) d.noise.seed = static_cast<std::uint64_t>(seed);
+              if (n.space == "words") n.noise_spans(score_spans, &out_spans, d, *out);
+              else n.noise_spans(out_spans, nullptr, d, *out);
             }
             return out;
           },

@@ -90,3 +90,14 @@ def test_bad_options_raise(vocab, lines):
         NoisingDataset(lines[:10], vocab, batch_size=0)
     with pytest.raises(ValueError, match="split"):
         NoisingDataset(lines[:10], vocab, split="valid")
+
+
+def test_none_id_reaches_the_targets(vocab, lines):
+    base = NoisingDataset(lines[:50], vocab, seed=2, padded=False, shuffle=False)
+    other = NoisingDataset(lines[:50], vocab, seed=2, padded=False, shuffle=False, none_id=7)
+    assert base.none_id == vocab.none == 3
+    a, b = base.examples(base.indices), other.examples(other.indices)
+    assert a["inputs"].tolist() == b["inputs"].tolist()
+    assert b["targets"].tolist() == [7 if x == 3 else x for x in a["targets"].tolist()]
+    with pytest.raises(ValueError, match="none_id"):
+        NoisingDataset(lines[:10], vocab, none_id=-2)

@@ -149,3 +149,30 @@ def test_bad_input_raises_naming_it(vocab, lines):
         noiser.noise([np.array([4, 5, 6])], trajectories=3)
     with pytest.raises(ValueError, match="call noise_text"):
         slotdiff.Noiser(corpus=lines).noise(np.array([4, 5]))
+
+
+def test_targets_with_another_none_id(vocab, lines):
+    """none_id= puts that id exactly where "insert nothing" goes, in targets() and examples()."""
+    trs = slotdiff.Noiser(corpus=lines, schedule="fraction:0.4").noise_text(lines[:40], vocab)
+    for none in (0, 7, 9000):
+        for i in range(len(trs)):
+            for t in range(int(trs.steps[i])):
+                usual, other = trs.targets(i, t), trs.targets(i, t, none_id=none)
+                assert other.tolist() == [none if x == slotdiff.Tokenizer.none else x for x in usual.tolist()]
+        usual, other = trs.examples()["targets"], trs.examples(none_id=none)["targets"]
+        assert other.tolist() == [none if x == slotdiff.Tokenizer.none else x for x in usual.tolist()]
+    with pytest.raises(ValueError, match="none_id"):
+        trs.targets(0, 0, none_id=-1)
+    with pytest.raises(ValueError, match="none_id"):
+        trs.examples(none_id=-1)
+
+
+def test_scorer_names_are_parsed_as_the_cli_parses_them(lines):
+    with pytest.raises(ValueError, match=r'scorer: "mix:idf=x": "idf=x" has a weight that is not a finite number >= 0'):
+        slotdiff.Noiser("mix:idf=x", corpus=lines)
+    with pytest.raises(ValueError, match='"bogus=1" names no scorer that can be mixed'):
+        slotdiff.Noiser("mix:bogus=1", corpus=lines)
+    with pytest.raises(ValueError, match="repeats a scorer"):
+        slotdiff.Noiser("mix:idf,idf=2", corpus=lines)
+    with pytest.raises(ValueError, match="metric: expected cosine, euclidean, sqeuclidean or ip"):
+        slotdiff.Noiser("idf", corpus=lines, metric="manhattan")

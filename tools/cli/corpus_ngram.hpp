@@ -12,7 +12,7 @@
 
 #include <boost/crc.hpp>
 
-#include "slotdiff/backends/ngram_text.hpp"
+#include "slotdiff/pipeline/ngram_from_text.hpp"
 
 namespace slotdiff::cli {
 

@@ -11,7 +11,7 @@
 #include "commands.hpp"
 #include "corpus_ngram.hpp"
 #include "options.hpp"
-#include "slotdiff/backends/ngram_text.hpp"
+#include "slotdiff/pipeline/ngram_from_text.hpp"
 #include "slotdiff/io/jsonl.hpp"
 #include "slotdiff/text/tokenizer.hpp"
 
@@ -34,7 +34,7 @@ int run(settings& s) {
     // Another noising's trajectories (the ablation of docs/ablation.md): the n-gram counts whatever
     // order the file's trajectories remove words in.
     std::ifstream in(s.trajectories, std::ios::binary);
-    if (!in) throw error("--trajectories: cannot read " + s.trajectories);
+    if (!in) throw input_error("--trajectories: cannot read " + s.trajectories);
     std::vector<trajectory<side_layout>> trs;
     std::string line;
     for (std::size_t n = 1; std::getline(in, line); ++n)
@@ -42,11 +42,11 @@ int run(settings& s) {
         trs.push_back(read_jsonl<side_layout>(line, s.trajectories + ":" + std::to_string(n)));
         for (token_id t : trs.back().tokens())
           if (t < 0 || static_cast<std::size_t>(t) >= vocab.size())
-            throw error("--trajectories: " + s.trajectories + ":" + std::to_string(n) + " has token id " + std::to_string(t) +
+            throw file_format_error("--trajectories: " + s.trajectories + ":" + std::to_string(n) + " has token id " + std::to_string(t) +
                         ", outside the vocabulary of " + std::to_string(vocab.size()) + " (" + s.vocab + ")");
       }
-    if (in.bad()) throw error("--trajectories: read error on " + s.trajectories);
-    if (trs.empty()) throw error("--trajectories: " + s.trajectories + " holds no trajectory");
+    if (in.bad()) throw input_error("--trajectories: read error on " + s.trajectories);
+    if (trs.empty()) throw file_format_error("--trajectories: " + s.trajectories + " holds no trajectory");
     ngram_options opt = o.ngram;
     opt.never_insert = {tokenizer::pad, tokenizer::unk, tokenizer::root};  // as train_ngram_on_text
     const auto model = ngram_backend<side_layout>::train(trs, vocab.size(), tokenizer::none, opt);

@@ -33,12 +33,9 @@
 #include "slotdiff/io/jsonl.hpp"
 #include "slotdiff/io/npy.hpp"
 #include "slotdiff/noise/corpus.hpp"
-#include "slotdiff/metrics/vector.hpp"
 #include "slotdiff/noise/noise.hpp"
 #include "slotdiff/noise/objective.hpp"
-#include "slotdiff/scoring/embedding_shift.hpp"
-#include "slotdiff/scoring/mix.hpp"
-#include "slotdiff/scoring/random.hpp"
+#include "slotdiff/scoring/by_name.hpp"
 #include "slotdiff/scoring/unigram.hpp"
 #include "slotdiff/text/tokenizer.hpp"
 
@@ -52,76 +49,25 @@
 namespace slotdiff::cli {
 namespace {
 
-/// The scorer names --scorer and mix: accept as parts.
-constexpr std::string_view part_names[] = {"idf", "info", "tfidf", "random", "shift"};
-
-struct mix_term {
-  std::string name;
-  float weight = 1.0f;
-};
-
 struct settings {
   std::string input = "-", vocab, scorer = "idf", idf_corpus, layout = "side", format = "jsonl", out;
   std::string embedder, metric = "cosine", embedder_oov = "hash";  // vocab, embedder: the bundled ones when empty
-  std::vector<mix_term> mix;  // --scorer mix:...
+  scorer_spec spec;  // --scorer, parsed (scoring/by_name.hpp)
   noise_options opts;
   std::vector<std::string> protect;
   std::size_t shard = 0, shards = 1, threads = 0, max_tokens = 512, trajectories = 1, exact_up_to = 10;
   bool words = false;
   std::optional<bool> progress;
-
-  bool uses(std::string_view part) const {
-    if (scorer == part) return true;
-    return std::any_of(mix.begin(), mix.end(), [&](const mix_term& t) { return t.name == part; });
-  }
-  bool needs_embedder() const { return uses("shift") || scorer == "dynamic"; }
 };
-
-bool is_part_name(std::string_view name) {
-  return std::find(std::begin(part_names), std::end(part_names), name) != std::end(part_names);
-}
-
-/// "mix:idf=0.5,shift=0.5" -> terms. Throws: error naming --scorer and the bad piece.
-std::vector<mix_term> parse_mix(const std::string& spec) {
-  std::vector<mix_term> terms;
-  std::stringstream list(spec.substr(4));
-  auto bad = [&](const std::string& piece, const std::string& why) {
-    return error("--scorer: \"" + spec + "\": \"" + piece + "\" " + why +
-                 " (expected mix:NAME=WEIGHT,... with NAME one of idf, info, tfidf, random, shift)");
-  };
-  for (std::string piece; std::getline(list, piece, ',');) {
-    const auto eq = piece.find('=');
-    const std::string name = piece.substr(0, eq);
-    if (!is_part_name(name)) throw bad(piece, "names no scorer that can be mixed");
-    float w = 1.0f;
-    if (eq != std::string::npos) {
-      try {
-        w = static_cast<float>(parse_number("--scorer", piece.substr(eq + 1), {.min = 0}));
-      } catch (const error&) {
-        throw bad(piece, "has a weight that is not a finite number >= 0");
-      }
-    }
-    if (!(w >= 0.0f) || !std::isfinite(w)) throw bad(piece, "has a weight that is not a finite number >= 0");
-    if (std::any_of(terms.begin(), terms.end(), [&](const mix_term& t) { return t.name == name; }))
-      throw bad(piece, "repeats a scorer");
-    terms.push_back({name, w});
-  }
-  if (terms.empty()) throw error("--scorer: \"" + spec + "\" mixes nothing (expected mix:NAME=WEIGHT,...)");
-  if (std::all_of(terms.begin(), terms.end(), [](const mix_term& t) { return t.weight == 0.0f; }))
-    throw error("--scorer: \"" + spec + "\" has only zero weights");
-  return terms;
-}
 
 /// The checks that need all options (each value is checked as it parses: options.hpp).
 void check(settings& s) {
-  if (s.scorer.starts_with("mix:")) s.mix = parse_mix(s.scorer);
-  else if (!is_part_name(s.scorer) && s.scorer != "dynamic")
-    throw option_error("--scorer: expected idf, info, tfidf, random, shift, dynamic or mix:NAME=W,..., got \"" + s.scorer + "\"");
+  s.spec = scorer_spec::parse(s.scorer, "--scorer");
   if (s.scorer == "dynamic" && !s.protect.empty())
     throw option_error("--protect: the dynamic objective has no per-token scores to protect (use --keep, or --scorer shift)");
   if (s.scorer == "dynamic" && s.opts.schedule.type == noise_schedule::kind::threshold)
     throw option_error("--schedule " + s.opts.schedule.to_string() + ": the dynamic objective has no per-token scores for a threshold");
-  if (s.trajectories > 1 && s.opts.temperature == 0.0f && !s.opts.schedule.is_random() && !s.uses("random"))
+  if (s.trajectories > 1 && s.opts.temperature == 0.0f && !s.opts.schedule.is_random() && !s.spec.uses("random"))
     throw option_error("--trajectories " + std::to_string(s.trajectories) +
                        ": every trajectory would be the same; add --temperature T (e.g. 0.5), a schedule fraction:LOW..HIGH, "
                        "or the random scorer");
@@ -161,99 +107,6 @@ void progress_bar(const std::atomic<std::size_t>& done, std::size_t total, const
   std::cerr << "\r" << std::string(60 + std::to_string(total).size() * 2, ' ') << "\r" << std::flush;
 }
 
-// ---- scorers chosen at run time ------------------------------------------------------------------
-
-/// A scorer chosen by name. `seed` is the trajectory's seed (noise_options.seed): the random scorer
-/// draws from it, so every trajectory of a sentence gets its own random order.
-struct runtime_scorer {
-  virtual ~runtime_scorer() = default;
-  virtual bool dynamic() const = 0;
-  virtual void score(std::span<const token_id> tokens, std::span<float> out, std::uint64_t seed) const = 0;
-};
-
-template <class S>
-struct fixed_scorer final : runtime_scorer {
-  explicit fixed_scorer(S s) : scorer(std::move(s)) {}
-  bool dynamic() const override { return is_dynamic_scorer_v<S>; }
-  void score(std::span<const token_id> tokens, std::span<float> out, std::uint64_t) const override { scorer.score(tokens, out); }
-  S scorer;
-};
-
-struct seeded_random final : runtime_scorer {
-  bool dynamic() const override { return false; }
-  void score(std::span<const token_id> tokens, std::span<float> out, std::uint64_t seed) const override {
-    random_scorer{seed}.score(tokens, out);
-  }
-};
-
-/// sum_j w_j rank_j / (n - 1), the scoring/mix.hpp rule with mix_normalize::rank, over parts chosen at
-/// run time. Rescored on every step (the ranks of a static part among x_t's tokens change as tokens go).
-struct runtime_mix final : runtime_scorer {
-  std::vector<std::pair<float, std::unique_ptr<runtime_scorer>>> parts;
-  bool dynamic() const override { return true; }
-  void score(std::span<const token_id> tokens, std::span<float> out, std::uint64_t seed) const override {
-    constexpr float inf = std::numeric_limits<float>::infinity();
-    const std::size_t n = tokens.size();
-    thread_local std::vector<float> part;
-    thread_local std::vector<std::uint32_t> order;
-    part.resize(n);
-    order.resize(n);
-    std::fill(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n), 0.0f);
-    for (const auto& [w, p] : parts) {
-      p->score(tokens, std::span<float>(part), seed);
-      std::iota(order.begin(), order.end(), 0u);
-      std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) { return part[a] < part[b]; });
-      for (std::size_t r = 0; r < n; ++r) {
-        const std::uint32_t i = order[r];
-        const float rank = n > 1 ? static_cast<float>(r) / static_cast<float>(n - 1) : 0.0f;
-        out[i] = (out[i] == inf || part[i] == inf) ? inf : out[i] + w * rank;
-      }
-    }
-  }
-};
-
-/// A runtime_scorer bound to one trajectory's seed and the protected ids: what noise() calls.
-template <bool Dynamic>
-struct bound_scorer {
-  static constexpr bool dynamic = Dynamic;
-  const runtime_scorer* scorer;
-  const std::vector<token_id>* keywords;  // sorted
-  std::uint64_t seed;
-  void score(std::span<const token_id> tokens, std::span<float> out) const {
-    scorer->score(tokens, out, seed);
-    if (keywords->empty()) return;
-    for (std::size_t i = 0; i < tokens.size(); ++i)
-      if (std::binary_search(keywords->begin(), keywords->end(), tokens[i])) out[i] = std::numeric_limits<float>::infinity();
-  }
-};
-
-/// --metric, chosen at run time (a distance_metric).
-struct runtime_metric {
-  std::string name = "cosine";
-  float operator()(std::span<const float> a, std::span<const float> b) const {
-    if (name == "cosine") return cosine_distance{}(a, b);
-    if (name == "euclidean") return euclidean_distance{}(a, b);
-    if (name == "sqeuclidean") return squared_euclidean_distance{}(a, b);
-    return inner_product_distance{}(a, b);
-  }
-};
-
-struct scoring_context {
-  const unigram_model* model;
-  const sif_embedder* embedder;  // null unless shift or dynamic is used
-  runtime_metric metric;
-};
-
-std::unique_ptr<runtime_scorer> make_part(std::string_view name, const scoring_context& c) {
-  if (name == "idf") return std::make_unique<fixed_scorer<idf_scorer>>(idf_scorer(*c.model));
-  if (name == "info") return std::make_unique<fixed_scorer<self_information_scorer>>(self_information_scorer(*c.model));
-  if (name == "tfidf") return std::make_unique<fixed_scorer<tfidf_scorer>>(tfidf_scorer(*c.model));
-  if (name == "random") return std::make_unique<seeded_random>();
-  using shift = embedding_shift_scorer<sif_embedder, runtime_metric>;
-  return std::make_unique<fixed_scorer<shift>>(shift(*c.embedder, c.metric));
-}
-
-
 /// What one noising run reads: the settings, the two word lists and the scoring statistics, and the
 /// lines in this shard as ids of each list (built by noise_job::prepare).
 struct noise_job {
@@ -286,15 +139,15 @@ std::vector<token_id> protected_ids(const settings& s, const tokenizer& words) {
   return ids;
 }
 
-/// The runtime scorer of --scorer (null for dynamic, which uses the embedding objective).
-std::unique_ptr<runtime_scorer> make_scorer(const settings& s, const scoring_context& ctx) {
-  if (!s.mix.empty()) {
-    auto mix = std::make_unique<runtime_mix>();
-    for (const auto& t : s.mix) mix->parts.emplace_back(t.weight, make_part(t.name, ctx));
-    return mix;
-  }
-  if (s.scorer != "dynamic") return make_part(s.scorer, ctx);
-  return nullptr;
+/// The scorer of --scorer (none for dynamic, which uses the embedding objective).
+std::optional<named_scorer> make_scorer(const noise_job& job) {
+  const settings& s = job.s;
+  if (s.spec.is_objective()) return std::nullopt;
+  return std::optional<named_scorer>(std::in_place, s.spec,
+                                     named_scorer_options{.statistics = &job.model,
+                                                          .embedder = job.embedder ? &*job.embedder : nullptr,
+                                                          .metric = named_distance(s.metric, "--metric"),
+                                                          .protect = protected_ids(s, job.words)});
 }
 
 /// Writes the trajectories (over `job.vocab`'s ids) as .npy shards or JSONL, and checks the write.
@@ -332,7 +185,7 @@ void write_trajectories(const noise_job& job, const std::vector<std::vector<traj
     } catch (const error& e) {
       std::string m = e.what();
       if (m.starts_with("slotdiff: ")) m.erase(0, 10);
-      throw error("cannot write to " + where + (errno != 0 ? std::string(": ") + std::strerror(errno) : "") + " (" + m + ")");
+      throw file_write_error("cannot write to " + where + (errno != 0 ? std::string(": ") + std::strerror(errno) : "") + " (" + m + ")");
     }
   };
   if (s.out.empty()) {
@@ -342,7 +195,7 @@ void write_trajectories(const noise_job& job, const std::vector<std::vector<traj
   const auto target = atomic_target(s.out);
   if (!target) {  // a device, a pipe, /dev/stdout: written in place
     std::ofstream out(s.out, std::ios::binary);
-    if (!out) throw error("--out: cannot open " + s.out + " for writing: " + std::strerror(errno));
+    if (!out) throw file_write_error("--out: cannot open " + s.out + " for writing: " + std::strerror(errno));
     write(out);
     return check_written(out, s.out);
   }
@@ -353,16 +206,12 @@ void write_trajectories(const noise_job& job, const std::vector<std::vector<traj
 template <class Layout>
 noise_result run(const noise_job& job) {
   const settings& s = job.s;
-  const std::vector<token_id> keywords = protected_ids(s, job.words);
-  const sif_embedder* embedder = job.embedder ? &*job.embedder : nullptr;
-  const scoring_context ctx{&job.model, embedder, runtime_metric{s.metric}};
-  const std::unique_ptr<runtime_scorer> scorer = make_scorer(s, ctx);
-  const embedding_objective<sif_embedder, runtime_metric> objective{
-      .embedder = embedder, .metric = ctx.metric, .exact_up_to = s.exact_up_to};
+  const std::optional<named_scorer> scorer = make_scorer(job);
+  const embedding_objective<sif_embedder, named_distance> objective{
+      .embedder = job.embedder ? &*job.embedder : nullptr, .metric = named_distance(s.metric, "--metric"), .exact_up_to = s.exact_up_to};
   auto one = [&](std::span<const token_id> tokens, const noise_options& o) {
     if (!scorer) return noise<Layout>(tokens, objective, o);
-    if (scorer->dynamic()) return noise<Layout>(tokens, bound_scorer<true>{scorer.get(), &keywords, o.seed}, o);
-    return noise<Layout>(tokens, bound_scorer<false>{scorer.get(), &keywords, o.seed}, o);
+    return scorer->with_seed(o.seed, [&](const auto& bound) { return noise<Layout>(tokens, bound, o); });
   };
   std::atomic<std::size_t> done{0};
   std::atomic<bool> stop{false};
@@ -395,7 +244,7 @@ void prepare(noise_job& job) {
   if (s.vocab.empty()) s.vocab = SLOTDIFF_DEFAULT_VOCAB;
   if (s.embedder.empty()) s.embedder = SLOTDIFF_DEFAULT_EMBEDDER;
   if (s.vocab.empty()) throw option_error("--vocab PATH is required (no bundled vocabulary was found at build time)");
-  if (s.needs_embedder() && s.embedder.empty())
+  if (s.spec.needs_embedder() && s.embedder.empty())
     throw option_error("--scorer " + s.scorer + " needs --embedder PATH (no bundled embedder; build one with slotdiff embed train)");
   job.vocab = tokenizer::load(s.vocab);
   const auto lines = read_lines(s.input);
@@ -446,9 +295,9 @@ void prepare(noise_job& job) {
     job.line_index.push_back(i);
   }
   // The sentence embedder, over the same unbounded word list the scorers see.
-  if (s.needs_embedder()) {
+  if (s.spec.needs_embedder()) {
     if (!std::filesystem::exists(s.embedder))
-      throw error("--embedder: " + s.embedder + " does not exist (build it with: slotdiff embed train TEXT -o " + s.embedder + ")");
+      throw input_error("--embedder: " + s.embedder + " does not exist (build it with: slotdiff embed train TEXT -o " + s.embedder + ")");
     const sif_model m = sif_model::load(s.embedder);
     std::vector<std::string_view> word_list;
     for (std::size_t i = 0; i < job.words.size(); ++i) word_list.push_back(job.words.word(static_cast<token_id>(i)));

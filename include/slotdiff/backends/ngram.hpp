@@ -25,6 +25,7 @@
 #include "slotdiff/denoise/limits.hpp"
 #include "slotdiff/denoise/ragged_batch.hpp"
 #include "slotdiff/error.hpp"
+#include "slotdiff/noise/targets_options.hpp"
 #include "slotdiff/io/atomic_file.hpp"
 
 namespace slotdiff {
@@ -95,15 +96,15 @@ public:
   ngram_backend(std::size_t vocabulary, token_id none, ngram_options opt = {})
       : vocab_(vocabulary), none_(none), opt_(std::move(opt)), allowed_(vocabulary, 1) {
     if (vocabulary == 0 || vocabulary >= detail::ngram_max_vocabulary)
-      throw error("slotdiff: ngram vocabulary size " + std::to_string(vocabulary) + " outside 1..2^23");
+      throw options_error("ngram vocabulary size " + std::to_string(vocabulary) + " outside 1..2^23");
     if (none < 0 || static_cast<std::size_t>(none) >= vocabulary)
-      throw error("slotdiff: ngram none id " + std::to_string(none) + " outside the vocabulary of " + std::to_string(vocabulary));
+      throw options_error("ngram none id " + std::to_string(none) + " outside the vocabulary of " + std::to_string(vocabulary));
     if (!(opt_.discount > 0.0f && opt_.discount < 1.0f))
-      throw error("slotdiff: ngram discount must lie in (0, 1), got " + std::to_string(opt_.discount));
-    if (opt_.order < 1 || opt_.order > 3) throw error("slotdiff: ngram order must be 1, 2 or 3, got " + std::to_string(opt_.order));
+      throw options_error("ngram discount must lie in (0, 1), got " + std::to_string(opt_.discount));
+    if (opt_.order < 1 || opt_.order > 3) throw options_error("ngram order must be 1, 2 or 3, got " + std::to_string(opt_.order));
     for (token_id t : opt_.never_insert) {
       if (t < 0 || static_cast<std::size_t>(t) >= vocabulary || t == none)
-        throw error("slotdiff: ngram never_insert id " + std::to_string(t) + " is not a real token");
+        throw options_error("ngram never_insert id " + std::to_string(t) + " is not a real token");
       allowed_[static_cast<std::size_t>(t)] = 0;
     }
     insertable_ = static_cast<std::size_t>(std::count(allowed_.begin(), allowed_.end(), 1));
@@ -119,12 +120,12 @@ public:
   void observe_step(std::span<const token_id> state, std::span<const token_id> targets) {
     const std::size_t n = state.size();
     if (targets.size() != Layout::slot_count(n))
-      throw error("slotdiff: ngram step has " + std::to_string(targets.size()) + " targets for " +
+      throw input_error("ngram step has " + std::to_string(targets.size()) + " targets for " +
                   std::to_string(Layout::slot_count(n)) + " slots");
     for (std::size_t s = 0; s < targets.size(); ++s) {
       const token_id x = targets[s];
       if (x < 0 || static_cast<std::size_t>(x) >= vocab_)
-        throw error("slotdiff: ngram target id " + std::to_string(x) + " at slot " + std::to_string(s) + " outside the vocabulary");
+        throw input_error("ngram target id " + std::to_string(x) + " at slot " + std::to_string(s) + " outside the vocabulary");
       if (!allowed_[static_cast<std::size_t>(x)]) continue;
       const context c = context_of(state, s);
       events_.push_back({key3(c), key_left(c), key_right(c), c.side, x});
@@ -136,7 +137,7 @@ public:
   void observe(const Trajectory& tr) {
     for (std::size_t t = 0; t < static_cast<std::size_t>(tr.steps()); ++t) {
       const auto& s = tr.state(t + 1);
-      const auto& g = tr.targets(t);
+      const auto& g = detail::targets_with_none(tr, t, none_);
       const std::vector<token_id> state(std::ranges::begin(s), std::ranges::end(s));
       const std::vector<token_id> targets(std::ranges::begin(g), std::ranges::end(g));
       observe_step(state, targets);
@@ -152,7 +153,7 @@ public:
     for (const event& e : events_) {
       std::uint32_t& c = unigram_[e.side * vocab_ + static_cast<std::size_t>(e.x)];
       if (c == std::numeric_limits<std::uint32_t>::max())
-        throw error("slotdiff: ngram count of token " + std::to_string(e.x) + " on one slot side exceeds 2^32 - 1");
+        throw input_error("ngram count of token " + std::to_string(e.x) + " on one slot side exceeds 2^32 - 1");
       ++c;
     }
     events_.clear();
@@ -192,7 +193,7 @@ public:
     check_state(state, "probability");
     check_target(x, slot, "probability");
     if (slot >= Layout::slot_count(state.size()))
-      throw error("slotdiff: ngram probability: slot " + std::to_string(slot) + " outside the " +
+      throw input_error("ngram probability: slot " + std::to_string(slot) + " outside the " +
                   std::to_string(Layout::slot_count(state.size())) + " slots of a sequence of " + std::to_string(state.size()));
     return prob(find(context_of(state, slot)), x);
   }
@@ -209,13 +210,13 @@ public:
     for (const auto& tr : trajectories) {
       for (std::size_t t = 0; t < static_cast<std::size_t>(tr.steps()); ++t) {
         const auto& s = tr.state(t + 1);
-        const auto& g = tr.targets(t);
+        const auto& g = detail::targets_with_none(tr, t, none_);
         const std::vector<token_id> state(std::ranges::begin(s), std::ranges::end(s));
         const std::vector<token_id> targets(std::ranges::begin(g), std::ranges::end(g));
         const std::string where = "slot_nll: trajectory " + std::to_string(index) + " step " + std::to_string(t + 1);
         check_state(state, where.c_str());
         if (targets.size() != Layout::slot_count(state.size()))
-          throw error("slotdiff: ngram " + where + " has " + std::to_string(targets.size()) + " targets for " +
+          throw input_error("ngram " + where + " has " + std::to_string(targets.size()) + " targets for " +
                       std::to_string(Layout::slot_count(state.size())) + " slots");
         for (std::size_t slot = 0; slot < targets.size(); ++slot) {
           const token_id x = targets[slot];
@@ -295,13 +296,13 @@ public:
     try {
       write_file_atomically(path, [&](std::ostream& out) { write(out); });
     } catch (const file_write_error& e) {
-      throw error("slotdiff: ngram model: " + std::string(e.what()));
+      throw file_write_error("ngram model: " + std::string(e.what()));
     }
   }
 
   static ngram_backend load(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);
-    if (!in) throw error("slotdiff: cannot open ngram model " + path.string());
+    if (!in) throw file_format_error("cannot open ngram model " + path.string());
     return read(in, path.string());
   }
 
@@ -330,26 +331,26 @@ public:
   static ngram_backend read(std::istream& in, const std::string& name) {
     std::string magic(file_magic.size(), '\0');
     in.read(magic.data(), static_cast<std::streamsize>(magic.size()));
-    if (!in || magic != file_magic) throw error("slotdiff: " + name + " is not a slotdiff n-gram model (bad header)");
+    if (!in || magic != file_magic) throw file_format_error("" + name + " is not a slotdiff n-gram model (bad header)");
     const auto vocab = get<std::uint64_t>(in, name);
     const auto none = get<std::int64_t>(in, name);
     ngram_options opt;
     opt.discount = get<float>(in, name);
     opt.order = get<std::int32_t>(in, name);
     const auto layout_len = get<std::uint64_t>(in, name);
-    if (layout_len > 64) throw error("slotdiff: " + name + " is corrupt (layout name length " + std::to_string(layout_len) + ")");
+    if (layout_len > 64) throw file_format_error("" + name + " is corrupt (layout name length " + std::to_string(layout_len) + ")");
     std::string layout(layout_len, '\0');
     in.read(layout.data(), static_cast<std::streamsize>(layout_len));
-    if (!in) throw error("slotdiff: " + name + " is truncated");
+    if (!in) throw file_format_error("" + name + " is truncated");
     if (layout != Layout::name)
-      throw error("slotdiff: " + name + " was trained for " + layout + ", not " + std::string(Layout::name));
+      throw file_format_error("" + name + " was trained for " + layout + ", not " + std::string(Layout::name));
     if (vocab == 0 || vocab >= detail::ngram_max_vocabulary || none < 0 || static_cast<std::uint64_t>(none) >= vocab)
-      throw error("slotdiff: " + name + " is corrupt (vocabulary " + std::to_string(vocab) + ", none " + std::to_string(none) + ")");
+      throw file_format_error("" + name + " is corrupt (vocabulary " + std::to_string(vocab) + ", none " + std::to_string(none) + ")");
     opt.never_insert = get_vec<token_id>(in, name, vocab);
     // The unigram table is read before the model is built: its 4 x vocabulary entries must be in the
     // input, so a header that claims 2^23 ids costs the bytes it claims, not a 128 MB allocation.
     auto unigram = get_vec<std::uint32_t>(in, name, sides * vocab);
-    if (unigram.size() != sides * vocab) throw error("slotdiff: " + name + " is corrupt (unigram table size)");
+    if (unigram.size() != sides * vocab) throw file_format_error("" + name + " is corrupt (unigram table size)");
     ngram_backend m(static_cast<std::size_t>(vocab), static_cast<token_id>(none), std::move(opt));
     m.unigram_ = std::move(unigram);
     for (tables* t : {&m.c3_, &m.cl_, &m.cr_}) {
@@ -362,11 +363,11 @@ public:
     // Training never counts a never-inserted id; a table that does would leave its discounted mass on
     // an id whose probability is 0, and the distributions would not sum to 1 (found by fuzz_ngram).
     for (std::size_t i = 0; i < m.unigram_.size(); ++i)
-      if (m.unigram_[i] != 0 && !m.allowed_[i % vocab]) throw error("slotdiff: " + name + " is corrupt (counts for a never-inserted id)");
+      if (m.unigram_[i] != 0 && !m.allowed_[i % vocab]) throw file_format_error("" + name + " is corrupt (counts for a never-inserted id)");
     for (const tables* t : {&m.c3_, &m.cl_, &m.cr_})
       for (token_id x : t->tokens)
         if (!m.allowed_[static_cast<std::size_t>(x)])
-          throw error("slotdiff: " + name + " is corrupt (counts for the never-inserted id " + std::to_string(x) + ")");
+          throw file_format_error("" + name + " is corrupt (counts for the never-inserted id " + std::to_string(x) + ")");
     m.finalize();
     return m;
   }
@@ -378,12 +379,12 @@ private:
   void check_state(std::span<const token_id> state, const char* what) const {
     for (std::size_t i = 0; i < state.size(); ++i)
       if (state[i] < 0 || static_cast<std::size_t>(state[i]) >= vocab_)
-        throw error(std::string("slotdiff: ngram ") + what + ": token id " + std::to_string(state[i]) + " at position " +
+        throw input_error(std::string("ngram ") + what + ": token id " + std::to_string(state[i]) + " at position " +
                     std::to_string(i) + " outside the vocabulary of " + std::to_string(vocab_));
   }
   void check_target(token_id x, std::size_t slot, const char* what) const {
     if (x < 0 || static_cast<std::size_t>(x) >= vocab_)
-      throw error(std::string("slotdiff: ngram ") + what + ": target id " + std::to_string(x) + " at slot " + std::to_string(slot) +
+      throw input_error(std::string("ngram ") + what + ": target id " + std::to_string(x) + " at slot " + std::to_string(slot) +
                   " outside the vocabulary of " + std::to_string(vocab_));
   }
 
@@ -411,7 +412,7 @@ private:
       for (std::size_t e = 0; ok && e < tokens.size(); ++e) ok = tokens[e] >= 0 && static_cast<std::uint64_t>(tokens[e]) < vocab && counts[e] > 0;
       for (std::size_t c = 0; ok && c + 1 < offsets.size(); ++c)
         for (std::uint32_t e = offsets[c] + 1; ok && e < offsets[c + 1]; ++e) ok = tokens[e - 1] < tokens[e];
-      if (!ok) throw error("slotdiff: " + name + " is corrupt (count tables do not hold together)");
+      if (!ok) throw file_format_error("" + name + " is corrupt (count tables do not hold together)");
     }
   };
   struct table {  // one context's entries
@@ -464,7 +465,7 @@ private:
       std::uint64_t n = 0;
       for (; j < pairs.size() && pairs[j].key == pairs[i].key && pairs[j].x == pairs[i].x; ++j) n += pairs[j].n;
       if (n > std::numeric_limits<std::uint32_t>::max())
-        throw error("slotdiff: ngram count of token " + std::to_string(pairs[i].x) + " in one context exceeds 2^32 - 1");
+        throw input_error("ngram count of token " + std::to_string(pairs[i].x) + " in one context exceeds 2^32 - 1");
       if (t.keys.empty() || t.keys.back() != pairs[i].key) {
         if (!t.keys.empty()) t.offsets.push_back(static_cast<std::uint32_t>(t.tokens.size()));
         t.keys.push_back(pairs[i].key);
@@ -538,13 +539,13 @@ private:
   static T get(std::istream& in, const std::string& name) {
     T v{};
     in.read(reinterpret_cast<char*>(&v), sizeof v);
-    if (!in) throw error("slotdiff: " + name + " is truncated");
+    if (!in) throw file_format_error("" + name + " is truncated");
     return v;
   }
   template <class T>
   static std::vector<T> get_vec(std::istream& in, const std::string& name, std::uint64_t max) {
     const auto n = get<std::uint64_t>(in, name);
-    if (n > max) throw error("slotdiff: " + name + " is corrupt (a table claims " + std::to_string(n) + " entries)");
+    if (n > max) throw file_format_error("" + name + " is corrupt (a table claims " + std::to_string(n) + " entries)");
     std::vector<T> v;
     // Read in chunks so that a corrupt size fails on the missing bytes, not on a huge allocation.
     constexpr std::uint64_t chunk = 1 << 20;
@@ -552,7 +553,7 @@ private:
       const std::uint64_t m = std::min(chunk, n - done);
       v.resize(static_cast<std::size_t>(done + m));
       in.read(reinterpret_cast<char*>(v.data() + done), static_cast<std::streamsize>(m * sizeof(T)));
-      if (!in) throw error("slotdiff: " + name + " is truncated");
+      if (!in) throw file_format_error("" + name + " is truncated");
       done += m;
     }
     return v;

@@ -15,6 +15,7 @@
 #include "slotdiff/config.hpp"
 #include "slotdiff/denoise/ragged_batch.hpp"
 #include "slotdiff/error.hpp"
+#include "slotdiff/noise/targets_options.hpp"
 
 namespace slotdiff {
 
@@ -28,7 +29,7 @@ public:
 
   oracle_backend(std::size_t vocabulary, token_id none) : vocab_(vocabulary), none_(none) {
     if (none < 0 || static_cast<std::size_t>(none) >= vocabulary)
-      throw error("slotdiff: oracle none id " + std::to_string(none) + " outside the vocabulary of " +
+      throw options_error("oracle none id " + std::to_string(none) + " outside the vocabulary of " +
                   std::to_string(vocabulary));
   }
 
@@ -43,15 +44,15 @@ public:
       e.states.emplace_back(std::ranges::begin(s), std::ranges::end(s));
     }
     for (std::size_t t = 0; t < steps; ++t) {
-      const auto& g = tr.targets(t);
+      const auto& g = detail::targets_with_none(tr, t, none_);
       e.targets.emplace_back(std::ranges::begin(g), std::ranges::end(g));
       if (e.targets.back().size() != Layout::slot_count(e.states[t + 1].size()))
-        throw error("slotdiff: oracle trajectory " + std::to_string(entries_.size()) + " step " + std::to_string(t) +
+        throw input_error("oracle trajectory " + std::to_string(entries_.size()) + " step " + std::to_string(t) +
                     " has " + std::to_string(e.targets.back().size()) + " targets for " +
                     std::to_string(Layout::slot_count(e.states[t + 1].size())) + " slots");
       for (token_id id : e.targets.back())
         if (id < 0 || static_cast<std::size_t>(id) >= vocab_)
-          throw error("slotdiff: oracle target id " + std::to_string(id) + " outside the vocabulary");
+          throw input_error("oracle target id " + std::to_string(id) + " outside the vocabulary");
     }
     entries_.push_back(std::move(e));
   }
@@ -91,14 +92,14 @@ private:
   const std::vector<token_id>* find(const ragged_batch& batch, std::size_t i) const {
     const std::size_t o = batch.origin_of(i);
     if (o >= entries_.size())
-      throw error("slotdiff: oracle has " + std::to_string(entries_.size()) + " trajectories, asked for sequence origin " +
+      throw input_error("oracle has " + std::to_string(entries_.size()) + " trajectories, asked for sequence origin " +
                   std::to_string(o));
     const entry& e = entries_[o];
     const auto seq = batch.sequence(i);
     for (std::size_t t = 0; t < e.states.size(); ++t) {
       if (std::ranges::equal(e.states[t], seq)) return t == 0 ? nullptr : &e.targets[t - 1];
     }
-    throw error("slotdiff: oracle: sequence " + std::to_string(i) + " (origin " + std::to_string(o) + ", length " +
+    throw input_error("oracle: sequence " + std::to_string(i) + " (origin " + std::to_string(o) + ", length " +
                 std::to_string(seq.size()) + ") is not a state of its trajectory");
   }
 

@@ -98,7 +98,7 @@ std::vector<Trajectory> noise_corpus(const Sentences& sentences, NoiseOne&& nois
                                      const corpus_options& copts = {}, std::uint64_t first_index = 0) {
   const std::size_t n = std::size(sentences);
   if (!copts.indices.empty() && copts.indices.size() != n)
-    throw error("noise_corpus: " + std::to_string(copts.indices.size()) + " indices for " + std::to_string(n) + " sentences");
+    throw input_error("noise_corpus: " + std::to_string(copts.indices.size()) + " indices for " + std::to_string(n) + " sentences");
   std::vector<Trajectory> out(n);
   detail::parallel_indices(n, copts.threads, copts.chunk, copts.progress, [&](std::size_t i) {
     noise_options local = opts;
@@ -130,9 +130,9 @@ std::vector<std::vector<Trajectory>> noise_corpus_samples(const Sentences& sente
                                                           const noise_options& opts, const corpus_sampling& sopts,
                                                           const corpus_options& copts = {}, std::uint64_t first_index = 0) {
   const std::size_t n = std::size(sentences), K = sopts.trajectories;
-  if (K == 0) throw error("noise_corpus_samples: 0 trajectories per sentence asked for");
+  if (K == 0) throw options_error("noise_corpus_samples: 0 trajectories per sentence asked for");
   if (!copts.indices.empty() && copts.indices.size() != n)
-    throw error("noise_corpus_samples: " + std::to_string(copts.indices.size()) + " indices for " + std::to_string(n) +
+    throw input_error("noise_corpus_samples: " + std::to_string(copts.indices.size()) + " indices for " + std::to_string(n) +
                 " sentences");
   std::vector<std::vector<Trajectory>> out(n);
   const std::size_t attempts = sopts.distinct ? std::max<std::size_t>(1, sopts.attempts_per_trajectory) * K : K;

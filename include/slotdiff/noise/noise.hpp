@@ -64,6 +64,23 @@ inline void check_temperature(float temperature) {
     throw options_error("noise_options: temperature must be finite and >= 0, got " + std::to_string(temperature));
 }
 
+/// The mean and the (population) standard deviation of the values below `below` (0 and 0 when there
+/// are none; sd 0 for a single one): what the Gumbel perturbation of the scores (perturb_scores) and
+/// of the objective's candidates (objective.hpp) standardise with. Complexity: O(n).
+struct mean_sd {
+  double mean = 0, sd = 0;
+};
+inline mean_sd mean_and_sd_below(std::span<const float> values, float below) {
+  double sum = 0, sq = 0;
+  std::size_t m = 0;
+  for (float v : values)
+    if (v < below) sum += v, ++m;
+  const double mean = m ? sum / static_cast<double>(m) : 0.0;
+  for (float v : values)
+    if (v < below) sq += (v - mean) * (v - mean);
+  return {mean, m > 1 ? std::sqrt(sq / static_cast<double>(m)) : 0.0};
+}
+
 /// Rewrites `scores` in place as z_i - temperature g_i over the tokens scoring below `below` (the
 /// removable ones); the others become +infinity. z is the standardised score (0 when all removable
 /// scores are equal). `positions` are the x_0 positions that seed each token's noise.
@@ -71,14 +88,7 @@ inline void check_temperature(float temperature) {
 inline void perturb_scores(std::span<float> scores, std::span<const std::uint32_t> positions, float below, float temperature,
                            std::uint64_t seed, std::uint64_t step) {
   constexpr float inf = std::numeric_limits<float>::infinity();
-  double sum = 0, sq = 0;
-  std::size_t m = 0;
-  for (float s : scores)
-    if (s < below) sum += s, ++m;
-  const double mean = m ? sum / static_cast<double>(m) : 0.0;
-  for (float s : scores)
-    if (s < below) sq += (s - mean) * (s - mean);
-  const double sd = m > 1 ? std::sqrt(sq / static_cast<double>(m)) : 0.0;
+  const auto [mean, sd] = mean_and_sd_below(scores, below);
   for (std::size_t i = 0; i < scores.size(); ++i) {
     if (!(scores[i] < below)) {
       scores[i] = inf;
@@ -171,7 +181,7 @@ trajectory<Layout> noise(std::span<const token_id> tokens, const S& scorer, cons
     current_scores(current, alive);
     for (std::size_t i = 0; i < scores.size(); ++i)
       if (std::isnan(scores[i]))
-        throw error("noise: step " + std::to_string(t + 1) + ": score of position " + std::to_string(i) + " (x_0 position " +
+        throw input_error("noise: step " + std::to_string(t + 1) + ": score of position " + std::to_string(i) + " (x_0 position " +
                     std::to_string(alive[i]) + ", token " + std::to_string(current[i]) + ") is NaN");
     return max_feasible_removals<Layout>(std::span<const float>(scores), below);
   };
@@ -185,7 +195,7 @@ trajectory<Layout> noise(std::span<const token_id> tokens, const S& scorer, cons
     try {
       return select_removals<Layout>(opts.selection, std::span<const float>(scores), k, mask, sel);
     } catch (const error& e) {
-      throw error("noise: step " + std::to_string(t + 1) + ": " + e.what());
+      throw input_error("noise: step " + std::to_string(t + 1) + ": " + e.what());
     }
   };
   return detail::noise_loop<Layout>(tokens, opts, budget, choose);

@@ -48,14 +48,7 @@ namespace detail {
 template <class Key>
 std::size_t perturbed_argmin(std::span<const float> values, const objective_sampling& s, std::uint64_t salt, Key&& key) {
   constexpr float inf = std::numeric_limits<float>::infinity();
-  double sum = 0, sq = 0;
-  std::size_t m = 0;
-  for (float v : values)
-    if (v < inf) sum += v, ++m;
-  const double mean = m ? sum / static_cast<double>(m) : 0.0;
-  for (float v : values)
-    if (v < inf) sq += (v - mean) * (v - mean);
-  const double sd = m > 1 ? std::sqrt(sq / static_cast<double>(m)) : 0.0;
+  const auto [mean, sd] = mean_and_sd_below(values, inf);
   std::size_t pick = values.size();
   double best = inf;
   for (std::size_t j = 0; j < values.size(); ++j) {
@@ -81,7 +74,7 @@ template <slot_layout Layout, leave_one_out_embedder E, distance_metric M>
 float select_by_objective(std::span<const token_id> tokens, const embedding_objective<E, M>& obj, std::size_t k,
                           selection_method method, std::vector<std::uint8_t>& removed,
                           const objective_sampling& sampling = {}) {
-  if (obj.embedder == nullptr) throw error("embedding_objective: no embedder");
+  if (obj.embedder == nullptr) throw options_error("embedding_objective: no embedder");
   const E& emb = *obj.embedder;
   const std::size_t n = tokens.size(), d = emb.dimension();
   removed.assign(n, 0);
@@ -94,13 +87,13 @@ float select_by_objective(std::span<const token_id> tokens, const embedding_obje
   emb.embed(tokens, std::span<float>(base));
   auto distance = [&](std::span<const float> v) {
     const float r = static_cast<float>(obj.metric(std::span<const float>(base), v));
-    if (std::isnan(r)) throw error("embedding_objective: the metric returned NaN on a sequence of " + std::to_string(n) + " tokens");
+    if (std::isnan(r)) throw input_error("embedding_objective: the metric returned NaN on a sequence of " + std::to_string(n) + " tokens");
     return r;
   };
   std::vector<token_id> rest;
   rest.reserve(n);
   if (method == selection_method::exact) {
-    if (n > 24) throw error("embedding_objective: exact selection enumerates subsets; n = " + std::to_string(n) + " > 24");
+    if (n > 24) throw options_error("embedding_objective: exact selection enumerates subsets; n = " + std::to_string(n) + " > 24");
     // At least 64 bytes of storage: GCC 12 at -O3 with AVX2 / AVX-512 turns the flag loop below into wide
     // vector stores and, knowing n <= 24, reports a buffer overflow that cannot happen (-Wstringop-overflow).
     std::vector<std::uint8_t> flag_storage(std::max<std::size_t>(n, 64));
@@ -187,7 +180,7 @@ template <slot_layout Layout = side_layout, leave_one_out_embedder E, distance_m
 trajectory<Layout> noise(std::span<const token_id> tokens, const embedding_objective<E, M>& obj,
                          const noise_options& opts = {}) {
   if (opts.schedule.type == noise_schedule::kind::threshold)
-    throw error("noise: the embedding objective has no per-token scores for a threshold schedule (" +
+    throw options_error("noise: the embedding objective has no per-token scores for a threshold schedule (" +
                 opts.schedule.to_string() + ")");
   std::vector<float> zeros;
   auto budget = [&](std::span<const token_id> current, std::span<const std::uint32_t>, step_index) {

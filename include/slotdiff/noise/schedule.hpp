@@ -47,13 +47,13 @@ struct noise_schedule {
 
   /// Throws: error naming the value if count is 0, share outside (0, 1] or below is NaN.
   void validate() const {
-    if (type == kind::per_step && count == 0) throw error("noise_schedule: per_step count must be positive, got 0");
+    if (type == kind::per_step && count == 0) throw options_error("noise_schedule: per_step count must be positive, got 0");
     if (type == kind::fraction && !(share > 0.0f && share <= 1.0f))
-      throw error("noise_schedule: fraction must lie in (0, 1], got " + std::to_string(share));
+      throw options_error("noise_schedule: fraction must lie in (0, 1], got " + std::to_string(share));
     if (type == kind::fraction && share_high != 0.0f && !(share_high >= share && share_high <= 1.0f))
-      throw error("noise_schedule: fraction range " + std::to_string(share) + ".." + std::to_string(share_high) +
+      throw options_error("noise_schedule: fraction range " + std::to_string(share) + ".." + std::to_string(share_high) +
                   " must satisfy 0 < low <= high <= 1");
-    if (type == kind::threshold && std::isnan(below)) throw error("noise_schedule: threshold is NaN");
+    if (type == kind::threshold && std::isnan(below)) throw options_error("noise_schedule: threshold is NaN");
   }
 
   /// The score bound for removable tokens this schedule imposes (+infinity unless threshold).

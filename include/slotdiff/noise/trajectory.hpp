@@ -13,8 +13,8 @@
 #include "slotdiff/concepts/slot_layout.hpp"
 #include "slotdiff/config.hpp"
 #include "slotdiff/error.hpp"
+#include "slotdiff/noise/targets_options.hpp"
 #include "slotdiff/slots/layout.hpp"
-#include "slotdiff/text/tokenizer.hpp"
 
 namespace slotdiff {
 
@@ -27,13 +27,14 @@ namespace slotdiff {
 ///
 ///     trajectory<side_layout> tr = noise(ids, idf_scorer(model), {});
 ///     tr.state(tr.steps());     // the keywords
-///     tr.targets(t);            // for each slot of x_{t+1}: the token to insert, or tokenizer::none
+///     tr.targets(t);            // for each slot of x_{t+1}: the token to insert, or the none id
+///     tr.targets(t, {.none_id = vocab.none_id()});  // another vocabulary's "insert nothing"
 template <slot_layout Layout = side_layout>
 class trajectory {
 public:
   using layout_type = Layout;
-  /// The id a target slot holds when nothing is to be inserted there.
-  static constexpr token_id none = tokenizer::none;
+  /// The id a target slot holds by default when nothing is to be inserted there (targets_options).
+  static constexpr token_id none = default_none_id;
 
   trajectory() = default;
 
@@ -45,19 +46,19 @@ public:
   trajectory(std::vector<token_id> x0, std::vector<step_index> removed_at, step_index steps)
       : tokens_(std::move(x0)), removed_at_(std::move(removed_at)), steps_(steps) {
     if (tokens_.size() != removed_at_.size())
-      throw error("trajectory: " + std::to_string(tokens_.size()) + " tokens but " +
+      throw input_error("trajectory: " + std::to_string(tokens_.size()) + " tokens but " +
                   std::to_string(removed_at_.size()) + " removal steps");
-    if (steps_ < 0) throw error("trajectory: negative step count " + std::to_string(steps_));
+    if (steps_ < 0) throw input_error("trajectory: negative step count " + std::to_string(steps_));
     // Every step removes at least one token, so T <= n: a larger T is refused before any T + 1 is
     // formed (T = 2^31 - 1 would overflow it).
     if (static_cast<std::size_t>(steps_) > tokens_.size() || steps_ == std::numeric_limits<step_index>::max())
-      throw error("trajectory: " + std::to_string(steps_) + " steps for " + std::to_string(tokens_.size()) +
+      throw input_error("trajectory: " + std::to_string(steps_) + " steps for " + std::to_string(tokens_.size()) +
                   " tokens (each step removes at least one)");
     for (std::size_t i = 0; i < tokens_.size(); ++i) {
       if (tokens_[i] < 0)
-        throw error("trajectory: negative token id " + std::to_string(tokens_[i]) + " at position " + std::to_string(i));
+        throw input_error("trajectory: negative token id " + std::to_string(tokens_[i]) + " at position " + std::to_string(i));
       if (removed_at_[i] < 1 || removed_at_[i] > steps_ + 1)
-        throw error("trajectory: token " + std::to_string(i) + " removed at step " + std::to_string(removed_at_[i]) +
+        throw input_error("trajectory: token " + std::to_string(i) + " removed at step " + std::to_string(removed_at_[i]) +
                     ", outside [1, " + std::to_string(steps_ + 1) + "]");
     }
     validate_steps();
@@ -91,16 +92,18 @@ public:
   }
 
   /// Appends, for each of the Layout::slot_count(|x_{t+1}|) slots of x_{t+1}, the token that slot must
-  /// receive to rebuild x_t, or `none`. The tokens removed from one gap go into that gap's slots in
-  /// order, filling the first slots of the gap (for side_layout, a lone token between two kept tokens
-  /// goes into the right slot of the left one).
-  /// Throws: error if t is outside [0, steps() - 1]. Complexity: O(n).
-  void targets_into(step_index t, std::vector<token_id>& out) const {
+  /// receive to rebuild x_t, or options.none_id. The tokens removed from one gap go into that gap's
+  /// slots in order, filling the first slots of the gap (for side_layout, a lone token between two
+  /// kept tokens goes into the right slot of the left one).
+  /// Throws: input_error if t is outside [0, steps() - 1] or options.none_id < 0. Complexity: O(n).
+  void targets_into(step_index t, std::vector<token_id>& out, const targets_options& options = {}) const {
     check_step(t, steps_ - 1, "targets");
+    if (options.none_id < 0)
+      throw input_error("trajectory::targets: targets_options::none_id must be >= 0, got " + std::to_string(options.none_id));
     const std::size_t base = out.size();
     const std::size_t next_len = length(t + 1);
     const std::size_t slots = Layout::slot_count(next_len);
-    out.resize(base + slots, none);
+    out.resize(base + slots, options.none_id);
     // Walk x_t: `gap` counts the kept tokens seen so far (the gap of x_{t+1} we are in); `slot` is
     // the next free slot of that gap.
     std::size_t gap = 0, slot = first_slot_of_gap(0, next_len, 0);
@@ -117,9 +120,9 @@ public:
       }
     }
   }
-  std::vector<token_id> targets(step_index t) const {
+  std::vector<token_id> targets(step_index t, const targets_options& options = {}) const {
     std::vector<token_id> out;
-    targets_into(t, out);
+    targets_into(t, out, options);
     return out;
   }
 
@@ -176,7 +179,7 @@ private:
 
   static void check_step(step_index t, step_index last, const char* what) {
     if (t < 0 || t > last)
-      throw error(std::string("trajectory::") + what + ": step " + std::to_string(t) + " outside [0, " +
+      throw input_error(std::string("trajectory::") + what + ": step " + std::to_string(t) + " outside [0, " +
                   std::to_string(last) + "]");
   }
 
@@ -197,7 +200,7 @@ private:
 /// T stay. Noising scores the words in one tokenizer (IDF over every word of a corpus, where a model
 /// vocabulary would fold rare words into <unk>, as common as "the") and a model learns in another;
 /// both split text into the same words, so position i is the same word in both. Used by
-/// noise_text (backends/ngram_text.hpp), `slotdiff noise` and the demo.
+/// noise_text (pipeline/text_trajectories.hpp), `slotdiff noise` and the demo.
 /// Throws: error if ids.size() != tr.size() or an id is negative (the constructor's checks).
 /// Complexity: O(n + T).
 template <slot_layout Layout>

@@ -43,7 +43,7 @@ public:
       const float s = static_cast<float>(
           metric_(std::span<const float>(full), std::span<const float>(loo.data() + i * d, d)));
       if (std::isnan(s))
-        throw error("embedding_shift_scorer: the metric returned NaN for position " + std::to_string(i) + " of " +
+        throw input_error("embedding_shift_scorer: the metric returned NaN for position " + std::to_string(i) + " of " +
                     std::to_string(n) + " (token " + std::to_string(tokens[i]) + ")");
       out[i] = s;
     }
