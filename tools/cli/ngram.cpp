@@ -43,7 +43,7 @@ int run(settings& s) {
         for (token_id t : trs.back().tokens())
           if (t < 0 || static_cast<std::size_t>(t) >= vocab.size())
             throw file_format_error("--trajectories: " + s.trajectories + ":" + std::to_string(n) + " has token id " + std::to_string(t) +
-                        ", outside the vocabulary of " + std::to_string(vocab.size()) + " (" + s.vocab + ")");
+                                    ", outside the vocabulary of " + std::to_string(vocab.size()) + " (" + s.vocab + ")");
       }
     if (in.bad()) throw input_error("--trajectories: read error on " + s.trajectories);
     if (trs.empty()) throw file_format_error("--trajectories: " + s.trajectories + " holds no trajectory");

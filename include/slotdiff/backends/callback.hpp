@@ -25,7 +25,7 @@ public:
   callback_backend(F f, std::size_t vocabulary, token_id none) : f_(std::move(f)), vocab_(vocabulary), none_(none) {
     if (none < 0 || static_cast<std::size_t>(none) >= vocabulary)
       throw options_error("callback_backend none id " + std::to_string(none) + " outside the vocabulary of " +
-                  std::to_string(vocabulary));
+                          std::to_string(vocabulary));
   }
 
   std::size_t vocabulary_size() const noexcept { return vocab_; }
@@ -36,7 +36,7 @@ public:
     for (std::size_t i = 0; i < batch.size(); ++i) slots += Layout::slot_count(batch.length(i));
     if (out.size() != slots * vocab_)
       throw input_error("callback_backend output holds " + std::to_string(out.size()) + " floats, needs " +
-                  std::to_string(slots * vocab_));
+                        std::to_string(slots * vocab_));
     f_(batch, out);
     return slots;
   }

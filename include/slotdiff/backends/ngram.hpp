@@ -121,7 +121,7 @@ public:
     const std::size_t n = state.size();
     if (targets.size() != Layout::slot_count(n))
       throw input_error("ngram step has " + std::to_string(targets.size()) + " targets for " +
-                  std::to_string(Layout::slot_count(n)) + " slots");
+                        std::to_string(Layout::slot_count(n)) + " slots");
     for (std::size_t s = 0; s < targets.size(); ++s) {
       const token_id x = targets[s];
       if (x < 0 || static_cast<std::size_t>(x) >= vocab_)
@@ -194,7 +194,7 @@ public:
     check_target(x, slot, "probability");
     if (slot >= Layout::slot_count(state.size()))
       throw input_error("ngram probability: slot " + std::to_string(slot) + " outside the " +
-                  std::to_string(Layout::slot_count(state.size())) + " slots of a sequence of " + std::to_string(state.size()));
+                        std::to_string(Layout::slot_count(state.size())) + " slots of a sequence of " + std::to_string(state.size()));
     return prob(find(context_of(state, slot)), x);
   }
 
@@ -217,7 +217,7 @@ public:
         check_state(state, where.c_str());
         if (targets.size() != Layout::slot_count(state.size()))
           throw input_error("ngram " + where + " has " + std::to_string(targets.size()) + " targets for " +
-                      std::to_string(Layout::slot_count(state.size())) + " slots");
+                            std::to_string(Layout::slot_count(state.size())) + " slots");
         for (std::size_t slot = 0; slot < targets.size(); ++slot) {
           const token_id x = targets[slot];
           check_target(x, slot, where.c_str());
@@ -380,12 +380,12 @@ private:
     for (std::size_t i = 0; i < state.size(); ++i)
       if (state[i] < 0 || static_cast<std::size_t>(state[i]) >= vocab_)
         throw input_error(std::string("ngram ") + what + ": token id " + std::to_string(state[i]) + " at position " +
-                    std::to_string(i) + " outside the vocabulary of " + std::to_string(vocab_));
+                          std::to_string(i) + " outside the vocabulary of " + std::to_string(vocab_));
   }
   void check_target(token_id x, std::size_t slot, const char* what) const {
     if (x < 0 || static_cast<std::size_t>(x) >= vocab_)
       throw input_error(std::string("ngram ") + what + ": target id " + std::to_string(x) + " at slot " + std::to_string(slot) +
-                  " outside the vocabulary of " + std::to_string(vocab_));
+                        " outside the vocabulary of " + std::to_string(vocab_));
   }
 
   struct context {

@@ -30,7 +30,7 @@ public:
   oracle_backend(std::size_t vocabulary, token_id none) : vocab_(vocabulary), none_(none) {
     if (none < 0 || static_cast<std::size_t>(none) >= vocabulary)
       throw options_error("oracle none id " + std::to_string(none) + " outside the vocabulary of " +
-                  std::to_string(vocabulary));
+                          std::to_string(vocabulary));
   }
 
   /// Adds a trajectory; the j-th added replays for origin j. Throws if its targets do not match
@@ -48,8 +48,8 @@ public:
       e.targets.emplace_back(std::ranges::begin(g), std::ranges::end(g));
       if (e.targets.back().size() != Layout::slot_count(e.states[t + 1].size()))
         throw input_error("oracle trajectory " + std::to_string(entries_.size()) + " step " + std::to_string(t) +
-                    " has " + std::to_string(e.targets.back().size()) + " targets for " +
-                    std::to_string(Layout::slot_count(e.states[t + 1].size())) + " slots");
+                          " has " + std::to_string(e.targets.back().size()) + " targets for " +
+                          std::to_string(Layout::slot_count(e.states[t + 1].size())) + " slots");
       for (token_id id : e.targets.back())
         if (id < 0 || static_cast<std::size_t>(id) >= vocab_)
           throw input_error("oracle target id " + std::to_string(id) + " outside the vocabulary");
@@ -93,14 +93,14 @@ private:
     const std::size_t o = batch.origin_of(i);
     if (o >= entries_.size())
       throw input_error("oracle has " + std::to_string(entries_.size()) + " trajectories, asked for sequence origin " +
-                  std::to_string(o));
+                        std::to_string(o));
     const entry& e = entries_[o];
     const auto seq = batch.sequence(i);
     for (std::size_t t = 0; t < e.states.size(); ++t) {
       if (std::ranges::equal(e.states[t], seq)) return t == 0 ? nullptr : &e.targets[t - 1];
     }
     throw input_error("oracle: sequence " + std::to_string(i) + " (origin " + std::to_string(o) + ", length " +
-                std::to_string(seq.size()) + ") is not a state of its trajectory");
+                      std::to_string(seq.size()) + ") is not a state of its trajectory");
   }
 
   std::size_t vocab_;

@@ -133,7 +133,7 @@ std::vector<std::vector<Trajectory>> noise_corpus_samples(const Sentences& sente
   if (K == 0) throw options_error("noise_corpus_samples: 0 trajectories per sentence asked for");
   if (!copts.indices.empty() && copts.indices.size() != n)
     throw input_error("noise_corpus_samples: " + std::to_string(copts.indices.size()) + " indices for " + std::to_string(n) +
-                " sentences");
+                      " sentences");
   std::vector<std::vector<Trajectory>> out(n);
   const std::size_t attempts = sopts.distinct ? std::max<std::size_t>(1, sopts.attempts_per_trajectory) * K : K;
   detail::parallel_indices(n, copts.threads, copts.chunk, copts.progress, [&](std::size_t i) {

@@ -182,7 +182,7 @@ trajectory<Layout> noise(std::span<const token_id> tokens, const S& scorer, cons
     for (std::size_t i = 0; i < scores.size(); ++i)
       if (std::isnan(scores[i]))
         throw input_error("noise: step " + std::to_string(t + 1) + ": score of position " + std::to_string(i) + " (x_0 position " +
-                    std::to_string(alive[i]) + ", token " + std::to_string(current[i]) + ") is NaN");
+                          std::to_string(alive[i]) + ", token " + std::to_string(current[i]) + ") is NaN");
     return max_feasible_removals<Layout>(std::span<const float>(scores), below);
   };
   auto choose = [&](std::span<const token_id>, std::span<const std::uint32_t> alive, std::size_t k, step_index t,

@@ -181,7 +181,7 @@ trajectory<Layout> noise(std::span<const token_id> tokens, const embedding_objec
                          const noise_options& opts = {}) {
   if (opts.schedule.type == noise_schedule::kind::threshold)
     throw options_error("noise: the embedding objective has no per-token scores for a threshold schedule (" +
-                opts.schedule.to_string() + ")");
+                        opts.schedule.to_string() + ")");
   std::vector<float> zeros;
   auto budget = [&](std::span<const token_id> current, std::span<const std::uint32_t>, step_index) {
     zeros.assign(current.size(), 0.0f);

@@ -52,7 +52,7 @@ struct noise_schedule {
       throw options_error("noise_schedule: fraction must lie in (0, 1], got " + std::to_string(share));
     if (type == kind::fraction && share_high != 0.0f && !(share_high >= share && share_high <= 1.0f))
       throw options_error("noise_schedule: fraction range " + std::to_string(share) + ".." + std::to_string(share_high) +
-                  " must satisfy 0 < low <= high <= 1");
+                          " must satisfy 0 < low <= high <= 1");
     if (type == kind::threshold && std::isnan(below)) throw options_error("noise_schedule: threshold is NaN");
   }
 

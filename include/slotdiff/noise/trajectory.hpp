@@ -47,19 +47,19 @@ public:
       : tokens_(std::move(x0)), removed_at_(std::move(removed_at)), steps_(steps) {
     if (tokens_.size() != removed_at_.size())
       throw input_error("trajectory: " + std::to_string(tokens_.size()) + " tokens but " +
-                  std::to_string(removed_at_.size()) + " removal steps");
+                        std::to_string(removed_at_.size()) + " removal steps");
     if (steps_ < 0) throw input_error("trajectory: negative step count " + std::to_string(steps_));
     // Every step removes at least one token, so T <= n: a larger T is refused before any T + 1 is
     // formed (T = 2^31 - 1 would overflow it).
     if (static_cast<std::size_t>(steps_) > tokens_.size() || steps_ == std::numeric_limits<step_index>::max())
       throw input_error("trajectory: " + std::to_string(steps_) + " steps for " + std::to_string(tokens_.size()) +
-                  " tokens (each step removes at least one)");
+                        " tokens (each step removes at least one)");
     for (std::size_t i = 0; i < tokens_.size(); ++i) {
       if (tokens_[i] < 0)
         throw input_error("trajectory: negative token id " + std::to_string(tokens_[i]) + " at position " + std::to_string(i));
       if (removed_at_[i] < 1 || removed_at_[i] > steps_ + 1)
         throw input_error("trajectory: token " + std::to_string(i) + " removed at step " + std::to_string(removed_at_[i]) +
-                    ", outside [1, " + std::to_string(steps_ + 1) + "]");
+                          ", outside [1, " + std::to_string(steps_ + 1) + "]");
     }
     validate_steps();
   }
@@ -180,7 +180,7 @@ private:
   static void check_step(step_index t, step_index last, const char* what) {
     if (t < 0 || t > last)
       throw input_error(std::string("trajectory::") + what + ": step " + std::to_string(t) + " outside [0, " +
-                  std::to_string(last) + "]");
+                        std::to_string(last) + "]");
   }
 
   // The first slot whose gap is `gap`, searching from `from` (slots are numbered with non-decreasing

@@ -44,7 +44,7 @@ public:
           metric_(std::span<const float>(full), std::span<const float>(loo.data() + i * d, d)));
       if (std::isnan(s))
         throw input_error("embedding_shift_scorer: the metric returned NaN for position " + std::to_string(i) + " of " +
-                    std::to_string(n) + " (token " + std::to_string(tokens[i]) + ")");
+                          std::to_string(n) + " (token " + std::to_string(tokens[i]) + ")");
       out[i] = s;
     }
   }

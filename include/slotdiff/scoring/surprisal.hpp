@@ -49,7 +49,7 @@ public:
     for (std::size_t i = 0; i < n; ++i) {
       if (tokens[i] < 0 || static_cast<std::size_t>(tokens[i]) >= vocab)
         throw input_error("slotdiff: surprisal_scorer: token " + std::to_string(tokens[i]) + " at position " + std::to_string(i) +
-                    " is outside the backend's vocabulary of " + std::to_string(vocab));
+                          " is outside the backend's vocabulary of " + std::to_string(vocab));
     }
     std::lock_guard lock(mutex_);
     std::vector<token_id> rest(n == 0 ? 0 : n - 1);
