@@ -2,8 +2,10 @@
 // predictive_change alike, and NaN as an error everywhere a number is compared (issue 15, item 8);
 // backend errors name the caller's sequence, not its row among the still-active ones (item 10).
 #include <slotdiff/backends/callback.hpp>
+#include <slotdiff/denoise/decoding.hpp>
 #include <slotdiff/denoise/denoise.hpp>
 #include <slotdiff/denoise/predictive_change.hpp>
+#include <slotdiff/denoise/preference.hpp>
 #include <slotdiff/metrics/probability.hpp>
 #include <slotdiff/scoring/mix.hpp>
 #include <slotdiff/scoring/surprisal.hpp>
@@ -160,4 +162,38 @@ TEST_CASE("backend errors name the caller's sequence, not its row among the stil
   const std::string m = message_of([&] { denoise(late, std::span(starts), stop0); });
   INFO(m);
   CHECK(m.find("token id 99 outside [0, 12) at sequence 2, slot 0") != std::string::npos);
+}
+
+TEST_CASE("denoise's errors are of their domain's kind, named WHERE: WHAT", "[denoise][validation][errors]") {
+  // Options out of range: options_error, the message naming the struct and field.
+  CHECK_THROWS_AS((fill_options{.min_confidence = 2.0f}.validate()), options_error);
+  CHECK_THROWS_AS((fill_options{.budget = 0.0f}.validate()), options_error);
+  CHECK_THROWS_WITH((fill_options{.max_insertions = 2, .min_insertions = 5}.validate()),
+                    "fill_options: min_insertions 5 exceeds max_insertions 2");
+  CHECK_THROWS_AS((decoding_preset{.max_length = 0}.validate()), options_error);
+  CHECK_THROWS_AS(stop::probability_below{nan32}(step_report{}), options_error);
+  faulty_top_k fine{};
+  const std::vector<std::vector<token_id>> start{{7, 8}};
+  CHECK_THROWS_AS(denoise(fine, std::span(start), stop::never{}, {.candidates = 0}), options_error);
+  CHECK_THROWS_WITH(denoise(fine, std::span(start), stop::never{}, {.candidates = 257}),
+                    "denoise_options: candidates must lie in 1..256, got 257");
+  CHECK_THROWS_AS(denoise(fine, std::span(start), stop::never{}, {.fill = {.budget = 0.5f}}), options_error);
+  // Bad arguments: input_error.
+  const std::vector<std::vector<token_id>> with_none{{7, none}};
+  CHECK_THROWS_AS(denoise(fine, std::span(with_none), stop::never{}), input_error);
+  CHECK_THROWS_WITH(denoise(fine, std::span(with_none), stop::never{}),
+                    Catch::StartsWith("denoise: sequence 0 holds token 3 at position 1"));
+  bool poison = false;
+  auto model = callback_backend<side_layout, decltype(uniform_or_nan(&poison))>(uniform_or_nan(&poison), vocab, none);
+  CHECK_THROWS_AS(denoise(model, std::span(start), stop::max_steps{3}, {}, nan_measure{}), input_error);
+  const std::vector<token_id> tokens{7, 8};
+  const std::vector<std::size_t> bad_offsets{0, 3};
+  CHECK_THROWS_WITH((ragged_batch{tokens, bad_offsets}.validate()),
+                    "ragged_batch: offsets must start at 0 and end at the token count 2, got 0 .. 3");
+  CHECK_THROWS_AS(step_reward{}(nan32, 1), input_error);
+  // A backend's answer that cannot be used: backend_error.
+  faulty_top_k bad{[](const ragged_batch&, std::size_t, std::span<token_id> ids, std::span<float>) { ids[1] = 12; }};
+  CHECK_THROWS_AS(denoise(bad, std::span(start), stop::max_steps{2}), backend_error);
+  poison = true;
+  CHECK_THROWS_AS(denoise(model, std::span(start), stop::max_steps{1}), backend_error);
 }

@@ -55,8 +55,8 @@ struct decoding_preset {
     options().sampling.validate();
     options().fill.validate();
     if (!(stop_probability >= 0.0f && stop_probability < 1.0f))
-      throw options_error("decoding_options: stop_probability must lie in [0, 1), got " + std::to_string(stop_probability));
-    if (max_length == 0) throw options_error("decoding_options: max_length must be at least 1, got 0");
+      throw options_error("decoding_preset: stop_probability must lie in [0, 1), got " + std::to_string(stop_probability));
+    if (max_length == 0) throw options_error("decoding_preset: max_length must be at least 1, got 0");
   }
 
   /// The denoise options, each sequence i drawing from its own generator seeded from (seed, i).
