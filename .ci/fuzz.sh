@@ -37,30 +37,46 @@ else
   done
 fi
 
-failed=()
-for t in "${targets[@]}"; do
-  seeds=fuzz/corpus/${t#fuzz_}
-  work=$build/work/$t
-  findings=$build/findings/$t
+# fuzz_one TARGET: runs one fuzzer for $seconds; its summary (or its finding) goes to $build/TARGET.result
+fuzz_one() {
+  local t=$1 seeds=fuzz/corpus/${1#fuzz_} work=$build/work/$1 findings=$build/findings/$1 out=$build/$1.result
   rm -rf "$work" && mkdir -p "$work" "$findings"
-  dirs=("$work")
+  local dirs=("$work") dict=()
   if [ -d "$seeds" ]; then dirs+=("$seeds"); else echo "fuzz.sh: warning: no seed corpus $seeds"; fi
-  dict=()
   [ -f "fuzz/${t#fuzz_}.dict" ] && dict=(-dict="fuzz/${t#fuzz_}.dict")
-  echo "== fuzz.sh: $t for ${seconds}s (seeds: $seeds)"
   # ASan/UBSan reports abort; a leak check would flag the parsers' intentional static tables, so off.
   if ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
      "$build/fuzz/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
        -print_final_stats=1 -artifact_prefix="$findings/" "${dict[@]}" "${dirs[@]}" \
        >"$build/$t.log" 2>&1; then
-    grep -E "^stat::number_of_executed_units|^Done" "$build/$t.log" | tr '\n' ' '; echo
+    { echo -n "$t: "; grep -E "^stat::number_of_executed_units|^Done" "$build/$t.log" | tr '\n' ' '; echo; } >"$out"
   else
-    echo "fuzz.sh: $t FOUND A PROBLEM; log $build/$t.log, reproducer(s):"
-    ls -1 "$findings"/* 2>/dev/null || true
-    tail -40 "$build/$t.log"
-    failed+=("$t")
+    { echo "fuzz.sh: $t FOUND A PROBLEM; log $build/$t.log, reproducer(s):"
+      ls -1 "$findings"/* 2>/dev/null || true
+      tail -40 "$build/$t.log"; } >"$out"
+    return 1
   fi
+}
+
+# The fuzzers run $jobs at a time (each is single-threaded), so CI spends seconds * targets / jobs.
+echo "== fuzz.sh: ${#targets[@]} targets, ${seconds}s each, $jobs at a time"
+failed=()
+declare -A running=()
+finish_one() {  # waits for one running fuzzer and records its result
+  local pid
+  wait -n -p pid "${!running[@]}" && true
+  local rc=$?
+  local t=${running[$pid]}
+  unset "running[$pid]"
+  cat "$build/$t.result"
+  [ $rc -eq 0 ] || failed+=("$t")
+}
+for t in "${targets[@]}"; do
+  while [ ${#running[@]} -ge "$jobs" ]; do finish_one; done
+  fuzz_one "$t" &
+  running[$!]=$t
 done
+while [ ${#running[@]} -gt 0 ]; do finish_one; done
 
 if [ ${#failed[@]} -gt 0 ]; then
   echo "fuzz.sh: findings in: ${failed[*]} (reproduce: $build/fuzz/<target> <reproducer>)"

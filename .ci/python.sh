@@ -14,11 +14,11 @@ PY=/usr/bin/python3
 [ -x "$PY" ] || PY=$(command -v python3)
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache} CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=true
 launcher=()
-command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_CUDA_COMPILER_LAUNCHER=ccache)
 run() { echo "+ $*"; "$@"; }
 
 run cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSLOTDIFF_BUILD_TESTS=ON \
-  -DSLOTDIFF_BUILD_PYTHON=ON -DSLOTDIFF_BUILD_CUDA=OFF -DCMAKE_COMPILE_WARNING_AS_ERROR=ON \
+  -DSLOTDIFF_BUILD_PYTHON=ON -DCMAKE_COMPILE_WARNING_AS_ERROR=ON \
   -DSLOTDIFF_PYTHON_EXECUTABLE="$PY" "${launcher[@]}"
 run cmake --build "$BUILD_DIR" -j "$JOBS" --target slotdiff_python slotdiff_cli
 run ctest --test-dir "$BUILD_DIR" -R '^python_(bindings|recipes)$' --output-on-failure
