@@ -488,16 +488,25 @@ __device__ inline void rope_load(const float* qkv, const attention_tile_desc& t,
   rope_pair(row[j], row[j + half], cos_t, sin_t, pos, half, j, a, b);
 }
 
-/// Key `key` of tile t for the head whose q block starts at `head_column`: its dims j and j + half
-/// rotated (a, b) and the same dims of its value (v1, v2); zeros past the sequence's end.
-__device__ inline void key_value_load(const float* qkv, const attention_tile_desc& t, int key, int d, int head_column, const float* cos_t,
-                                      const float* sin_t, int half, int j, float& a, float& b, float& v1, float& v2) {
-  rope_load(qkv, t, key, d, d + head_column, cos_t, sin_t, half, j, a, b);
-  v1 = v2 = 0.0f;
-  if (key >= t.length) return;
+/// One thread's share of a key tile: key row `kk` of the tile (key k0 + kk), dims j and j + half of its
+/// RoPE-rotated key (a, b) and of its value (v1, v2); zeros past the sequence's end.
+struct key_value_pairs {
+  int kk, j;
+  float a, b, v1, v2;
+};
+
+/// The pairs of work item `idx` (kk = idx / half, j = idx % half) of the key tile that starts at key
+/// k0, for the head whose q block starts at `head_column` of qkv's row.
+__device__ inline key_value_pairs key_value_load(const float* qkv, const attention_tile_desc& t, int k0, int idx, int d, int head_column,
+                                                 const float* cos_t, const float* sin_t, int half) {
+  key_value_pairs p{idx / half, idx % half, 0.0f, 0.0f, 0.0f, 0.0f};
+  const int key = k0 + p.kk;
+  rope_load(qkv, t, key, d, d + head_column, cos_t, sin_t, half, p.j, p.a, p.b);
+  if (key >= t.length) return p;
   const float* v = qkv + static_cast<std::size_t>(t.start + key) * (3 * d) + 2 * d + head_column;
-  v1 = v[j];
-  v2 = v[j + half];
+  p.v1 = v[p.j];
+  p.v2 = v[p.j + half];
+  return p;
 }
 
 /// RoPE + bidirectional attention for one tile of `attention_tile` queries of one sequence and one
@@ -541,13 +550,11 @@ __global__ void __launch_bounds__(128) rope_attention(const batch_counts* counts
   for (int k0 = 0; k0 < t.length; k0 += keys) {
     __syncthreads();  // the queries are in place; the previous key tile is consumed
     for (int idx = threadIdx.x; idx < keys * half; idx += blockDim.x) {
-      const int kk = idx / half, j = idx % half;
-      float a, b, v1, v2;
-      key_value_load(qkv, t, k0 + kk, d, head * HeadDim, cos_t, sin_t, half, j, a, b, v1, v2);
-      ks[kk][j] = a;
-      ks[kk][j + half] = b;
-      vs[kk][j] = v1;
-      vs[kk][j + half] = v2;
+      const key_value_pairs p = key_value_load(qkv, t, k0, idx, d, head * HeadDim, cos_t, sin_t, half);
+      ks[p.kk][p.j] = p.a;
+      ks[p.kk][p.j + half] = p.b;
+      vs[p.kk][p.j] = p.v1;
+      vs[p.kk][p.j + half] = p.v2;
     }
     __syncthreads();
     const int n = min(keys, t.length - k0);
@@ -701,13 +708,11 @@ __global__ void __launch_bounds__(128) rope_attention_mma(const batch_counts* co
   for (int k0 = 0; k0 < t.length; k0 += keys) {
     __syncthreads();  // the previous key tile is consumed
     for (int idx = threadIdx.x; idx < keys * half; idx += blockDim.x) {
-      const int kk = idx / half, j = idx % half;
-      float a, b, v1, v2;
-      key_value_load(qkv, t, k0 + kk, d, head * HeadDim, cos_t, sin_t, half, j, a, b, v1, v2);
-      ks[kk][j] = tf32_round(a);
-      ks[kk][j + half] = tf32_round(b);
-      vt[j][kk] = __float2bfloat16(v1);
-      vt[j + half][kk] = __float2bfloat16(v2);
+      const key_value_pairs p = key_value_load(qkv, t, k0, idx, d, head * HeadDim, cos_t, sin_t, half);
+      ks[p.kk][p.j] = tf32_round(p.a);
+      ks[p.kk][p.j + half] = tf32_round(p.b);
+      vt[p.j][p.kk] = __float2bfloat16(p.v1);
+      vt[p.j + half][p.kk] = __float2bfloat16(p.v2);
     }
     __syncthreads();
     if (!active) continue;
