@@ -157,7 +157,7 @@ void write_trajectories(const noise_job& job, const std::vector<std::vector<traj
   // The same removal steps over the vocabulary ids (same splitter, so the same positions).
   auto output = [&](std::size_t i, std::size_t k) { return with_tokens(trs[i][k], job.out_ids[i]); };
   if (s.format == "npy") {
-    npy_shard_writer<Layout> w(static_cast<std::int64_t>(job.vocab.size()));
+    npy_shard_writer<Layout> w(static_cast<std::int64_t>(job.vocab.size()), {.none_id = tokenizer::none});  // --vocab's none
     for (std::size_t i = 0; i < trs.size(); ++i)
       for (std::size_t k = 0; k < trs[i].size(); ++k) w.add(output(i, k), static_cast<std::int64_t>(job.line_index[i]));
     w.write(s.out);

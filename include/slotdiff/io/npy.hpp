@@ -34,12 +34,14 @@ namespace slotdiff {
 ///   shard.json       layout, counts, vocabulary   example_step.npy    int32 [E]  (t + 1: the input's step)
 ///
 /// Example e asks: given x_{t+1} (inputs[input_offsets[e]:input_offsets[e+1]]), produce for each of
-/// its slots the token targets[...] (tokenizer::none where nothing goes).
+/// its slots the token targets[...] (the none id where nothing goes: targets_options::none_id, recorded
+/// in shard.json; tokenizer::none by default).
 template <slot_layout Layout>
 class npy_shard_writer {
 public:
   /// `vocabulary`: the id bound recorded in shard.json (and checked: every id must be below it).
-  explicit npy_shard_writer(std::int64_t vocabulary) : vocabulary_(vocabulary) {
+  /// `targets`: how the per-slot targets are written (the vocabulary's none id).
+  explicit npy_shard_writer(std::int64_t vocabulary, targets_options targets = {}) : vocabulary_(vocabulary), targets_opts_(targets) {
     x0_offsets_.push_back(0);
     input_offsets_.push_back(0);
     target_offsets_.push_back(0);
@@ -60,7 +62,7 @@ public:
     sentence_ids_.push_back(sentence_id);
     for (step_index t = 0; t < tr.steps(); ++t) {
       tr.state_into(t + 1, inputs_);
-      tr.targets_into(t, targets_);
+      tr.targets_into(t, targets_, targets_opts_);
       input_offsets_.push_back(static_cast<std::int64_t>(inputs_.size()));
       target_offsets_.push_back(static_cast<std::int64_t>(targets_.size()));
       example_sentence_.push_back(row);
@@ -95,7 +97,7 @@ public:
     nlohmann::json meta{{"format", "slotdiff-shard 1"},
                         {"layout", std::string(Layout::name)},
                         {"vocabulary", vocabulary_},
-                        {"none_id", static_cast<std::int64_t>(trajectory<Layout>::none)},
+                        {"none_id", static_cast<std::int64_t>(targets_opts_.none_id)},
                         {"trajectories", trajectories()},
                         {"examples", examples()},
                         {"tokens", x0_tokens_.size()}};
@@ -120,6 +122,7 @@ private:
   }
 
   std::int64_t vocabulary_;
+  targets_options targets_opts_;
   std::vector<token_id> x0_tokens_;
   std::vector<std::int64_t> x0_offsets_;
   std::vector<step_index> removed_at_;
