@@ -1,7 +1,8 @@
 // slotdiff/detail/slot_columns.hpp: what the four slot sequences share: two columns (tokens and
 // births), the vocabulary bound, the step counter, the batch scratch, and the members that only
-// read them. Each sequence derives from slot_columns<Itself, ...> and says where token i lives
-// (`cell(i)`) and how long it is (`size()`); apply, reserve and the iterators stay its own.
+// read them. Each sequence derives from slot_columns<Itself, ...> and says how long it is (`size()`),
+// where token i lives (`cell(i)`) and how a column is copied out (`copy_column`); apply, reserve and
+// the iterators stay its own.
 #pragma once
 
 #include <cstddef>
@@ -38,11 +39,12 @@ struct by_value_token_iterator {
   using reference = token_id;
 };
 
-/// The shared part of a slot sequence (CRTP). Derived provides `std::size_t size() const` and
+/// The shared part of a slot sequence (CRTP). Derived provides `std::size_t size() const`,
 /// `std::size_t cell(std::size_t i) const` (the cell of both columns that holds token i, for
 /// i < size()) and `void copy_column(const Column& column, std::span<T> out) const` (out[i] = the
-/// cell of `column` that holds token i), and declares this class a friend if they are private. Shapes: both columns hold
-/// the same number of cells; the live ones are cell(0) < cell(1) < ... < cell(size() - 1).
+/// cell of `column` that holds token i, out.size() == size()), and declares this class a friend if
+/// they are private. Shapes: both columns hold the same number of cells; the live ones are
+/// cell(0) < cell(1) < ... < cell(size() - 1).
 template <class Derived, class Layout, class TokenColumn, class BirthColumn>
 class slot_columns {
   static_assert(check_slot_layout<Layout>());
