@@ -172,9 +172,10 @@ std::span<const insertion> checked_batch(insertion_batch batch, std::size_t n, t
 }
 
 /// Moves `count` elements from `from` to `to` (overlap allowed). Short runs, the common case when
-/// insertions are dense, skip the call into memmove. Always inlined: the merges call it once per
-/// insertion, and GCC's inliner, near its budget in a unit that includes the whole library, left it
-/// out of line in devector_slots::apply (bench_slots: dense steps 15-30% slower).
+/// insertions are dense, skip the call into memmove. Always inlined (a call would cost more than a
+/// short run): the merges and gap_buffer_slots call it once or twice per insertion, and GCC's
+/// inliner, near its budget in a unit that includes the whole library, once left it out of line in
+/// devector_slots::apply (bench_slots: dense steps 15-30% slower).
 template <class T>
 [[gnu::always_inline]] inline void move_cells(T* to, const T* from, std::size_t count) noexcept {
   if (count <= 4) {

@@ -175,8 +175,9 @@ private:
     std::copy(col.begin() + static_cast<std::ptrdiff_t>(gap_end_), col.end(), it);
   }
 
-  // Puts the gap right before logical position p (p tokens precede it).
-  void move_gap_to(std::size_t p) noexcept {
+  // Puts the gap right before logical position p (p tokens precede it). Always inlined: apply calls
+  // it once per insertion (out of line, bench_slots' dense steps ran 1.5x slower).
+  [[gnu::always_inline]] void move_gap_to(std::size_t p) noexcept {
     if (p < gap_begin_) {
       const std::size_t cnt = gap_begin_ - p;
       detail::move_cells(tokens_.data() + gap_end_ - cnt, tokens_.data() + p, cnt);
