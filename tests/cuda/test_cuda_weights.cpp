@@ -59,7 +59,7 @@ TEST_CASE("cuda: with no device, a good model fails with a CUDA error, not a cra
   if (slotdiff::cuda::visible_devices() > 0) {
     CHECK_NOTHROW(slotdiff::cuda::reference_handle(shipped));
   } else {
-    CHECK_THROWS_WITH(slotdiff::cuda::reference_handle(shipped), Catch::Contains("slotdiff: CUDA"));
+    CHECK_THROWS_WITH(slotdiff::cuda::reference_handle(shipped), Catch::StartsWith("CUDA "));
   }
 }
 

@@ -81,10 +81,10 @@ TEST_CASE("a thread the system refuses is a slotdiff::error, and the started thr
   auto one = [&](std::span<const token_id> s, const noise_options& o) { return noise<side_layout>(s, random_scorer{1}, o); };
   const refuse_thread guard(refuse_third);
   CHECK_THROWS_WITH(noise_corpus<trajectory<side_layout>>(corpus, one, {}, {.threads = 4, .chunk = 1}),
-                    Catch::Contains("slotdiff: noise_corpus: could not start thread 3 of 4") &&
+                    Catch::Contains("noise_corpus: could not start thread 3 of 4") &&
                         Catch::Contains("the threads already started were joined"));
   CHECK_THROWS_AS(noise_corpus_samples<trajectory<side_layout>>(corpus, one, {}, {.trajectories = 2}, {.threads = 4}), error);
-  CHECK_THROWS_WITH(detail::thread_pool(4), Catch::Contains("slotdiff: reference model: could not start thread 3 of 4"));
+  CHECK_THROWS_WITH(detail::thread_pool(4), Catch::Contains("reference model: could not start thread 3 of 4"));
   // one or two threads never reach the refused third
   CHECK(noise_corpus<trajectory<side_layout>>(corpus, one, {}, {.threads = 2}).size() == corpus.size());
   detail::thread_pool two(2);

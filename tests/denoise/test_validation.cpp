@@ -84,15 +84,15 @@ TEST_CASE("an id outside the vocabulary is an error on every path that calls a b
   faulty_top_k bad{[](const ragged_batch&, std::size_t, std::span<token_id> ids, std::span<float>) { ids[1] = 12; }};
   const std::vector<std::vector<token_id>> start{{7, 8}};
   const std::string d = message_of([&] { denoise(bad, std::span(start), stop::max_steps{2}); });
-  CHECK(d.find("slotdiff: denoise: backend returned token id 12 outside [0, 12) at sequence 0, slot 0") != std::string::npos);
+  CHECK(d.find("denoise: backend returned token id 12 outside [0, 12) at sequence 0, slot 0") != std::string::npos);
   // surprisal_scorer and predictive_change used to index with it (predictive_change.hpp wrote out of bounds)
   const surprisal_scorer<faulty_top_k> sur(bad, 4);
   std::vector<float> scores(2);
   const std::vector<token_id> x{7, 8};
-  CHECK(message_of([&] { sur.score(x, scores); }).find("slotdiff: surprisal_scorer: backend returned token id 12 outside") == 0);
+  CHECK(message_of([&] { sur.score(x, scores); }).find("surprisal_scorer: backend returned token id 12 outside") == 0);
   const predictive_change<faulty_top_k, jensen_shannon_distance> pc(bad, jensen_shannon_distance{}, 4);
   std::vector<float> emb(vocab);
-  CHECK(message_of([&] { pc.embed(x, emb); }).find("slotdiff: predictive_change: backend returned token id 12 outside") == 0);
+  CHECK(message_of([&] { pc.embed(x, emb); }).find("predictive_change: backend returned token id 12 outside") == 0);
   // negative ids, NaN log-probabilities, unsorted candidates: the same checks everywhere
   faulty_top_k neg{[](const ragged_batch&, std::size_t, std::span<token_id> ids, std::span<float>) { ids[0] = -1; }};
   const surprisal_scorer<faulty_top_k> sur_neg(neg, 4);
@@ -107,12 +107,12 @@ TEST_CASE("a NaN in a full distribution is an error for denoise, surprisal and p
   auto model = callback_backend<side_layout, decltype(uniform_or_nan(&poison))>(uniform_or_nan(&poison), vocab, none);
   const std::vector<token_id> x{7, 8, 9};
   const std::vector<std::vector<token_id>> start{x};
-  CHECK_THROWS_WITH(denoise(model, std::span(start), stop::max_steps{1}), Catch::Contains("slotdiff: denoise: backend returned NaN"));
+  CHECK_THROWS_WITH(denoise(model, std::span(start), stop::max_steps{1}), Catch::Contains("denoise: backend returned NaN"));
   std::vector<float> scores(3), emb(vocab);
   const surprisal_scorer<decltype(model)> sur(model);
-  CHECK_THROWS_WITH(sur.score(x, scores), Catch::Contains("slotdiff: surprisal_scorer: backend returned NaN"));
+  CHECK_THROWS_WITH(sur.score(x, scores), Catch::Contains("surprisal_scorer: backend returned NaN"));
   const predictive_change<decltype(model), jensen_shannon_distance> pc(model, jensen_shannon_distance{});
-  CHECK_THROWS_WITH(pc.embed(x, emb), Catch::Contains("slotdiff: predictive_change: backend returned NaN"));
+  CHECK_THROWS_WITH(pc.embed(x, emb), Catch::Contains("predictive_change: backend returned NaN"));
   poison = false;  // and the same calls work on a good answer
   sur.score(x, scores);
   for (float s : scores) CHECK(s == Approx(std::log(static_cast<float>(vocab))));
@@ -126,7 +126,7 @@ TEST_CASE("a semantic measure that returns NaN stops denoise with an error inste
   const std::vector<std::vector<token_id>> start{{7, 8}};
   // with a budget: every trial step is measured; without one, the step's change still is
   CHECK_THROWS_WITH(denoise(model, std::span(start), stop::max_steps{3}, {.fill = {.budget = 0.5f}}, nan_measure{}),
-                    Catch::Contains("slotdiff: denoise: the semantic measure returned NaN for a trial step of sequence 0 at step 0"));
+                    Catch::Contains("denoise: the semantic measure returned NaN for a trial step of sequence 0 at step 0"));
   CHECK_THROWS_WITH(denoise(model, std::span(start), stop::max_steps{3}, {}, nan_measure{}),
                     Catch::Contains("the semantic measure returned NaN for the step's change of sequence 0"));
 }
@@ -142,13 +142,13 @@ TEST_CASE("NaN thresholds, weights and scores are errors, not silent comparisons
   std::vector<float> out(4);
   for (const auto norm : {mix_normalize::rank, mix_normalize::none}) {
     const weighted_mix mix(norm, weighted{1.0f, const_scorer{nan32}}, weighted{1.0f, const_scorer{2.0f}});
-    CHECK_THROWS_WITH(mix.score(toks, out), Catch::Contains("slotdiff: weighted_mix: part 0 scored position 1 of 4 NaN"));
+    CHECK_THROWS_WITH(mix.score(toks, out), Catch::Contains("weighted_mix: part 0 scored position 1 of 4 NaN"));
     const weighted_mix ok(norm, weighted{1.0f, const_scorer{2.5f}}, weighted{0.5f, const_scorer{2.0f}});
     ok.score(toks, out);
     for (float v : out) CHECK(std::isfinite(v));
   }
   CHECK_THROWS_WITH((weighted_mix(mix_normalize::rank, weighted{nan32, const_scorer{1.0f}})),
-                    Catch::Contains("slotdiff: weighted_mix: the weight of part 0 is nan"));
+                    Catch::Contains("weighted_mix: the weight of part 0 is nan"));
 }
 
 TEST_CASE("backend errors name the caller's sequence, not its row among the still-active ones", "[denoise][validation]") {

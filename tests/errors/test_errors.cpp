@@ -142,7 +142,7 @@ TEST_CASE("real throw sites throw their domain's kind", "[errors]") {
   sampling_options o;
   o.top_p = 0.0f;
   CHECK_THROWS_AS(o.validate(), options_error);
-  CHECK_THROWS_WITH(o.validate(), "slotdiff: sampling top_p must lie in (0, 1], got 0.000000");
+  CHECK_THROWS_WITH(o.validate(), "sampling_options: top_p must lie in (0, 1], got 0.000000");
   CHECK_THROWS_AS(detail::check_temperature(-1.0f), options_error);
   // A vocabulary file that is not one: file format.
   std::istringstream bad("hello world\n");

@@ -194,13 +194,6 @@ std::string_view command_word(int argc, const char* const* argv) {
   return {};
 }
 
-/// Drops the "slotdiff: " some library messages start with (the program's prefix already says it).
-std::string message_of(const std::exception& e) {
-  std::string m = e.what();
-  if (m.starts_with("slotdiff: ")) m.erase(0, 10);
-  return m;
-}
-
 /// The program's option tree and what each subcommand runs.
 struct program {
   CLI::App app{"slotdiff: insertion-based text diffusion", "slotdiff"};
@@ -291,7 +284,7 @@ int run_program(int argc, const char* const* argv) {
     if (m.starts_with("filesystem error: ")) m.erase(0, 18);
     return report(shown, m);
   } catch (const std::exception& e) {
-    return report(shown, message_of(e));
+    return report(shown, e.what());
   } catch (...) {
     return report(shown, "unknown exception");
   }

@@ -183,9 +183,8 @@ void write_trajectories(const noise_job& job, const std::vector<std::vector<traj
       errno = 0;
       write_all(out);
     } catch (const error& e) {
-      std::string m = e.what();
-      if (m.starts_with("slotdiff: ")) m.erase(0, 10);
-      throw file_write_error("cannot write to " + where + (errno != 0 ? std::string(": ") + std::strerror(errno) : "") + " (" + m + ")");
+      throw file_write_error("cannot write to " + where + (errno != 0 ? std::string(": ") + std::strerror(errno) : "") + " (" +
+                             e.what() + ")");
     }
   };
   if (s.out.empty()) {
@@ -371,9 +370,7 @@ std::function<int()> noise_command(CLI::App& app) {
            try {
              s->opts.schedule = noise_schedule::parse(v);
            } catch (const error& e) {
-             std::string m = e.what();
-             if (m.starts_with("slotdiff: ")) m.erase(0, 10);
-             throw option_error("--schedule: " + m);
+             throw option_error(std::string("--schedule: ") + e.what());
            }
          },
          "count:K | fraction:F | fraction:LOW..HIGH (random per step) | max |\nthreshold:T")

@@ -61,9 +61,8 @@ inline int device_count() noexcept {
 namespace detail {
 
 inline void check(cudaError_t e, const char* what) {
-  // "slotdiff: CUDA" stays at the start (unlike other messages): tests/cuda/test_cuda_weights.cpp
-  // quotes it, and the CLI drops "slotdiff: " anyway.
-  if (e != cudaSuccess) throw cuda_error(std::string("slotdiff: CUDA ") + what + " failed: " + cudaGetErrorString(e));
+  // "CUDA CALL failed: REASON": tests/cuda/test_cuda_weights.cpp checks the start.
+  if (e != cudaSuccess) throw cuda_error(std::string("CUDA ") + what + " failed: " + cudaGetErrorString(e));
 }
 inline void check(cublasStatus_t e, const char* what) {
   if (e != CUBLAS_STATUS_SUCCESS) throw cuda_error(std::string("cuBLAS ") + what + " failed: " + cublasGetStatusString(e));

@@ -99,8 +99,7 @@ void fetch_checked(Backend& backend, const ragged_batch& batch, std::span<const 
                    candidate_table& out, std::vector<float>& scratch, const char* caller) {
   const std::size_t slots = slot_offsets.back();
   const auto vocab = static_cast<std::size_t>(backend.vocabulary_size());
-  // "slotdiff: " stays: tests/denoise/test_validation.cpp and docs/denoising.md quote these messages whole.
-  const std::string who = std::string("slotdiff: ") + caller + ": ";
+  const std::string who = std::string(caller) + ": ";
   auto at = [&](std::size_t r) { return detail::where_slot(batch, slot_offsets, r); };
   out.k = std::min(k, vocab);
   out.ids.resize(slots * out.k);

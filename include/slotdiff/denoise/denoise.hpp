@@ -380,11 +380,10 @@ private:
   }
 
   /// A semantic distance is compared with the budget and the stop thresholds; NaN would compare false
-  /// everywhere and accept every insertion, so it is an error. (The "slotdiff: " prefix stays:
-  /// tests/denoise/test_validation.cpp and docs/denoising.md quote the message with it.)
+  /// everywhere and accept every insertion, so it is an error.
   float checked_distance(float d, std::size_t i, const char* what) const {
     if (std::isnan(d))
-      detail::throw_as<input_error>("slotdiff: denoise: the semantic measure returned NaN for ", what, " of sequence ", i,
+      detail::throw_as<input_error>("denoise: the semantic measure returned NaN for ", what, " of sequence ", i,
                                     " at step ", out_[i].steps);
     return d;
   }

@@ -26,7 +26,7 @@ namespace slotdiff {
 /// the other ids (the only unbiased guess without the full distribution).
 /// The backend is borrowed and called once per embed (so the semantic budget costs one backend
 /// call per trial prefix); its answer is checked by fetch_candidates (ids in range, no NaN,
-/// normalised), so a bad backend is a backend_error starting "slotdiff: predictive_change:".
+/// normalised), so a bad backend is a backend_error starting "predictive_change:".
 /// Not safe to call from several threads at once (it keeps scratch buffers).
 template <denoiser_backend Backend, distance_metric Metric>
 class predictive_change {

@@ -41,17 +41,16 @@ struct sampling_options {
   /// it also blocks the rare legitimate doubling ("that that").
   bool no_adjacent_repeat = false;
 
-  /// Throws: options_error naming the first field out of range. (These messages keep their "slotdiff: "
-  /// prefix for now: tests/errors/test_errors.cpp quotes the top_p one whole.)
+  /// Throws: options_error naming the first field out of range ("sampling_options: FIELD ..., got V").
   void validate() const {
     if (!(temperature >= 0.0f) || std::isinf(temperature))
-      throw options_error("slotdiff: sampling temperature must be finite and >= 0, got " + std::to_string(temperature));
+      throw options_error("sampling_options: temperature must be finite and >= 0, got " + std::to_string(temperature));
     if (!(top_p > 0.0f && top_p <= 1.0f))
-      throw options_error("slotdiff: sampling top_p must lie in (0, 1], got " + std::to_string(top_p));
+      throw options_error("sampling_options: top_p must lie in (0, 1], got " + std::to_string(top_p));
     if (!(repetition_penalty >= 1.0f) || std::isinf(repetition_penalty))
-      throw options_error("slotdiff: repetition_penalty must be finite and >= 1, got " + std::to_string(repetition_penalty));
+      throw options_error("sampling_options: repetition_penalty must be finite and >= 1, got " + std::to_string(repetition_penalty));
     if (!(min_probability >= 0.0f && min_probability < 1.0f))
-      throw options_error("slotdiff: sampling min_probability must lie in [0, 1), got " + std::to_string(min_probability));
+      throw options_error("sampling_options: min_probability must lie in [0, 1), got " + std::to_string(min_probability));
   }
 };
 

@@ -30,12 +30,10 @@ std::thread start_thread(std::size_t index, F&& f) {
 }
 
 /// The error a pool throws after joining the threads it had started: an options_error, since the
-/// remedy is a smaller thread count (or a higher process limit). The message keeps its "slotdiff: "
-/// start, unlike the library's other messages: tests/denoise/test_threads.cpp quotes it whole, and
-/// the CLI drops that start anyway.
+/// remedy is a smaller thread count (or a higher process limit). The message starts with `who`.
 [[noreturn]] inline void throw_thread_start(const std::string& who, std::size_t index, std::size_t wanted,
                                             const std::exception& cause) {
-  throw options_error("slotdiff: " + who + ": could not start thread " + std::to_string(index + 1) + " of " +
+  throw options_error(who + ": could not start thread " + std::to_string(index + 1) + " of " +
               std::to_string(wanted) + " (" + cause.what() + "); the threads already started were joined. " +
               "Ask for fewer threads or raise the process limit");
 }

@@ -90,7 +90,7 @@ void parallel_indices(std::size_t n, std::size_t threads, std::size_t chunk, std
 /// sentence_seed(opts.seed, first_index + i), identical for any thread count.
 /// `noise_one(tokens, options)` is the noiser, e.g. a lambda calling noise<Layout>(tokens, scorer, options).
 /// Throws: the exception of the lowest-numbered sentence that failed, after all threads stopped;
-/// slotdiff::options_error ("slotdiff: noise_corpus: could not start thread ...") when the system refuses a
+/// slotdiff::options_error ("noise_corpus: could not start thread ...") when the system refuses a
 /// worker thread, after the started ones were joined. Complexity: the sum of the sentences' costs,
 /// spread over the threads.
 template <class Trajectory, class Sentences, class NoiseOne>

@@ -85,7 +85,7 @@ public:
       : normalize_(normalize), weights_{parts.weight...}, parts_(std::move(parts.scorer)...) {
     for (std::size_t j = 0; j < weights_.size(); ++j)
       if (!std::isfinite(weights_[j]))
-        throw options_error("slotdiff: weighted_mix: the weight of part " + std::to_string(j) + " is " +
+        throw options_error("weighted_mix: the weight of part " + std::to_string(j) + " is " +
                             std::to_string(weights_[j]) + ", not a finite number");  // quoted by tests/denoise
   }
 
@@ -104,8 +104,7 @@ public:
   }
 
 private:
-  // The "slotdiff: " prefix stays: tests/denoise/test_validation.cpp quotes these messages.
-  static void check(const std::vector<float>& part, std::size_t j) { detail::check_part_scores(part, j, "slotdiff: weighted_mix"); }
+  static void check(const std::vector<float>& part, std::size_t j) { detail::check_part_scores(part, j, "weighted_mix"); }
   void add(std::vector<float>& part, std::span<float> out, float w, std::vector<std::size_t>& order) const {
     if (normalize_ == mix_normalize::rank && part.size() > 1) detail::rank_normalize(part, order);
     detail::add_weighted(part, out, w);

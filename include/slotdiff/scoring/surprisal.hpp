@@ -32,14 +32,14 @@ namespace slotdiff {
 /// Complexity: n backend calls on sequences of n - 1 tokens.
 /// Throws: slotdiff::error when a token is outside the backend's vocabulary, or when the backend's
 /// answer fails fetch_candidates' checks (wrong number of slots, an id outside the vocabulary, NaN,
-/// an unnormalised distribution): "slotdiff: surprisal_scorer: backend ...".
+/// an unnormalised distribution): "surprisal_scorer: backend ...".
 template <denoiser_backend Backend>
 class surprisal_scorer {
 public:
   static constexpr bool dynamic = true;
 
   explicit surprisal_scorer(Backend& backend, std::size_t candidates = 64) : backend_(&backend), k_(candidates) {
-    if (candidates == 0) throw options_error("slotdiff: surprisal_scorer needs at least 1 candidate");
+    if (candidates == 0) throw options_error("surprisal_scorer: needs at least 1 candidate");
   }
 
   void score(std::span<const token_id> tokens, std::span<float> out) const {
@@ -48,7 +48,7 @@ public:
     const auto vocab = static_cast<std::size_t>(backend_->vocabulary_size());
     for (std::size_t i = 0; i < n; ++i) {
       if (tokens[i] < 0 || static_cast<std::size_t>(tokens[i]) >= vocab)
-        throw input_error("slotdiff: surprisal_scorer: token " + std::to_string(tokens[i]) + " at position " + std::to_string(i) +
+        throw input_error("surprisal_scorer: token " + std::to_string(tokens[i]) + " at position " + std::to_string(i) +
                           " is outside the backend's vocabulary of " + std::to_string(vocab));
     }
     std::lock_guard lock(mutex_);
