@@ -39,8 +39,8 @@ struct settings {
 template <class Backend>
 int generate_with(Backend& model, const tokenizer& vocab, const settings& s) {
   if (model.vocabulary_size() != vocab.size())
-    throw error("the model has a vocabulary of " + std::to_string(model.vocabulary_size()) + " ids, the vocabulary file " +
-                s.vocab + " has " + std::to_string(vocab.size()));
+    throw model_error("the model has a vocabulary of " + std::to_string(model.vocabulary_size()) + " ids, the vocabulary file " +
+                      s.vocab + " has " + std::to_string(vocab.size()));
   std::vector<std::vector<token_id>> starts;
   std::vector<std::vector<std::string>> shown;  // per start: the typed word of each unknown keyword
   std::vector<std::string> labels;
@@ -142,11 +142,11 @@ int run_reference(const settings& s) {
 int run_cuda([[maybe_unused]] const settings& s) {
 #if SLOTDIFF_CLI_CUDA
   const tokenizer vocab = tokenizer::load(s.vocab);
-  if (cuda::visible_devices() == 0) throw error("--backend cuda: no CUDA device is visible");
+  if (cuda::visible_devices() == 0) throw backend_error("--backend cuda: no CUDA device is visible");
   auto model = cuda::reference_handle::load(s.model.empty() ? std::string(SLOTDIFF_DEFAULT_MODEL) : s.model, vocab);
   return generate_with(model, vocab, s);
 #else
-  throw error("--backend cuda: this slotdiff was built without a CUDA compiler");
+  throw option_error("--backend cuda: this slotdiff was built without a CUDA compiler");
 #endif
 }
 

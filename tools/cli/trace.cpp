@@ -88,8 +88,8 @@ std::string diagram_of_noising(const noised& n) {
 template <class Backend>
 int trace_with(Backend& model, const tokenizer& vocab, const settings& s, const noised& n) {
   if (model.vocabulary_size() != vocab.size())
-    throw error("the model has a vocabulary of " + std::to_string(model.vocabulary_size()) + " ids, the vocabulary file " +
-                s.vocab + " has " + std::to_string(vocab.size()));
+    throw model_error("the model has a vocabulary of " + std::to_string(model.vocabulary_size()) + " ids, the vocabulary file " +
+                      s.vocab + " has " + std::to_string(vocab.size()));
   // The keywords the noising kept, in the model's vocabulary (a word it lacks is <unk> to the model,
   // shown as typed).
   std::string keywords;
@@ -115,7 +115,7 @@ int trace_with(Backend& model, const tokenizer& vocab, const settings& s, const 
                                 " model; seed " + std::to_string(s.seed) + ".";
     const std::string page = trace_html(n.view, make_denoising_view(g, words, s.backend), {.title = title, .caption = caption});
     std::ofstream out(s.html, std::ios::binary | std::ios::trunc);
-    if (!out) throw error("cannot open " + s.html + " for writing");
+    if (!out) throw file_write_error("cannot open " + s.html + " for writing");
     out << page;
     check_written(out, s.html);
     std::cout << "wrote " << s.html << '\n';
